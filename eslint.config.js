@@ -1,0 +1,41 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+/** Layers may only import inward: faces → gatekeeper → core. */
+const forbid = (patterns, message) => ({
+  'no-restricted-imports': ['error', { patterns: patterns.map((group) => ({ group: [group], message })) }],
+});
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'coverage/**', 'scripts/kafka/**', 'src/observe/ui/assets/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'bin/*.mjs', 'scripts/*.mjs'] } },
+    },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    files: ['src/core/**'],
+    rules: forbid(
+      ['**/gatekeeper/**', '**/store/**', '**/kafka/**', '**/cli/**', '**/observe/**', 'ioredis', 'kafkajs', 'node:*'],
+      'src/core is pure: no adapters, faces or I/O.',
+    ),
+  },
+  {
+    files: ['src/gatekeeper/**'],
+    rules: forbid(
+      ['**/store/memory*', '**/store/redis/**', '**/kafka/**', '**/cli/**', 'ioredis', 'kafkajs'],
+      'The gatekeeper depends on the store port only, never on an adapter or a face.',
+    ),
+  },
+  {
+    files: ['machines/**'],
+    rules: forbid(['**/src/**', 'ioredis', 'kafkajs', 'node:*'], 'machines/ is user-land: XState and zod only.'),
+  },
+);

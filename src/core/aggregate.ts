@@ -1,0 +1,137 @@
+/**
+ * Aggregate definitions: a machine plus the per-aggregate options (payload schemas, policies).
+ * Users may register a bare XState machine or `{ machine, payloads, … }`; both normalise here.
+ */
+import { z } from 'zod';
+import type { AnyStateMachine } from 'xstate';
+import { InvalidRegistryError } from './errors.ts';
+import { analyzeMachine, type MachineTopology } from './topology.ts';
+
+/** What a rejected event at the entity's next seq does to the sequence. */
+export type RejectionPolicy = 'skip' | 'park';
+/** What happens to an entity whose oldest buffered event is older than `stallAfterMs`. */
+export type StallPolicy = 'keep' | 'dead-letter' | 'skip-gap';
+
+/** Per-aggregate options; all optional, with the defaults documented in the README. */
+export interface AggregateOptions {
+  /** zod schema per event type for `payload`. */
+  payloads?: Record<string, z.ZodType>;
+  onRejected?: RejectionPolicy;
+  onStall?: StallPolicy;
+  stallAfterMs?: number;
+  maxBuffered?: number;
+}
+
+/** How a user registers one aggregate: the machine alone, or the machine with options. */
+export type AggregateInput = AnyStateMachine | ({ machine: AnyStateMachine } & AggregateOptions);
+
+/** A registry module's default export: aggregate name → machine or `{ machine, …options }`. */
+export type MachineRegistryInput = Record<string, AggregateInput>;
+
+/** Engine-wide defaults, overridable per aggregate. */
+export interface AggregateDefaults {
+  onRejected: RejectionPolicy;
+  onStall: StallPolicy;
+  stallAfterMs: number;
+  maxBuffered: number;
+}
+
+export const DEFAULT_AGGREGATE_OPTIONS: AggregateDefaults = {
+  onRejected: 'skip',
+  onStall: 'keep',
+  stallAfterMs: 5 * 60_000,
+  maxBuffered: 1_000,
+};
+
+/** A registered aggregate, analysed once. */
+export interface Aggregate extends AggregateDefaults {
+  name: string;
+  machine: AnyStateMachine;
+  payloads: Record<string, z.ZodType>;
+  topology: MachineTopology;
+}
+
+/** Identity helper that gives users type checking on the options object. */
+export function defineAggregate<TMachine extends AnyStateMachine>(
+  definition: { machine: TMachine } & AggregateOptions,
+): { machine: TMachine } & AggregateOptions {
+  return definition;
+}
+
+const optionsSchema = z
+  .object({
+    payloads: z.record(z.string(), z.custom<z.ZodType>(isZodSchema, 'must be a zod schema')).optional(),
+    onRejected: z.enum(['skip', 'park']).optional(),
+    onStall: z.enum(['keep', 'dead-letter', 'skip-gap']).optional(),
+    stallAfterMs: z.number().int().positive().optional(),
+    maxBuffered: z.number().int().positive().optional(),
+  })
+  .strict();
+
+function isZodSchema(value: unknown): value is z.ZodType {
+  return typeof value === 'object' && value !== null && typeof (value as { safeParse?: unknown }).safeParse === 'function';
+}
+
+/** XState machines carry `root` and `transition`; checked structurally so two xstate copies still work. */
+export function isStateMachine(value: unknown): value is AnyStateMachine {
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as { root?: unknown; transition?: unknown; getInitialSnapshot?: unknown };
+  return (
+    typeof candidate.root === 'object' &&
+    typeof candidate.transition === 'function' &&
+    typeof candidate.getInitialSnapshot === 'function'
+  );
+}
+
+/** Validates and analyses a whole registry; throws InvalidRegistryError naming the bad entry. */
+export function buildAggregates(
+  input: unknown,
+  defaults: Partial<AggregateDefaults> = {},
+): Map<string, Aggregate> {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new InvalidRegistryError(
+      'the machines registry must be an object mapping aggregate names to XState machines (e.g. `export default { order: orderMachine }`)',
+    );
+  }
+  const merged: AggregateDefaults = { ...DEFAULT_AGGREGATE_OPTIONS, ...defaults };
+  const aggregates = new Map<string, Aggregate>();
+  for (const [name, entry] of Object.entries(input as Record<string, unknown>)) {
+    aggregates.set(name, buildAggregate(name, entry, merged));
+  }
+  if (aggregates.size === 0) throw new InvalidRegistryError('the machines registry is empty');
+  return aggregates;
+}
+
+function buildAggregate(name: string, entry: unknown, defaults: AggregateDefaults): Aggregate {
+  if (isStateMachine(entry)) return finish(name, entry, {}, defaults);
+  if (typeof entry === 'object' && entry !== null && isStateMachine((entry as { machine?: unknown }).machine)) {
+    const { machine, ...rest } = entry as { machine: AnyStateMachine } & Record<string, unknown>;
+    const parsed = optionsSchema.safeParse(rest);
+    if (!parsed.success) {
+      throw new InvalidRegistryError(`aggregate "${name}": ${parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('; ')}`);
+    }
+    return finish(name, machine, parsed.data, defaults);
+  }
+  throw new InvalidRegistryError(
+    `aggregate "${name}" is neither an XState machine nor { machine, ...options } (got ${describe(entry)})`,
+  );
+}
+
+function finish(name: string, machine: AnyStateMachine, options: AggregateOptions, defaults: AggregateDefaults): Aggregate {
+  return {
+    name,
+    machine,
+    payloads: options.payloads ?? {},
+    onRejected: options.onRejected ?? defaults.onRejected,
+    onStall: options.onStall ?? defaults.onStall,
+    stallAfterMs: options.stallAfterMs ?? defaults.stallAfterMs,
+    maxBuffered: options.maxBuffered ?? defaults.maxBuffered,
+    topology: analyzeMachine(machine, Object.keys(options.payloads ?? {})),
+  };
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? `an object with keys ${Object.keys(value).join(', ') || '(none)'}` : typeof value;
+}

@@ -1,0 +1,449 @@
+/**
+ * The decision rules: given one entity, its machine cursor and one event, decide applied /
+ * buffered / discarded / rejected, then drain the buffer. Pure apart from moving the cursor,
+ * which the caller throws away when the decision is not committed.
+ */
+import { toMachineEvent, type EventEnvelope } from './envelope.ts';
+import type { Aggregate } from './aggregate.ts';
+import type { BufferedEvent, EntityState, MachineCursor, ParkedEvent } from './entity.ts';
+import type { AppliedTransition, DeadLetter, Outcome, OutcomeKind, ReasonOf, StateValue } from './outcome.ts';
+
+/** Inputs that do not change during one decision. */
+export interface DecisionContext {
+  aggregate: Aggregate;
+  cursor: MachineCursor;
+  now: number;
+  /** How many recent event ids each entity remembers for deduplication. */
+  dedupWindow: number;
+}
+
+/** Everything one decision changed, as the new state plus the deltas a store needs to write. */
+export interface Decision {
+  outcomes: Outcome[];
+  entity: EntityState;
+  applied: AppliedTransition[];
+  deadLetters: DeadLetter[];
+  bufferAdded: BufferedEvent[];
+  /** Ids of events that left the buffer (applied, discarded or rejected from it). */
+  bufferRemoved: string[];
+  seenAdded: string[];
+  parkedChanged: boolean;
+  /** True when the machine moved, so its snapshot must be persisted. */
+  moved: boolean;
+}
+
+/** Decides one incoming event (already a valid envelope of this aggregate). */
+export function decide(context: DecisionContext, entity: EntityState, event: EventEnvelope): Decision {
+  const draft = new DecisionDraft(context, entity);
+  draft.arrive(event);
+  return draft.finish();
+}
+
+/** Operator `retry`: try the parked event again (the machine or its context may have changed). */
+export function decideRetry(context: DecisionContext, entity: EntityState): Decision {
+  const draft = new DecisionDraft(context, entity);
+  draft.retryParked();
+  return draft.finish();
+}
+
+/** Operator `skip`: move past the parked event and drain. */
+export function decideSkip(context: DecisionContext, entity: EntityState): Decision {
+  const draft = new DecisionDraft(context, entity);
+  draft.skipParked();
+  return draft.finish();
+}
+
+/** The stall policy, run by the sweeper for an entity whose oldest buffered event is too old. */
+export function decideStall(context: DecisionContext, entity: EntityState): Decision {
+  const draft = new DecisionDraft(context, entity);
+  draft.stall();
+  return draft.finish();
+}
+
+class DecisionDraft {
+  private readonly outcomes: Outcome[] = [];
+  private readonly applied: AppliedTransition[] = [];
+  private readonly deadLetters: DeadLetter[] = [];
+  private readonly bufferAdded: BufferedEvent[] = [];
+  private readonly bufferRemoved: string[] = [];
+  private readonly seenAdded: string[] = [];
+  private buffer: BufferedEvent[] | undefined;
+  private lastSeq: number;
+  private parked: ParkedEvent | undefined;
+  private parkedChanged = false;
+  private moved = false;
+
+  constructor(
+    private readonly context: DecisionContext,
+    private readonly entity: EntityState,
+  ) {
+    this.lastSeq = entity.lastSeq;
+    this.parked = entity.parked;
+  }
+
+  arrive(event: EventEnvelope): void {
+    const duplicate = this.duplicateReason(event);
+    if (duplicate) return this.settle(event, 'discarded', duplicate.reason, false, duplicate.detail);
+
+    const invalid = this.validate(event);
+    if (invalid) return this.rejectOnArrival(event, invalid.reason, invalid.detail);
+
+    if (this.parked) return this.hold(event, 'entity-parked');
+    if (event.seq !== undefined) {
+      if (event.seq > this.lastSeq + 1) return this.hold(event, 'seq-gap');
+      if (this.atTurn(event, false)) this.drain();
+      return;
+    }
+    this.arriveUnsequenced(event);
+  }
+
+  retryParked(): void {
+    const parked = this.parked;
+    if (!parked) return;
+    this.setParked(undefined);
+    if (this.atTurn(parked.event, true, 'operator-retry')) this.drain();
+  }
+
+  skipParked(): void {
+    const parked = this.parked;
+    if (!parked) return;
+    this.setParked(undefined);
+    if (parked.event.seq !== undefined) this.lastSeq = Math.max(this.lastSeq, parked.event.seq);
+    this.drain();
+  }
+
+  stall(): void {
+    const { onStall } = this.context.aggregate;
+    if (onStall === 'keep' || this.parked) return;
+    if (onStall === 'dead-letter') {
+      for (const entry of [...this.currentBuffer()]) {
+        this.removeFromBuffer(entry);
+        if (entry.rejection) continue; // already reported when it arrived
+        const age = this.context.now - entry.receivedAt;
+        this.reject(entry.event, 'stalled', true, `waited ${age} ms in the buffer, longer than ${this.context.aggregate.stallAfterMs} ms`);
+      }
+      return;
+    }
+    const firstSequenced = this.currentBuffer().find((entry) => entry.event.seq !== undefined);
+    if (firstSequenced?.event.seq !== undefined && firstSequenced.event.seq > this.lastSeq + 1) {
+      this.lastSeq = firstSequenced.event.seq - 1;
+      this.drain();
+    }
+  }
+
+  finish(): Decision {
+    return {
+      outcomes: this.outcomes,
+      entity: {
+        lastSeq: this.lastSeq,
+        buffer: this.buffer ?? this.entity.buffer,
+        seenIds: this.nextSeenIds(),
+        parked: this.parked,
+      },
+      applied: this.applied,
+      deadLetters: this.deadLetters,
+      bufferAdded: this.bufferAdded,
+      bufferRemoved: this.bufferRemoved,
+      seenAdded: this.seenAdded,
+      parkedChanged: this.parkedChanged,
+      moved: this.moved,
+    };
+  }
+
+  // --- arrival -------------------------------------------------------------------------------
+
+  private duplicateReason(event: EventEnvelope): { reason: ReasonOf<'discarded'>; detail: string } | undefined {
+    if (
+      this.entity.seenIds.includes(event.id) ||
+      this.parked?.event.id === event.id ||
+      this.currentBuffer().some((entry) => entry.event.id === event.id)
+    ) {
+      return { reason: 'duplicate-id', detail: `event id ${event.id} was already handled for this entity` };
+    }
+    if (event.seq === undefined) return undefined;
+    if (event.seq <= this.lastSeq) {
+      return { reason: 'stale-seq', detail: `seq ${event.seq} is not after the last applied seq ${this.lastSeq}` };
+    }
+    if (this.parked?.event.seq === event.seq || this.currentBuffer().some((entry) => entry.event.seq === event.seq)) {
+      return { reason: 'duplicate-seq', detail: `another event with seq ${event.seq} is already waiting` };
+    }
+    return undefined;
+  }
+
+  /** Type and payload checks; replaces the payload with the schema's parsed output. */
+  private validate(event: EventEnvelope): { reason: ReasonOf<'rejected'>; detail: string } | undefined {
+    const { topology, payloads, name } = this.context.aggregate;
+    if (!topology.isKnownType(event.type)) {
+      return {
+        reason: 'unknown-event-type',
+        detail: `no state of the ${name} machine accepts ${event.type} (it accepts: ${topology.eventTypes.join(', ')})`,
+      };
+    }
+    const schema = payloads[event.type];
+    if (!schema) return undefined;
+    const parsed = schema.safeParse(event.payload ?? {});
+    if (parsed.success) {
+      event.payload = parsed.data as Record<string, unknown>;
+      return undefined;
+    }
+    const detail = parsed.error.issues
+      .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : 'payload'}: ${issue.message}`)
+      .join('; ');
+    return { reason: 'invalid-payload', detail: `${event.type} payload: ${detail}` };
+  }
+
+  /** A rejection on arrival of a sequenced event still occupies its seq, so the sequence can move past it. */
+  private rejectOnArrival(event: EventEnvelope, reason: ReasonOf<'rejected'>, detail: string): void {
+    this.reject(event, reason, false, detail);
+    if (event.seq === undefined) return;
+    if (event.seq === this.lastSeq + 1 && !this.parked) {
+      this.applyRejectionPolicy(event, reason, detail, false);
+      return;
+    }
+    if (this.currentBuffer().length < this.context.aggregate.maxBuffered) {
+      this.addToBuffer({ event, receivedAt: this.context.now, rejection: { reason, detail } });
+    }
+  }
+
+  private arriveUnsequenced(event: EventEnvelope): void {
+    const { cursor, aggregate } = this.context;
+    if (cursor.done()) {
+      return this.settle(event, 'discarded', 'entity-final', false, `the entity is in final state ${describeValue(cursor.value())}`);
+    }
+    if (cursor.can(toMachineEvent(event))) {
+      if (this.apply(event, 'legal', false)) this.drain();
+      return;
+    }
+    const value = cursor.value();
+    if (aggregate.topology.acceptsNow(value, event.type)) {
+      return this.reject(event, 'guard-refused', false, `a guard refused ${event.type} in state ${describeValue(value)}`);
+    }
+    if (aggregate.topology.acceptsLater(value, event.type)) return this.hold(event, 'future-type');
+    this.settle(
+      event,
+      'discarded',
+      'unreachable-type',
+      false,
+      `${event.type} is accepted only by states no longer reachable from ${describeValue(value)}`,
+    );
+  }
+
+  private hold(event: EventEnvelope, reason: ReasonOf<'buffered'>): void {
+    const { maxBuffered, name } = this.context.aggregate;
+    if (this.currentBuffer().length >= maxBuffered) {
+      return this.reject(event, 'buffer-full', false, `${name}/${event.key} already holds ${maxBuffered} buffered events`);
+    }
+    this.addToBuffer({ event, receivedAt: this.context.now });
+    this.settle(event, 'buffered', reason, false);
+  }
+
+  // --- the event's turn ----------------------------------------------------------------------
+
+  /**
+   * The event is next (its seq is lastSeq + 1, or an operator retries it). Applies it, or rejects it
+   * under the aggregate's policy. Returns true when the sequence moved (so a drain is due).
+   */
+  private atTurn(event: EventEnvelope, fromBuffer: boolean, appliedReason?: ReasonOf<'applied'>): boolean {
+    const { cursor, aggregate } = this.context;
+    const machineEvent = toMachineEvent(event);
+    if (!cursor.done() && cursor.can(machineEvent)) {
+      return this.apply(event, appliedReason ?? (fromBuffer ? 'drained' : 'legal'), fromBuffer);
+    }
+    const value = cursor.value();
+    const guardOnly = !cursor.done() && aggregate.topology.acceptsNow(value, event.type);
+    const reason = guardOnly ? 'guard-refused' : event.seq !== undefined ? 'illegal-at-seq' : 'illegal-in-state';
+    const where = cursor.done() ? `final state ${describeValue(value)}` : `state ${describeValue(value)}`;
+    const detail = guardOnly
+      ? `a guard refused ${event.type} in ${where}`
+      : event.seq !== undefined
+        ? `seq ${event.seq} is the next expected for ${aggregate.name}/${event.key}, but ${event.type} is not legal in ${where}`
+        : `${event.type} is not legal in ${where}`;
+    this.reject(event, reason, fromBuffer, detail, aggregate.onRejected === 'park');
+    return this.applyRejectionPolicy(event, reason, detail, true);
+  }
+
+  /** `skip` moves the sequence past a rejected next event; `park` stops the entity on it. */
+  private applyRejectionPolicy(event: EventEnvelope, reason: ReasonOf<'rejected'>, detail: string, reported: boolean): boolean {
+    if (this.context.aggregate.onRejected === 'park') {
+      this.setParked({ event, reason, detail, parkedAt: this.context.now });
+      if (!reported) this.markLastOutcomeParked();
+      return false;
+    }
+    if (event.seq === undefined) return false;
+    this.lastSeq = Math.max(this.lastSeq, event.seq);
+    return true;
+  }
+
+  private apply(event: EventEnvelope, reason: ReasonOf<'applied'>, fromBuffer: boolean): boolean {
+    const { cursor } = this.context;
+    const from = cursor.value();
+    const failure = cursor.apply(toMachineEvent(event));
+    if (failure !== undefined) {
+      this.reject(event, 'machine-error', fromBuffer, `the machine threw while applying ${event.type}: ${failure}`);
+      return this.applyRejectionPolicy(event, 'machine-error', failure, true);
+    }
+    this.moved = true;
+    if (event.seq !== undefined) this.lastSeq = Math.max(this.lastSeq, event.seq);
+    const state = cursor.value();
+    this.applied.push({
+      id: event.id,
+      aggregate: event.aggregate,
+      key: event.key,
+      seq: this.lastSeq,
+      type: event.type,
+      payload: event.payload,
+      from,
+      state,
+      time: event.time,
+    });
+    this.record({ ...identify(event), outcome: 'applied', reason, state, from, fromBuffer, event });
+    return true;
+  }
+
+  // --- drain ---------------------------------------------------------------------------------
+
+  /** After the sequence moved: apply what became legal, discard what became past, until nothing moves. */
+  private drain(): void {
+    for (;;) {
+      if (this.parked) return;
+      this.discardStaleSequenced();
+      const next = this.currentBuffer().find((entry) => entry.event.seq === this.lastSeq + 1);
+      if (next) {
+        this.removeFromBuffer(next);
+        if (next.rejection) {
+          const { reason, detail } = next.rejection;
+          if (!this.applyRejectionPolicy(next.event, reason, detail, true)) return;
+        } else if (!this.atTurn(next.event, true)) {
+          if (this.parked) return;
+        }
+        continue;
+      }
+      if (!this.drainUnsequencedOnce()) return;
+    }
+  }
+
+  private discardStaleSequenced(): void {
+    for (const entry of [...this.currentBuffer()]) {
+      const seq = entry.event.seq;
+      if (seq === undefined || seq > this.lastSeq) continue;
+      this.removeFromBuffer(entry);
+      if (entry.rejection) continue;
+      this.settle(entry.event, 'discarded', 'stale-seq', true, `seq ${seq} was passed while it waited (last applied ${this.lastSeq})`);
+    }
+  }
+
+  /** Handles the first unsequenced entry whose turn has come; returns true when the machine moved. */
+  private drainUnsequencedOnce(): boolean {
+    const { cursor, aggregate } = this.context;
+    for (const entry of [...this.currentBuffer()]) {
+      if (entry.event.seq !== undefined) continue;
+      const { event } = entry;
+      const value = cursor.value();
+      if (cursor.done()) {
+        this.removeFromBuffer(entry);
+        this.settle(event, 'discarded', 'entity-final', true, `the entity reached final state ${describeValue(value)}`);
+        continue;
+      }
+      if (aggregate.topology.acceptsNow(value, event.type)) {
+        this.removeFromBuffer(entry);
+        if (cursor.can(toMachineEvent(event))) return this.apply(event, 'drained', true);
+        this.reject(event, 'guard-refused', true, `a guard refused ${event.type} in state ${describeValue(value)}`);
+        continue;
+      }
+      if (!aggregate.topology.acceptsLater(value, event.type)) {
+        this.removeFromBuffer(entry);
+        this.settle(event, 'discarded', 'unreachable-type', true, `${event.type} can no longer happen after ${describeValue(value)}`);
+      }
+    }
+    return false;
+  }
+
+  // --- bookkeeping ---------------------------------------------------------------------------
+
+  private settle(
+    event: EventEnvelope,
+    outcome: Exclude<OutcomeKind, 'applied' | 'rejected'>,
+    reason: ReasonOf<'buffered'> | ReasonOf<'discarded'>,
+    fromBuffer: boolean,
+    detail?: string,
+  ): void {
+    this.record({
+      ...identify(event),
+      outcome,
+      reason,
+      state: this.context.cursor.value(),
+      fromBuffer,
+      event,
+      ...(detail === undefined ? {} : { detail }),
+    });
+  }
+
+  private reject(event: EventEnvelope, reason: ReasonOf<'rejected'>, fromBuffer: boolean, detail: string, parked = false): void {
+    this.record({
+      ...identify(event),
+      outcome: 'rejected',
+      reason,
+      detail,
+      state: this.context.cursor.value(),
+      fromBuffer,
+      event,
+      ...(parked ? { parked: true } : {}),
+    });
+    this.deadLetters.push({ reason, detail, at: this.context.now, event, aggregate: event.aggregate, key: event.key });
+  }
+
+  private record(outcome: Outcome): void {
+    // Ids are remembered on arrival; an event leaving the buffer was remembered when it entered.
+    if (!outcome.fromBuffer && outcome.id !== null) this.seenAdded.push(outcome.id);
+    this.outcomes.push(outcome);
+  }
+
+  private markLastOutcomeParked(): void {
+    const last = this.outcomes[this.outcomes.length - 1];
+    if (last) last.parked = true;
+  }
+
+  private setParked(parked: ParkedEvent | undefined): void {
+    this.parked = parked;
+    this.parkedChanged = true;
+  }
+
+  private currentBuffer(): readonly BufferedEvent[] {
+    return this.buffer ?? this.entity.buffer;
+  }
+
+  private addToBuffer(entry: BufferedEvent): void {
+    const buffer = (this.buffer ??= [...this.entity.buffer]);
+    const seq = entry.event.seq;
+    // Sequenced entries stay sorted by seq ahead of unsequenced ones, which keep arrival order.
+    const at = seq === undefined ? buffer.length : buffer.findIndex((other) => other.event.seq === undefined || other.event.seq > seq);
+    buffer.splice(at === -1 ? buffer.length : at, 0, entry);
+    this.bufferAdded.push(entry);
+  }
+
+  private removeFromBuffer(entry: BufferedEvent): void {
+    const buffer = (this.buffer ??= [...this.entity.buffer]);
+    const at = buffer.indexOf(entry);
+    if (at !== -1) buffer.splice(at, 1);
+    const added = this.bufferAdded.indexOf(entry);
+    if (added !== -1) this.bufferAdded.splice(added, 1);
+    else this.bufferRemoved.push(entry.event.id);
+  }
+
+  private nextSeenIds(): readonly string[] {
+    if (this.seenAdded.length === 0) return this.entity.seenIds;
+    const merged = [...this.entity.seenIds];
+    for (const id of this.seenAdded) if (!merged.includes(id)) merged.push(id);
+    const overflow = merged.length - this.context.dedupWindow;
+    return overflow > 0 ? merged.slice(overflow) : merged;
+  }
+}
+
+function identify(event: EventEnvelope): Pick<Outcome, 'id' | 'aggregate' | 'key' | 'seq' | 'type'> {
+  return { id: event.id, aggregate: event.aggregate, key: event.key, seq: event.seq ?? null, type: event.type };
+}
+
+/** `'paid'` or `{"shipping":"packed"}`, for messages. */
+export function describeValue(value: StateValue): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}

@@ -1,0 +1,53 @@
+/**
+ * The per-entity bookkeeping the decision rules read and write, independent of any store.
+ */
+import type { EventEnvelope } from './envelope.ts';
+import type { OutcomeReason, ReasonOf, StateValue } from './outcome.ts';
+
+/** An event held until its turn. `rejection` marks a seq placeholder already rejected on arrival. */
+export interface BufferedEvent {
+  event: EventEnvelope;
+  receivedAt: number;
+  rejection?: { reason: ReasonOf<'rejected'>; detail: string };
+}
+
+/** The event an entity is stopped at under the `park` policy, until an operator retries or skips it. */
+export interface ParkedEvent {
+  event: EventEnvelope;
+  reason: OutcomeReason;
+  detail: string;
+  parkedAt: number;
+}
+
+/** Everything the rules need besides the machine snapshot itself. */
+export interface EntityState {
+  /** Highest seq applied or skipped; 0 before the first sequenced event. */
+  lastSeq: number;
+  /** Sequenced events sorted by seq, then unsequenced ones by arrival. */
+  buffer: readonly BufferedEvent[];
+  /** The most recent event ids decided for this entity (bounded window, oldest first). */
+  seenIds: readonly string[];
+  parked: ParkedEvent | undefined;
+}
+
+export const EMPTY_ENTITY: EntityState = { lastSeq: 0, buffer: [], seenIds: [], parked: undefined };
+
+/**
+ * The machine as the rules see it: where it is, whether an event is legal now, and a way to move.
+ * The gatekeeper backs it with a live XState actor; tests may back it with `transition()`.
+ */
+export interface MachineCursor {
+  value(): StateValue;
+  done(): boolean;
+  /** XState's `snapshot.can(event)`: a transition exists and its guards pass. */
+  can(event: { type: string }): boolean;
+  /** Takes the transition; returns an error message when the machine threw (the cursor is then unchanged). */
+  apply(event: { type: string }): string | undefined;
+}
+
+/** Time the oldest buffered event has waited, or undefined with an empty buffer. */
+export function oldestBufferedAt(entity: EntityState): number | undefined {
+  let oldest: number | undefined;
+  for (const entry of entity.buffer) if (oldest === undefined || entry.receivedAt < oldest) oldest = entry.receivedAt;
+  return oldest;
+}

@@ -1,0 +1,66 @@
+/**
+ * The one error tree. Library code throws these (never exits); check with `instanceof`.
+ * `retriable` tells a runner whether trying again can help.
+ */
+export class GatekeeperError extends Error {
+  readonly code: string;
+  readonly retriable: boolean;
+
+  constructor(message: string, options: { code: string; retriable?: boolean; cause?: unknown }) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'GatekeeperError';
+    this.code = options.code;
+    this.retriable = options.retriable ?? false;
+  }
+}
+
+/** The machines registry (or one aggregate in it) is malformed. */
+export class InvalidRegistryError extends GatekeeperError {
+  constructor(message: string) {
+    super(message, { code: 'INVALID_REGISTRY' });
+    this.name = 'InvalidRegistryError';
+  }
+}
+
+/** A configuration value (limits, CLI flags, config file) is invalid. */
+export class InvalidConfigError extends GatekeeperError {
+  constructor(message: string, cause?: unknown) {
+    super(message, { code: 'INVALID_CONFIG', cause });
+    this.name = 'InvalidConfigError';
+  }
+}
+
+/** Another process committed the entity first; reload and decide again. */
+export class VersionConflictError extends GatekeeperError {
+  constructor(aggregate: string, key: string, expected: number) {
+    super(`entity ${aggregate}/${key} moved past version ${expected} while deciding; it will be reloaded`, {
+      code: 'VERSION_CONFLICT',
+      retriable: true,
+    });
+    this.name = 'VersionConflictError';
+  }
+}
+
+/** The store could not be reached or answered with an error; the decision was not written. */
+export class StoreUnavailableError extends GatekeeperError {
+  constructor(message: string, cause?: unknown) {
+    super(message, { code: 'STORE_UNAVAILABLE', retriable: true, cause });
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+/** An operator action (retry, skip) was asked of an entity that is not in a state to take it. */
+export class OperatorActionError extends GatekeeperError {
+  constructor(message: string) {
+    super(message, { code: 'OPERATOR_ACTION' });
+    this.name = 'OperatorActionError';
+  }
+}
+
+/** The gatekeeper was used after close(). */
+export class ClosedError extends GatekeeperError {
+  constructor() {
+    super('the gatekeeper is closed', { code: 'CLOSED' });
+    this.name = 'ClosedError';
+  }
+}

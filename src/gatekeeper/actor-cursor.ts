@@ -1,0 +1,81 @@
+/**
+ * A MachineCursor backed by a live XState actor. Measured on this machine, a live actor's `send`
+ * is about 3x faster than the pure `transition()` (see bench/), so each resident entity keeps one.
+ */
+import {
+  createActor,
+  type AnyActorRef,
+  type AnyMachineSnapshot,
+  type AnyStateMachine,
+  type InspectionEvent,
+  type Observer,
+  type Snapshot,
+} from 'xstate';
+import type { MachineCursor } from '../core/entity.ts';
+import type { StateValue } from '../core/outcome.ts';
+import type { PersistedSnapshot } from '../store/entity-store.ts';
+
+/** Receives XState inspection events (e.g. `@statelyai/inspect`'s `inspector.inspect`). */
+export type ActorInspector = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+
+export class ActorCursor implements MachineCursor {
+  private actor: AnyActorRef;
+
+  constructor(
+    private readonly machine: AnyStateMachine,
+    snapshot: PersistedSnapshot | undefined,
+    private readonly inspect?: ActorInspector,
+  ) {
+    this.actor = this.start(snapshot);
+  }
+
+  value(): StateValue {
+    return this.snapshot().value as StateValue;
+  }
+
+  context(): unknown {
+    return this.snapshot().context;
+  }
+
+  done(): boolean {
+    return this.snapshot().status === 'done';
+  }
+
+  can(event: { type: string }): boolean {
+    return this.snapshot().can(event);
+  }
+
+  apply(event: { type: string }): string | undefined {
+    const before = this.snapshot();
+    this.actor.send(event);
+    const after = this.snapshot();
+    if (after.status !== 'error') return undefined;
+    // The actor is dead after a throwing action; resume from the snapshot before the event.
+    this.actor.stop();
+    this.actor = this.start(this.machine.getPersistedSnapshot(before) as PersistedSnapshot);
+    return after.error instanceof Error ? after.error.message : String(after.error);
+  }
+
+  persisted(): PersistedSnapshot {
+    return this.actor.getPersistedSnapshot() as PersistedSnapshot;
+  }
+
+  stop(): void {
+    this.actor.stop();
+  }
+
+  private snapshot(): AnyMachineSnapshot {
+    return this.actor.getSnapshot() as AnyMachineSnapshot;
+  }
+
+  private start(snapshot: PersistedSnapshot | undefined): AnyActorRef {
+    const actor = createActor(this.machine, {
+      ...(snapshot === undefined ? {} : { snapshot: snapshot as unknown as Snapshot<unknown> }),
+      ...(this.inspect === undefined ? {} : { inspect: this.inspect }),
+    });
+    // Without an error observer XState rethrows machine errors asynchronously and kills the process.
+    actor.subscribe({ error: () => undefined });
+    actor.start();
+    return actor;
+  }
+}

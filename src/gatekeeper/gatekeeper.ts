@@ -1,0 +1,368 @@
+/**
+ * The gatekeeper: routes each event to its entity's mailbox, hydrates the entity, runs the
+ * decision rules against its live actor, commits the decision atomically and tells listeners.
+ */
+import { buildAggregates, type Aggregate, type AggregateDefaults, type MachineRegistryInput } from '../core/aggregate.ts';
+import { systemClock, type Clock } from '../core/clock.ts';
+import { decide, decideRetry, decideSkip, decideStall, type Decision } from '../core/decide.ts';
+import { EMPTY_ENTITY, oldestBufferedAt, type BufferedEvent, type EntityState, type ParkedEvent } from '../core/entity.ts';
+import { parseEnvelope, type EventEnvelope } from '../core/envelope.ts';
+import { ClosedError, InvalidConfigError, OperatorActionError, VersionConflictError } from '../core/errors.ts';
+import { toHistoryEntry, type HistoryEntry } from '../core/history.ts';
+import type { AppliedTransition, DeadLetter, Outcome, StateValue } from '../core/outcome.ts';
+import type { EntityRef, EntityStore, StalledEntity } from '../store/entity-store.ts';
+import { ActorCursor, type ActorInspector } from './actor-cursor.ts';
+import { Listeners, type GatekeeperListener } from './listeners.ts';
+import { Mailboxes } from './mailbox.ts';
+import { ResidentEntities, type Resident } from './resident-entities.ts';
+import { StallSweeper } from './stall-sweeper.ts';
+
+export interface GatekeeperOptions {
+  /** Aggregate name → XState machine, or `{ machine, payloads, onRejected, … }`. */
+  machines: MachineRegistryInput;
+  /** Where entity state lives; the embedded memory store when omitted. */
+  store: EntityStore;
+  /** Defaults for every aggregate's policies and limits. */
+  defaults?: Partial<AggregateDefaults>;
+  /** Live actors kept in memory before idle ones are evicted (default 100,000). */
+  maxResidentEntities?: number;
+  /** Recent event ids remembered per entity for deduplication (default 64). */
+  dedupWindow?: number;
+  /** How often the stall sweeper runs, in ms; 0 turns it off (default: a quarter of the smallest stall limit, 1 s to 60 s). */
+  sweepIntervalMs?: number;
+  clock?: Clock;
+  /** Receives XState inspection events from every entity actor. */
+  inspect?: ActorInspector;
+  /** Times a decision is retried after another process committed the entity first (default 20). */
+  maxConflictRetries?: number;
+}
+
+/** The answer to one `handle`: the event's own outcome, plus everything its drain caused. */
+export interface HandleResult {
+  outcome: Outcome;
+  /** Every outcome in order: the event's own first, then the drained ones. */
+  outcomes: Outcome[];
+  transitions: AppliedTransition[];
+}
+
+/** What `inspect` shows of one entity. */
+export interface EntityInspection extends EntityRef {
+  state: StateValue;
+  context: unknown;
+  status: 'active' | 'done';
+  lastSeq: number;
+  version: number;
+  buffered: BufferedEvent[];
+  parked: ParkedEvent | undefined;
+  recentRejections: HistoryEntry[];
+}
+
+export interface StalledReport extends StalledEntity {
+  ageMs: number;
+  stallAfterMs: number;
+}
+
+export interface Gatekeeper {
+  /** Decides one event. Never throws for bad input (it answers `rejected`); throws when the store fails. */
+  handle(input: unknown): Promise<HandleResult>;
+  inspect(aggregate: string, key: string): Promise<EntityInspection | undefined>;
+  history(aggregate: string, key: string): Promise<HistoryEntry[]>;
+  /** Entities whose oldest buffered event is older than their aggregate's stall limit. */
+  stalled(limit?: number): Promise<StalledReport[]>;
+  parked(limit?: number): Promise<EntityRef[]>;
+  /** Operator: try a parked entity's event again. */
+  retry(aggregate: string, key: string): Promise<Outcome[]>;
+  /** Operator: move a parked entity past its event and drain. */
+  skip(aggregate: string, key: string): Promise<Outcome[]>;
+  /** Runs the stall policies now (the sweeper calls this on a timer). */
+  sweep(): Promise<Outcome[]>;
+  subscribe(listener: GatekeeperListener): () => void;
+  /** Resolves when every event handed in so far is decided. */
+  idle(): Promise<void>;
+  readonly aggregates: ReadonlyMap<string, Aggregate>;
+  readonly store: EntityStore;
+  residentCount(): number;
+  /** Finishes in-flight work, stops the sweeper and actors, and closes the store. */
+  close(): Promise<void>;
+}
+
+export function createGatekeeperWithStore(options: GatekeeperOptions): Gatekeeper {
+  return new GatekeeperRuntime(options);
+}
+
+class GatekeeperRuntime implements Gatekeeper {
+  readonly aggregates: ReadonlyMap<string, Aggregate>;
+  readonly store: EntityStore;
+  private readonly mailboxes = new Mailboxes();
+  private readonly residents: ResidentEntities;
+  private readonly listeners = new Listeners();
+  private readonly clock: Clock;
+  private readonly dedupWindow: number;
+  private readonly maxConflictRetries: number;
+  private readonly sweeper: StallSweeper | undefined;
+  private closed = false;
+
+  constructor(private readonly options: GatekeeperOptions) {
+    this.aggregates = buildAggregates(options.machines, options.defaults);
+    this.store = options.store;
+    this.clock = options.clock ?? systemClock;
+    this.dedupWindow = positive('dedupWindow', options.dedupWindow ?? 64);
+    this.maxConflictRetries = positive('maxConflictRetries', options.maxConflictRetries ?? 20);
+    this.residents = new ResidentEntities(positive('maxResidentEntities', options.maxResidentEntities ?? 100_000), (id) =>
+      this.mailboxes.isBusy(id),
+    );
+    const smallestStall = Math.min(...[...this.aggregates.values()].map((a) => a.stallAfterMs));
+    const interval = options.sweepIntervalMs ?? Math.min(60_000, Math.max(1_000, smallestStall / 4));
+    this.sweeper = interval > 0 ? new StallSweeper(interval, () => this.sweep()) : undefined;
+  }
+
+  async handle(input: unknown): Promise<HandleResult> {
+    if (this.closed) throw new ClosedError();
+    const parsed = parseEnvelope(input);
+    if (!parsed.ok) {
+      return this.rejectWithoutEntity(input, 'invalid-envelope', `invalid event envelope: ${parsed.message}`, parsed.partial);
+    }
+    const event = parsed.event;
+    const aggregate = this.aggregates.get(event.aggregate);
+    if (!aggregate) {
+      const known = [...this.aggregates.keys()].join(', ');
+      return this.rejectWithoutEntity(event, 'unknown-aggregate', `no machine is registered for aggregate "${event.aggregate}" (known: ${known})`, event, event);
+    }
+    const { outcomes, applied } = await this.decideFor(aggregate, event.key, (resident, now) =>
+      decide(this.contextFor(resident, now), resident.entity, event),
+    );
+    return { outcome: outcomes[0] as Outcome, outcomes, transitions: applied };
+  }
+
+  async inspect(aggregate: string, key: string): Promise<EntityInspection | undefined> {
+    const definition = this.requireAggregate(aggregate);
+    return this.mailboxes.run(entityId(aggregate, key), async () => {
+      const stored = await this.store.load({ aggregate, key });
+      if (!stored) return undefined;
+      const cursor = new ActorCursor(definition.machine, stored.snapshot);
+      const history = await this.store.history({ aggregate, key });
+      const inspection: EntityInspection = {
+        aggregate,
+        key,
+        state: cursor.value(),
+        context: cursor.context(),
+        status: cursor.done() ? 'done' : 'active',
+        lastSeq: stored.lastSeq,
+        version: stored.version,
+        buffered: [...stored.buffer],
+        parked: stored.parked,
+        recentRejections: history.filter((entry) => entry.outcome === 'rejected').slice(-10),
+      };
+      cursor.stop();
+      return inspection;
+    });
+  }
+
+  history(aggregate: string, key: string): Promise<HistoryEntry[]> {
+    this.requireAggregate(aggregate);
+    return this.store.history({ aggregate, key });
+  }
+
+  async stalled(limit = 1_000): Promise<StalledReport[]> {
+    const now = this.clock.now();
+    const smallest = Math.min(...[...this.aggregates.values()].map((a) => a.stallAfterMs));
+    const candidates = await this.store.stalled(now - smallest, limit);
+    const reports: StalledReport[] = [];
+    for (const candidate of candidates) {
+      const aggregate = this.aggregates.get(candidate.aggregate);
+      if (!aggregate) continue;
+      const ageMs = now - candidate.oldestBufferedAt;
+      if (ageMs > aggregate.stallAfterMs) reports.push({ ...candidate, ageMs, stallAfterMs: aggregate.stallAfterMs });
+    }
+    return reports;
+  }
+
+  parked(limit = 1_000): Promise<EntityRef[]> {
+    return this.store.parked(limit);
+  }
+
+  retry(aggregate: string, key: string): Promise<Outcome[]> {
+    return this.operatorAction(aggregate, key, 'retry', decideRetry);
+  }
+
+  skip(aggregate: string, key: string): Promise<Outcome[]> {
+    return this.operatorAction(aggregate, key, 'skip', decideSkip);
+  }
+
+  async sweep(): Promise<Outcome[]> {
+    const outcomes: Outcome[] = [];
+    for (const report of await this.stalled()) {
+      const aggregate = this.aggregates.get(report.aggregate) as Aggregate;
+      if (aggregate.onStall === 'keep') continue;
+      const decided = await this.decideFor(aggregate, report.key, (resident, now) => {
+        const oldest = oldestBufferedAt(resident.entity);
+        // Another decision may have drained the buffer since the index was read.
+        if (oldest === undefined || now - oldest <= aggregate.stallAfterMs) return undefined;
+        return decideStall(this.contextFor(resident, now), resident.entity);
+      });
+      outcomes.push(...decided.outcomes);
+    }
+    return outcomes;
+  }
+
+  subscribe(listener: GatekeeperListener): () => void {
+    return this.listeners.add(listener);
+  }
+
+  idle(): Promise<void> {
+    return this.mailboxes.idle();
+  }
+
+  residentCount(): number {
+    return this.residents.size;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.sweeper?.stop();
+    await this.mailboxes.idle();
+    this.residents.clear();
+    await this.store.close();
+  }
+
+  // --- internals -------------------------------------------------------------------------------
+
+  private contextFor(resident: Resident, now: number) {
+    return { aggregate: resident.aggregate, cursor: resident.cursor, now, dedupWindow: this.dedupWindow };
+  }
+
+  /**
+   * Runs one decision for one entity inside its mailbox and commits it; on a version conflict the
+   * entity is reloaded from the store and the decision is made again.
+   */
+  private decideFor(
+    aggregate: Aggregate,
+    key: string,
+    makeDecision: (resident: Resident, now: number) => Decision | undefined,
+  ): Promise<Pick<Decision, 'outcomes' | 'applied'>> {
+    const id = entityId(aggregate.name, key);
+    return this.mailboxes.run(id, async () => {
+      for (let attempt = 0; attempt <= this.maxConflictRetries; attempt += 1) {
+        const resident = this.residents.get(id) ?? (await this.hydrate(id, aggregate, key));
+        const now = this.clock.now();
+        const decision = makeDecision(resident, now);
+        if (!decision) return { outcomes: [], applied: [] };
+        let committed: Awaited<ReturnType<EntityStore['commit']>>;
+        try {
+          committed = await this.store.commit(resident.ref, this.toCommit(resident, decision, now));
+        } catch (error) {
+          // The cursor already moved; only the store knows what really happened.
+          this.residents.evict(id);
+          throw error;
+        }
+        if (!committed.ok) {
+          this.residents.evict(id);
+          continue;
+        }
+        resident.entity = decision.entity;
+        resident.version = committed.version;
+        this.listeners.emit(decision.outcomes, decision.applied, decision.deadLetters);
+        return decision;
+      }
+      throw new VersionConflictError(aggregate.name, key, -1);
+    });
+  }
+
+  private toCommit(resident: Resident, decision: Decision, now: number) {
+    return {
+      expectedVersion: resident.version,
+      entity: decision.entity,
+      snapshot: decision.moved ? resident.cursor.persisted() : undefined,
+      bufferAdded: decision.bufferAdded,
+      bufferRemoved: decision.bufferRemoved,
+      seenAdded: decision.seenAdded,
+      parkedChanged: decision.parkedChanged,
+      applied: decision.applied,
+      deadLetters: decision.deadLetters,
+      history: decision.outcomes.map((outcome) => toHistoryEntry(outcome, now)),
+      oldestBufferedAt: oldestBufferedAt(decision.entity),
+      final: resident.cursor.done(),
+    };
+  }
+
+  private async hydrate(id: string, aggregate: Aggregate, key: string): Promise<Resident> {
+    const ref = { aggregate: aggregate.name, key };
+    const stored = await this.store.load(ref);
+    const entity: EntityState = stored ?? EMPTY_ENTITY;
+    const resident: Resident = {
+      ref,
+      aggregate,
+      cursor: new ActorCursor(aggregate.machine, stored?.snapshot, this.options.inspect),
+      entity,
+      version: stored?.version ?? 0,
+    };
+    this.residents.set(id, resident);
+    return resident;
+  }
+
+  private async operatorAction(
+    aggregate: string,
+    key: string,
+    action: 'retry' | 'skip',
+    rule: typeof decideRetry,
+  ): Promise<Outcome[]> {
+    const definition = this.requireAggregate(aggregate);
+    let parked = false;
+    const { outcomes } = await this.decideFor(definition, key, (resident, now) => {
+      parked = resident.entity.parked !== undefined;
+      return parked ? rule(this.contextFor(resident, now), resident.entity) : undefined;
+    });
+    if (!parked) throw new OperatorActionError(`${aggregate}/${key} is not parked, so there is nothing to ${action}`);
+    return outcomes;
+  }
+
+  private async rejectWithoutEntity(
+    raw: unknown,
+    reason: 'invalid-envelope' | 'unknown-aggregate',
+    detail: string,
+    identity: { id?: string; aggregate?: string; key?: string; seq?: number; type?: string },
+    event?: EventEnvelope,
+  ): Promise<HandleResult> {
+    const outcome: Outcome = {
+      outcome: 'rejected',
+      reason,
+      detail,
+      id: identity.id ?? null,
+      aggregate: identity.aggregate ?? null,
+      key: identity.key ?? null,
+      seq: identity.seq ?? null,
+      type: identity.type ?? null,
+      state: null,
+      fromBuffer: false,
+      ...(event ? { event } : {}),
+    };
+    const letter: DeadLetter = {
+      reason,
+      detail,
+      at: this.clock.now(),
+      event,
+      ...(event ? {} : { raw }),
+      aggregate: outcome.aggregate,
+      key: outcome.key,
+    };
+    await this.store.recordDeadLetter(letter);
+    this.listeners.emit([outcome], [], [letter]);
+    return { outcome, outcomes: [outcome], transitions: [] };
+  }
+
+  private requireAggregate(name: string): Aggregate {
+    const aggregate = this.aggregates.get(name);
+    if (!aggregate) throw new InvalidConfigError(`unknown aggregate "${name}" (known: ${[...this.aggregates.keys()].join(', ')})`);
+    return aggregate;
+  }
+}
+
+function entityId(aggregate: string, key: string): string {
+  return `${aggregate}\u0000${key}`;
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isInteger(value) || value <= 0) throw new InvalidConfigError(`${name} must be a positive integer (got ${value})`);
+  return value;
+}

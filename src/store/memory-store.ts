@@ -1,0 +1,171 @@
+/**
+ * The embedded store: entity state in process memory. The default, for tests, the demo and
+ * single-process use where losing state on exit is acceptable. Commits are atomic because they
+ * are synchronous; versions are still checked so two gatekeepers sharing one store stay fenced.
+ */
+import { DEFAULT_HISTORY_LIMIT, type HistoryEntry } from '../core/history.ts';
+import type { AppliedTransition, DeadLetter } from '../core/outcome.ts';
+import type {
+  CommitResult,
+  EntityCommit,
+  EntityRef,
+  EntityStore,
+  QueuedItem,
+  StalledEntity,
+  StoredEntity,
+} from './entity-store.ts';
+
+export interface MemoryStoreOptions {
+  /** Keep applied transitions in an outbox for a relay to read and acknowledge (default false). */
+  outbox?: boolean;
+  /** Decisions kept per entity for `history` (default 100). */
+  historyLimit?: number;
+  /** Dead letters kept until acknowledged; past this the oldest are dropped (default 10,000). */
+  deadLetterLimit?: number;
+}
+
+interface MemoryEntity extends StoredEntity {
+  history: HistoryEntry[];
+  oldestBufferedAt: number | undefined;
+}
+
+/** Creates the embedded in-memory store. */
+export function memoryStore(options: MemoryStoreOptions = {}): EntityStore {
+  return new MemoryStore(options);
+}
+
+class MemoryStore implements EntityStore {
+  private readonly entities = new Map<string, MemoryEntity>();
+  private readonly outbox = new Queue<AppliedTransition>();
+  private readonly deadLetterQueue = new Queue<DeadLetter>();
+  private readonly historyLimit: number;
+  private readonly deadLetterLimit: number;
+  private readonly keepOutbox: boolean;
+
+  constructor(options: MemoryStoreOptions) {
+    this.historyLimit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
+    this.deadLetterLimit = options.deadLetterLimit ?? 10_000;
+    this.keepOutbox = options.outbox ?? false;
+  }
+
+  load(ref: EntityRef): Promise<StoredEntity | undefined> {
+    return Promise.resolve(this.entities.get(entityId(ref)));
+  }
+
+  commit(ref: EntityRef, commit: EntityCommit): Promise<CommitResult> {
+    const id = entityId(ref);
+    const current = this.entities.get(id);
+    if ((current?.version ?? 0) !== commit.expectedVersion) {
+      return Promise.resolve({ ok: false, reason: 'version-conflict' });
+    }
+    const version = commit.expectedVersion + 1;
+    const history = current?.history ?? [];
+    history.push(...commit.history);
+    if (history.length > this.historyLimit) history.splice(0, history.length - this.historyLimit);
+    this.entities.set(id, {
+      ...commit.entity,
+      version,
+      snapshot: commit.snapshot ?? current?.snapshot,
+      history,
+      oldestBufferedAt: commit.oldestBufferedAt,
+    });
+    if (this.keepOutbox) for (const transition of commit.applied) this.outbox.push(transition);
+    for (const letter of commit.deadLetters) this.pushDeadLetter(letter);
+    return Promise.resolve({ ok: true, version });
+  }
+
+  recordDeadLetter(letter: DeadLetter): Promise<void> {
+    this.pushDeadLetter(letter);
+    return Promise.resolve();
+  }
+
+  history(ref: EntityRef): Promise<HistoryEntry[]> {
+    return Promise.resolve([...(this.entities.get(entityId(ref))?.history ?? [])]);
+  }
+
+  stalled(before: number, limit: number): Promise<StalledEntity[]> {
+    const found: StalledEntity[] = [];
+    for (const [id, entity] of this.entities) {
+      if (entity.oldestBufferedAt !== undefined && entity.oldestBufferedAt < before) {
+        found.push({ ...parseEntityId(id), oldestBufferedAt: entity.oldestBufferedAt });
+      }
+    }
+    return Promise.resolve(found.sort((a, b) => a.oldestBufferedAt - b.oldestBufferedAt).slice(0, limit));
+  }
+
+  parked(limit: number): Promise<EntityRef[]> {
+    const found: EntityRef[] = [];
+    for (const [id, entity] of this.entities) {
+      if (found.length >= limit) break;
+      if (entity.parked) found.push(parseEntityId(id));
+    }
+    return Promise.resolve(found);
+  }
+
+  readOutbox(limit: number): Promise<QueuedItem<AppliedTransition>[]> {
+    return Promise.resolve(this.outbox.read(limit));
+  }
+
+  ackOutbox(ids: readonly string[]): Promise<void> {
+    this.outbox.ack(ids);
+    return Promise.resolve();
+  }
+
+  readDeadLetters(limit: number): Promise<QueuedItem<DeadLetter>[]> {
+    return Promise.resolve(this.deadLetterQueue.read(limit));
+  }
+
+  ackDeadLetters(ids: readonly string[]): Promise<void> {
+    this.deadLetterQueue.ack(ids);
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  private pushDeadLetter(letter: DeadLetter): void {
+    this.deadLetterQueue.push(letter);
+    this.deadLetterQueue.trimTo(this.deadLetterLimit);
+  }
+}
+
+/** A FIFO whose items carry increasing ids, read without removal and removed on ack. */
+class Queue<TValue> {
+  private items = new Map<string, TValue>();
+  private nextId = 1;
+
+  push(value: TValue): void {
+    this.items.set(String(this.nextId++), value);
+  }
+
+  read(limit: number): QueuedItem<TValue>[] {
+    const out: QueuedItem<TValue>[] = [];
+    for (const [id, value] of this.items) {
+      if (out.length >= limit) break;
+      out.push({ id, value });
+    }
+    return out;
+  }
+
+  ack(ids: readonly string[]): void {
+    for (const id of ids) this.items.delete(id);
+  }
+
+  trimTo(max: number): void {
+    for (const id of this.items.keys()) {
+      if (this.items.size <= max) return;
+      this.items.delete(id);
+    }
+  }
+}
+
+/** NUL cannot appear in an aggregate name, so the pair round-trips for any key. */
+function entityId(ref: EntityRef): string {
+  return `${ref.aggregate}\u0000${ref.key}`;
+}
+
+function parseEntityId(id: string): EntityRef {
+  const at = id.indexOf('\u0000');
+  return { aggregate: id.slice(0, at), key: id.slice(at + 1) };
+}
