@@ -1,0 +1,105 @@
+/**
+ * Turns entity state into the strings the commit script writes and back. All values are JSON;
+ * JSON.parse makes `__proto__` an ordinary own property, so stored payloads cannot reach a
+ * prototype. Values that cannot be JSON (BigInt, cycles) are refused with a typed error before
+ * anything is sent, except in dead letters, which keep a description instead (a rejection must
+ * always be recordable).
+ */
+import type { BufferedEvent, ParkedEvent } from '../../core/entity.ts';
+import { GatekeeperError } from '../../core/errors.ts';
+import type { DeadLetter } from '../../core/outcome.ts';
+import type { PersistedSnapshot, StoredEntity } from '../entity-store.ts';
+import { isBufferField } from './keys.ts';
+
+/** A value in a commit could not be written as JSON. Not retriable: the same input fails again. */
+export class UnserializableValueError extends GatekeeperError {
+  constructor(what: string, cause: unknown) {
+    super(`redis store: the ${what} cannot be stored as JSON: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      code: 'UNSERIALIZABLE_VALUE',
+      cause,
+    });
+    this.name = 'UnserializableValueError';
+  }
+}
+
+/** A stored value could not be read back (written by something else, or damaged). */
+export class CorruptEntityError extends GatekeeperError {
+  constructor(what: string, cause?: unknown) {
+    super(`redis store: ${what}`, { code: 'STORE_CORRUPT', cause });
+    this.name = 'CorruptEntityError';
+  }
+}
+
+export function toJson(value: unknown, what: string): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (error) {
+    throw new UnserializableValueError(what, error);
+  }
+  if (text === undefined) throw new UnserializableValueError(what, new TypeError(`${typeof value} has no JSON form`));
+  return text;
+}
+
+/** Dead letters must always be recordable: an unserialisable `raw` input is replaced by its description. */
+export function deadLetterJson(letter: DeadLetter): string {
+  try {
+    return toJson(letter, 'dead letter');
+  } catch {
+    const { raw, ...rest } = letter;
+    return toJson({ ...rest, raw: { unserializable: describeRaw(raw) } }, 'dead letter');
+  }
+}
+
+function describeRaw(raw: unknown): string {
+  try {
+    return String(raw).slice(0, 1_000);
+  } catch {
+    return typeof raw;
+  }
+}
+
+/** Parses what the commit script stored in one entity hash; undefined for an empty hash. */
+export function decodeEntity(fields: Record<string, string>, where: string): StoredEntity | undefined {
+  const version = fields.v;
+  if (version === undefined) return undefined;
+  const buffered: { ordinal: number; entry: BufferedEvent }[] = [];
+  for (const [field, value] of Object.entries(fields)) {
+    if (!isBufferField(field)) continue;
+    const bar = value.indexOf('|');
+    const ordinal = Number(value.slice(0, bar));
+    if (bar < 1 || !Number.isFinite(ordinal)) throw new CorruptEntityError(`buffered entry ${JSON.stringify(field)} of ${where} has no ordinal`);
+    buffered.push({ ordinal, entry: parse<BufferedEvent>(value.slice(bar + 1), `buffered entry of ${where}`) });
+  }
+  // The rules' order: sequenced events by seq, then unsequenced ones in arrival order.
+  buffered.sort((a, b) => {
+    const sa = a.entry.event.seq;
+    const sb = b.entry.event.seq;
+    if (sa !== undefined && sb !== undefined) return sa - sb;
+    if (sa !== undefined) return -1;
+    if (sb !== undefined) return 1;
+    return a.ordinal - b.ordinal;
+  });
+  return {
+    version: integer(version, `version of ${where}`),
+    lastSeq: fields.q === undefined ? 0 : integer(fields.q, `lastSeq of ${where}`),
+    snapshot: fields.s === undefined ? undefined : parse<PersistedSnapshot>(fields.s, `snapshot of ${where}`),
+    parked: fields.p === undefined ? undefined : parse<ParkedEvent>(fields.p, `parked event of ${where}`),
+    seenIds: fields.w === undefined ? [] : parse<string[]>(fields.w, `seen ids of ${where}`),
+    buffer: buffered.map((item) => item.entry),
+  };
+}
+
+export function parse<TValue>(text: string, what: string): TValue {
+  try {
+    return JSON.parse(text) as TValue;
+  } catch (error) {
+    throw new CorruptEntityError(`${what} is not valid JSON`, error);
+  }
+}
+
+function integer(text: string, what: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) throw new CorruptEntityError(`${what} is not an integer: ${JSON.stringify(text.slice(0, 50))}`);
+  return value;
+}

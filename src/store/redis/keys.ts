@@ -1,0 +1,167 @@
+/**
+ * Every Redis key name the store uses is built here, and nowhere else.
+ *
+ * Layout (P = prefix, N = shard number, E = encoded entity id):
+ *   {P:N}:e:E        hash    one entity: version, snapshot, lastSeq, parked, seen ids, buffer entries
+ *   {P:N}:h:E        list    the entity's decision history, newest first (LPUSH + LTRIM)
+ *   {P:N}:outbox     stream  applied transitions of the shard's entities, until acknowledged
+ *   {P:N}:dead       stream  dead letters of the shard's entities, until acknowledged
+ *   {P:N}:stalled    zset    E scored by the oldest buffered event's arrival (ms)
+ *   {P:N}:parked     zset    E scored by when the entity parked (ms)
+ *   {P}:meta         hash    the namespace's shard count, checked by every process
+ *
+ * Each entity belongs to one of a fixed number of shards and its keys carry the shard's hash tag,
+ * so one Lua script can write the entity and its shard's outbox, dead letters and indexes on
+ * Redis Cluster without CROSSSLOT. The tag is always the first thing in a key name and the prefix
+ * may not contain braces, so nothing in an entity key can change the slot.
+ */
+import { InvalidConfigError } from '../../core/errors.ts';
+import type { EntityRef } from '../entity-store.ts';
+
+/** Where the keys of one entity live. */
+export interface EntityKeys {
+  shard: number;
+  /** The encoded entity id: the member of the stalled and parked indexes. */
+  member: string;
+  state: string;
+  history: string;
+}
+
+/** The shard-wide keys. */
+export interface ShardKeys {
+  outbox: string;
+  dead: string;
+  stalled: string;
+  parked: string;
+}
+
+export const DEFAULT_PREFIX = 'gk';
+export const DEFAULT_SHARDS = 16;
+export const MAX_SHARDS = 16_384;
+
+/** Builds the key names for one namespace. */
+export class KeySpace {
+  readonly meta: string;
+  private readonly shardKeys: ShardKeys[];
+
+  constructor(
+    readonly prefix: string,
+    readonly shards: number,
+  ) {
+    validatePrefix(prefix);
+    if (!Number.isInteger(shards) || shards < 1 || shards > MAX_SHARDS) {
+      throw new InvalidConfigError(`redis store: shards must be an integer from 1 to ${MAX_SHARDS} (got ${shards})`);
+    }
+    this.meta = `{${prefix}}:meta`;
+    this.shardKeys = Array.from({ length: shards }, (_, shard) => {
+      const tag = this.tag(shard);
+      return { outbox: `${tag}:outbox`, dead: `${tag}:dead`, stalled: `${tag}:stalled`, parked: `${tag}:parked` };
+    });
+  }
+
+  entity(ref: EntityRef): EntityKeys {
+    const member = encodeEntityId(ref);
+    const shard = shardOf(ref, this.shards);
+    const tag = this.tag(shard);
+    return { shard, member, state: `${tag}:e:${member}`, history: `${tag}:h:${member}` };
+  }
+
+  shard(shard: number): ShardKeys {
+    const keys = this.shardKeys[shard];
+    if (!keys) throw new RangeError(`shard ${shard} is outside 0..${this.shards - 1}`);
+    return keys;
+  }
+
+  /** The shard a dead letter without a usable entity goes to: stable for the same identity. */
+  shardForIdentity(aggregate: string | null, key: string | null): number {
+    return shardOf({ aggregate: aggregate ?? '', key: key ?? '' }, this.shards);
+  }
+
+  private tag(shard: number): string {
+    return `{${this.prefix}:${shard}}`;
+  }
+}
+
+function validatePrefix(prefix: string): void {
+  if (typeof prefix !== 'string' || prefix.length === 0 || prefix.length > 128) {
+    throw new InvalidConfigError('redis store: prefix must be a non-empty string of at most 128 characters');
+  }
+  // Braces would move or split the hash tag; a lone surrogate would not round-trip through UTF-8.
+  if (/[{}]/.test(prefix) || !isWellFormed(prefix)) {
+    throw new InvalidConfigError(`redis store: prefix ${JSON.stringify(prefix)} must not contain "{", "}" or unpaired surrogates`);
+  }
+}
+
+/**
+ * An injective text form of (aggregate, key). Well-formed strings are kept readable:
+ * `u<aggregate length>:<aggregate><key>`; the length prefix makes the split unambiguous whatever
+ * the key contains. Strings with unpaired UTF-16 surrogates would all turn into U+FFFD on their
+ * way to Redis (UTF-8) and collide, so they are written as hex code units instead: `w<hex>:<hex>`.
+ */
+export function encodeEntityId(ref: EntityRef): string {
+  if (isWellFormed(ref.aggregate) && isWellFormed(ref.key)) return `u${ref.aggregate.length}:${ref.aggregate}${ref.key}`;
+  return `w${toHexUnits(ref.aggregate)}:${toHexUnits(ref.key)}`;
+}
+
+/** The inverse of encodeEntityId; undefined for text it cannot have produced. */
+export function decodeEntityId(member: string): EntityRef | undefined {
+  const colon = member.indexOf(':');
+  if (colon < 2) return undefined;
+  if (member[0] === 'u') {
+    const length = Number(member.slice(1, colon));
+    if (!Number.isSafeInteger(length) || length < 0) return undefined;
+    const rest = member.slice(colon + 1);
+    if (rest.length < length) return undefined;
+    return { aggregate: rest.slice(0, length), key: rest.slice(length) };
+  }
+  if (member[0] === 'w') {
+    const aggregate = fromHexUnits(member.slice(1, colon));
+    const key = fromHexUnits(member.slice(colon + 1));
+    return aggregate === undefined || key === undefined ? undefined : { aggregate, key };
+  }
+  return undefined;
+}
+
+/** The hash field of a buffered event: injective in the event id, like encodeEntityId. */
+export function bufferField(eventId: string): string {
+  return isWellFormed(eventId) ? `b:${eventId}` : `B:${toHexUnits(eventId)}`;
+}
+
+export function isBufferField(field: string): boolean {
+  return field.startsWith('b:') || field.startsWith('B:');
+}
+
+/**
+ * FNV-1a (32 bit) over the UTF-16 code units of `aggregate NUL key`, modulo the shard count.
+ * Stable across processes and releases: changing it (or the shard count) moves entities, which is
+ * why the shard count is recorded in `{P}:meta` and checked on connect.
+ */
+export function shardOf(ref: EntityRef, shards: number): number {
+  let hash = 0x811c9dc5;
+  const text = `${ref.aggregate}\u0000${ref.key}`;
+  for (let i = 0; i < text.length; i += 1) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % shards;
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** True when the string has no unpaired surrogate, so it survives UTF-8 unchanged. */
+export function isWellFormed(text: string): boolean {
+  return !LONE_SURROGATE.test(text);
+}
+
+function toHexUnits(text: string): string {
+  let out = '';
+  for (let i = 0; i < text.length; i += 1) out += text.charCodeAt(i).toString(16).padStart(4, '0');
+  return out;
+}
+
+function fromHexUnits(hex: string): string | undefined {
+  if (hex.length % 4 !== 0 || !/^[0-9a-f]*$/.test(hex)) return undefined;
+  let out = '';
+  for (let i = 0; i < hex.length; i += 4) out += String.fromCharCode(parseInt(hex.slice(i, i + 4), 16));
+  return out;
+}

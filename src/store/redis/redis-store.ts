@@ -1,0 +1,274 @@
+/**
+ * The durable store: entity state in Redis (standalone, Sentinel or Cluster) through ioredis.
+ * Every commit is one Lua script call that checks the entity's version first and then writes the
+ * whole decision — entity, buffer, outbox, dead letters, history, indexes — or nothing.
+ */
+import { DEFAULT_HISTORY_LIMIT, type HistoryEntry } from '../../core/history.ts';
+import { InvalidConfigError, StoreUnavailableError } from '../../core/errors.ts';
+import type { AppliedTransition, DeadLetter } from '../../core/outcome.ts';
+import type {
+  CommitResult,
+  EntityCommit,
+  EntityRef,
+  EntityStore,
+  QueuedItem,
+  StalledEntity,
+  StoredEntity,
+} from '../entity-store.ts';
+import { deadLetterJson, decodeEntity, parse, toJson } from './codec.ts';
+import { openClient, toStoreError, type RedisConnectionOptions } from './connection.ts';
+import { bufferField, decodeEntityId, DEFAULT_PREFIX, DEFAULT_SHARDS, KeySpace } from './keys.ts';
+import { defineScripts, runScript, type RedisClient } from './scripts.ts';
+import { ackStreams, readIndexes, readStreams } from './shard-reads.ts';
+
+/** Options of `redisStore`: where Redis is (see RedisConnectionOptions) and how the data is kept. */
+export interface RedisStoreOptions extends RedisConnectionOptions {
+  /** Namespace of every key (default "gk"); no braces. Two gatekeepers sharing a prefix share entities. */
+  prefix?: string;
+  /** Fixed number of shards entities are hashed to (default 16). Recorded in Redis; must never change for a prefix. */
+  shards?: number;
+  /** Keep applied transitions in per-shard outbox streams until acknowledged (default false). */
+  outbox?: boolean;
+  /** Decisions kept per entity for `history` (default 100; 0 keeps none). */
+  historyLimit?: number;
+  /** Dead letters kept in all (default 100,000, enforced per shard as limit / shards; 0 = unbounded). Past it the oldest go. */
+  deadLetterLimit?: number;
+  /**
+   * Expire an entity's keys this long after it reached a final state with nothing buffered or parked
+   * (default: never). Only safe when no event for it can arrive later: an expired entity starts afresh.
+   */
+  finalEntityTtlMs?: number;
+  /** Deadline of one store operation, after which it fails with StoreUnavailableError (default 10 s). */
+  operationTimeoutMs?: number;
+}
+
+/** The Redis store, with the client and key layout reachable for tools and tests. */
+export interface RedisStore extends EntityStore {
+  readonly client: RedisClient;
+  readonly keys: KeySpace;
+  /** Resolves once Redis answered and the namespace's shard count matched; rejects like any operation. */
+  ready(): Promise<void>;
+}
+
+/** Layout version recorded in `{prefix}:meta`; bumped when the key layout changes incompatibly. */
+const LAYOUT_VERSION = '1';
+
+/** Creates the Redis store. The client connects at once and reconnects forever (see connection.ts). */
+export function redisStore(options: RedisStoreOptions = {}): RedisStore {
+  return new RedisEntityStore(options);
+}
+
+class RedisEntityStore implements RedisStore {
+  readonly client: RedisClient;
+  readonly keys: KeySpace;
+  private readonly owned: boolean;
+  private readonly keepOutbox: boolean;
+  private readonly historyLimit: number;
+  private readonly deadLetterMaxLen: number;
+  private readonly finalEntityTtlMs: number;
+  private readonly operationTimeoutMs: number;
+  private readonly outboxKeys: string[];
+  private readonly deadKeys: string[];
+  private readonly stalledKeys: string[];
+  private readonly parkedKeys: string[];
+  private namespaceChecked: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(options: RedisStoreOptions) {
+    this.keys = new KeySpace(options.prefix ?? DEFAULT_PREFIX, options.shards ?? DEFAULT_SHARDS);
+    this.keepOutbox = options.outbox ?? false;
+    this.historyLimit = count('historyLimit', options.historyLimit ?? DEFAULT_HISTORY_LIMIT);
+    const deadLetterLimit = count('deadLetterLimit', options.deadLetterLimit ?? 100_000);
+    this.deadLetterMaxLen = deadLetterLimit === 0 ? 0 : Math.ceil(deadLetterLimit / this.keys.shards);
+    this.finalEntityTtlMs = options.finalEntityTtlMs === undefined ? 0 : positive('finalEntityTtlMs', options.finalEntityTtlMs);
+    this.operationTimeoutMs = positive('operationTimeoutMs', options.operationTimeoutMs ?? 10_000);
+    const shards = Array.from({ length: this.keys.shards }, (_, shard) => this.keys.shard(shard));
+    this.outboxKeys = shards.map((keys) => keys.outbox);
+    this.deadKeys = shards.map((keys) => keys.dead);
+    this.stalledKeys = shards.map((keys) => keys.stalled);
+    this.parkedKeys = shards.map((keys) => keys.parked);
+    const opened = openClient(options);
+    this.client = opened.client;
+    this.owned = opened.owned;
+    defineScripts(this.client);
+  }
+
+  ready(): Promise<void> {
+    return this.run('connect', () => Promise.resolve());
+  }
+
+  load(ref: EntityRef): Promise<StoredEntity | undefined> {
+    const keys = this.keys.entity(ref);
+    return this.run('load', async () => decodeEntity(await this.client.hgetall(keys.state), `${ref.aggregate}/${ref.key}`));
+  }
+
+  commit(ref: EntityRef, commit: EntityCommit): Promise<CommitResult> {
+    const keys = this.keys.entity(ref);
+    const shard = this.keys.shard(keys.shard);
+    // Serialise before anything is sent: a value that cannot be JSON fails the commit, not the script.
+    const args = this.commitArgs(keys.member, commit);
+    return this.run('commit', async () => {
+      const reply = Number(
+        await runScript(this.client, 'commit', [keys.state, keys.history, shard.stalled, shard.parked, shard.outbox, shard.dead], args),
+      );
+      if (reply < 0) return { ok: false, reason: 'version-conflict' };
+      if (!Number.isSafeInteger(reply) || reply < 1) throw new StoreUnavailableError(`redis store: commit answered ${reply}`);
+      return { ok: true, version: reply };
+    });
+  }
+
+  recordDeadLetter(letter: DeadLetter): Promise<void> {
+    const key = this.keys.shard(this.keys.shardForIdentity(letter.aggregate, letter.key)).dead;
+    const json = deadLetterJson(letter);
+    return this.run('recordDeadLetter', async () => {
+      if (this.deadLetterMaxLen > 0) await this.client.xadd(key, 'MAXLEN', '=', this.deadLetterMaxLen, '*', 'v', json);
+      else await this.client.xadd(key, '*', 'v', json);
+    });
+  }
+
+  history(ref: EntityRef): Promise<HistoryEntry[]> {
+    const keys = this.keys.entity(ref);
+    return this.run('history', async () => {
+      const entries = await this.client.lrange(keys.history, 0, -1);
+      return entries.reverse().map((entry) => parse<HistoryEntry>(entry, `history of ${ref.aggregate}/${ref.key}`));
+    });
+  }
+
+  stalled(before: number, limit: number): Promise<StalledEntity[]> {
+    return this.run('stalled', async () => {
+      const found = await readIndexes(this.client, this.stalledKeys, before, limit);
+      return found.flatMap(({ member, score }) => {
+        const ref = decodeEntityId(member);
+        return ref ? [{ ...ref, oldestBufferedAt: score }] : [];
+      });
+    });
+  }
+
+  parked(limit: number): Promise<EntityRef[]> {
+    return this.run('parked', async () => {
+      const found = await readIndexes(this.client, this.parkedKeys, undefined, limit);
+      return found.flatMap(({ member }) => decodeEntityId(member) ?? []);
+    });
+  }
+
+  readOutbox(limit: number): Promise<QueuedItem<AppliedTransition>[]> {
+    return this.run('readOutbox', () => readStreams<AppliedTransition>(this.client, this.outboxKeys, limit, 'outbox'));
+  }
+
+  ackOutbox(ids: readonly string[]): Promise<void> {
+    return this.run('ackOutbox', () => ackStreams(this.client, this.outboxKeys, ids));
+  }
+
+  readDeadLetters(limit: number): Promise<QueuedItem<DeadLetter>[]> {
+    return this.run('readDeadLetters', () => readStreams<DeadLetter>(this.client, this.deadKeys, limit, 'dead-letter'));
+  }
+
+  ackDeadLetters(ids: readonly string[]): Promise<void> {
+    return this.run('ackDeadLetters', () => ackStreams(this.client, this.deadKeys, ids));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (!this.owned) return;
+    // QUIT lets pending replies arrive; when Redis is unreachable, drop the connection instead.
+    const quit = this.client.quit().then(
+      () => undefined,
+      () => undefined,
+    );
+    const timer = setTimeout(() => this.client.disconnect(), 2_000);
+    await quit;
+    clearTimeout(timer);
+    this.client.disconnect();
+  }
+
+  // --- internals -------------------------------------------------------------------------------
+
+  private commitArgs(member: string, commit: EntityCommit): (string | number)[] {
+    const { entity } = commit;
+    const parked = commit.parkedChanged
+      ? entity.parked
+        ? ['set', toJson(entity.parked, 'parked event'), entity.parked.parkedAt]
+        : ['clear', '', 0]
+      : ['keep', '', 0];
+    const bufferChanged = commit.bufferAdded.length > 0 || commit.bufferRemoved.length > 0;
+    const stalled = !bufferChanged ? ['keep', 0] : commit.oldestBufferedAt === undefined ? ['clear', 0] : ['set', commit.oldestBufferedAt];
+    const expiry =
+      this.finalEntityTtlMs > 0 && commit.final ? (entity.buffer.length === 0 && !entity.parked ? this.finalEntityTtlMs : -1) : 0;
+    const outbox = this.keepOutbox ? commit.applied.map((row) => toJson(row, 'applied transition')) : [];
+    const history = this.historyLimit > 0 ? commit.history.map((entry) => toJson(entry, 'history entry')) : [];
+    const args: (string | number)[] = [
+      commit.expectedVersion,
+      member,
+      entity.lastSeq,
+      commit.snapshot === undefined ? '' : toJson(commit.snapshot, 'machine snapshot'),
+      commit.seenAdded.length > 0 ? toJson(entity.seenIds, 'seen ids') : '',
+      ...parked,
+      ...stalled,
+      this.historyLimit,
+      expiry,
+      this.deadLetterMaxLen,
+      commit.bufferAdded.length,
+      commit.bufferRemoved.length,
+      outbox.length,
+      commit.deadLetters.length,
+      history.length,
+    ];
+    for (const entry of commit.bufferAdded) args.push(bufferField(entry.event.id), toJson(entry, 'buffered event'));
+    for (const id of commit.bufferRemoved) args.push(bufferField(id));
+    args.push(...outbox);
+    for (const letter of commit.deadLetters) args.push(deadLetterJson(letter));
+    args.push(...history);
+    return args;
+  }
+
+  /** Runs one operation under the store's deadline, after the namespace check, mapping failures. */
+  private async run<TResult>(operation: string, work: () => Promise<TResult>): Promise<TResult> {
+    if (this.closed) throw new StoreUnavailableError(`redis store: ${operation} after close()`);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new StoreUnavailableError(`redis store: ${operation} got no answer within ${this.operationTimeoutMs} ms`)),
+        this.operationTimeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([this.checkNamespace().then(work), deadline]);
+    } catch (error) {
+      throw toStoreError(error, operation);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Once per store: records or checks the shard count, so processes with different layouts never mix. */
+  private checkNamespace(): Promise<void> {
+    this.namespaceChecked ??= (async () => {
+      const reply = (await runScript(this.client, 'claimNamespace', [this.keys.meta], [this.keys.shards, LAYOUT_VERSION])) as [
+        string | null,
+        string | null,
+      ];
+      const [shards, layout] = reply;
+      if (Number(shards) !== this.keys.shards || layout !== LAYOUT_VERSION) {
+        throw new InvalidConfigError(
+          `redis store: prefix "${this.keys.prefix}" was created with ${shards} shards (layout ${layout}); ` +
+            `this process is configured for ${this.keys.shards} shards (layout ${LAYOUT_VERSION}). Use the same shards option or another prefix.`,
+        );
+      }
+    })().catch((error: unknown) => {
+      this.namespaceChecked = undefined;
+      throw error;
+    });
+    return this.namespaceChecked;
+  }
+}
+
+function count(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 0) throw new InvalidConfigError(`redis store: ${name} must be a whole number >= 0 (got ${value})`);
+  return value;
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value <= 0) throw new InvalidConfigError(`redis store: ${name} must be a positive whole number (got ${value})`);
+  return value;
+}

@@ -1,0 +1,70 @@
+/**
+ * The store's Lua scripts: read from lua/*.lua once, with `--- @include "name"` lines replaced by
+ * lua/includes/name.lua, and registered on a client with ioredis `defineCommand` (EVAL once per
+ * connection, EVALSHA afterwards, re-sent on NOSCRIPT). Command names carry the package version so
+ * two deployed versions sharing one client never call each other's scripts.
+ */
+import { readFileSync } from 'node:fs';
+import type { Cluster, Redis } from 'ioredis';
+import packageJson from '../../../package.json' with { type: 'json' };
+
+export type RedisClient = Redis | Cluster;
+
+/** One script: its command name on the client and how many KEYS it takes. */
+interface ScriptDefinition {
+  command: string;
+  numberOfKeys: number;
+  lua: string;
+}
+
+const LUA_DIR = new URL('./lua/', import.meta.url);
+const INCLUDE = /^--- @include "([\w-]+)"\s*$/gm;
+const VERSION_TAG = packageJson.version.replace(/[^0-9A-Za-z]/g, '_');
+
+function loadScript(operation: string, numberOfKeys: number): ScriptDefinition {
+  const included = new Set<string>();
+  const expand = (source: string): string =>
+    source.replace(INCLUDE, (_line, name: string) => {
+      if (included.has(name)) return '';
+      included.add(name);
+      return expand(readFileSync(new URL(`includes/${name}.lua`, LUA_DIR), 'utf8'));
+    });
+  const lua = expand(readFileSync(new URL(`${operation}-${numberOfKeys}.lua`, LUA_DIR), 'utf8'));
+  return { command: `gatekeeper_${VERSION_TAG}_${operation}`, numberOfKeys, lua };
+}
+
+const SCRIPTS = {
+  commit: loadScript('commit', 6),
+  claimNamespace: loadScript('claimNamespace', 1),
+} as const;
+
+type ScriptName = keyof typeof SCRIPTS;
+type ScriptCall = (...args: (string | number)[]) => Promise<unknown>;
+
+/** Registers every script on the client (idempotent: defining a command twice replaces it). */
+export function defineScripts(client: RedisClient): void {
+  for (const script of Object.values(SCRIPTS)) {
+    client.defineCommand(script.command, { numberOfKeys: script.numberOfKeys, lua: script.lua });
+  }
+}
+
+/** Calls one script through its defined command; keys first, then args. */
+export function runScript(
+  client: RedisClient,
+  name: ScriptName,
+  keys: readonly string[],
+  args: readonly (string | number)[],
+): Promise<unknown> {
+  const script = SCRIPTS[name];
+  if (keys.length !== script.numberOfKeys) {
+    throw new RangeError(`script ${name} takes ${script.numberOfKeys} keys, got ${keys.length}`);
+  }
+  const call = (client as unknown as Record<string, ScriptCall | undefined>)[script.command];
+  if (typeof call !== 'function') throw new Error(`script ${name} is not defined on this client (defineScripts first)`);
+  return call.call(client, ...keys, ...args);
+}
+
+/** The text of a script as sent to Redis (for tests and tooling). */
+export function scriptSource(name: ScriptName): string {
+  return SCRIPTS[name].lua;
+}
