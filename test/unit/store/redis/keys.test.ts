@@ -56,7 +56,7 @@ describe('redis key layout', () => {
         expect(hashTag(entity.state)).toBe(tag);
         expect(hashTag(entity.history)).toBe(tag);
         const shard = keys.shard(entity.shard);
-        for (const key of Object.values(shard)) expect(hashTag(key)).toBe(tag);
+        for (const key of [shard.outbox, shard.dead, shard.stalled, shard.parked]) expect(hashTag(key)).toBe(tag);
         expect(entity.state.startsWith(`{${tag}}:`)).toBe(true);
       }),
     );
