@@ -162,7 +162,10 @@ class DecisionDraft {
     }
     if (event.seq === undefined) return undefined;
     if (event.seq <= this.lastSeq) {
-      return { reason: 'stale-seq', detail: `seq ${event.seq} is not after the last applied seq ${this.lastSeq}` };
+      return {
+        reason: 'stale-seq',
+        detail: `seq ${event.seq} is not after the last applied seq ${this.lastSeq} (a duplicate or a late event)`,
+      };
     }
     if (this.parked?.event.seq === event.seq || this.currentBuffer().some((entry) => entry.event.seq === event.seq)) {
       return { reason: 'duplicate-seq', detail: `another event with seq ${event.seq} is already waiting` };
@@ -210,8 +213,9 @@ class DecisionDraft {
     if (cursor.done()) {
       return this.settle(event, 'discarded', 'entity-final', false, `the entity is in final state ${describeValue(cursor.value())}`);
     }
-    if (cursor.can(toMachineEvent(event))) {
-      if (this.apply(event, 'legal', false)) this.drain();
+    const machineEvent = toMachineEvent(event);
+    if (cursor.can(machineEvent)) {
+      if (this.apply(event, 'legal', false, machineEvent)) this.drain();
       return;
     }
     const value = cursor.value();
@@ -247,7 +251,7 @@ class DecisionDraft {
     const { cursor, aggregate } = this.context;
     const machineEvent = toMachineEvent(event);
     if (!cursor.done() && cursor.can(machineEvent)) {
-      return this.apply(event, appliedReason ?? (fromBuffer ? 'drained' : 'legal'), fromBuffer);
+      return this.apply(event, appliedReason ?? (fromBuffer ? 'drained' : 'legal'), fromBuffer, machineEvent);
     }
     const value = cursor.value();
     const guardOnly = !cursor.done() && aggregate.topology.acceptsNow(value, event.type);
@@ -274,10 +278,15 @@ class DecisionDraft {
     return true;
   }
 
-  private apply(event: EventEnvelope, reason: ReasonOf<'applied'>, fromBuffer: boolean): boolean {
+  private apply(
+    event: EventEnvelope,
+    reason: ReasonOf<'applied'>,
+    fromBuffer: boolean,
+    machineEvent: { type: string },
+  ): boolean {
     const { cursor } = this.context;
     const from = cursor.value();
-    const failure = cursor.apply(toMachineEvent(event));
+    const failure = cursor.apply(machineEvent);
     if (failure !== undefined) {
       this.reject(event, 'machine-error', fromBuffer, `the machine threw while applying ${event.type}: ${failure}`);
       return this.applyRejectionPolicy(event, 'machine-error', failure, true);
@@ -296,7 +305,7 @@ class DecisionDraft {
       state,
       time: event.time,
     });
-    this.record({ ...identify(event), outcome: 'applied', reason, state, from, fromBuffer, event });
+    this.record(makeOutcome(event, 'applied', reason, state, fromBuffer, undefined, from));
     return true;
   }
 
@@ -346,7 +355,8 @@ class DecisionDraft {
       }
       if (aggregate.topology.acceptsNow(value, event.type)) {
         this.removeFromBuffer(entry);
-        if (cursor.can(toMachineEvent(event))) return this.apply(event, 'drained', true);
+        const machineEvent = toMachineEvent(event);
+        if (cursor.can(machineEvent)) return this.apply(event, 'drained', true, machineEvent);
         this.reject(event, 'guard-refused', true, `a guard refused ${event.type} in state ${describeValue(value)}`);
         continue;
       }
@@ -367,34 +377,20 @@ class DecisionDraft {
     fromBuffer: boolean,
     detail?: string,
   ): void {
-    this.record({
-      ...identify(event),
-      outcome,
-      reason,
-      state: this.context.cursor.value(),
-      fromBuffer,
-      event,
-      ...(detail === undefined ? {} : { detail }),
-    });
+    this.record(makeOutcome(event, outcome, reason, this.context.cursor.value(), fromBuffer, detail));
   }
 
   private reject(event: EventEnvelope, reason: ReasonOf<'rejected'>, fromBuffer: boolean, detail: string, parked = false): void {
-    this.record({
-      ...identify(event),
-      outcome: 'rejected',
-      reason,
-      detail,
-      state: this.context.cursor.value(),
-      fromBuffer,
-      event,
-      ...(parked ? { parked: true } : {}),
-    });
+    const outcome = makeOutcome(event, 'rejected', reason, this.context.cursor.value(), fromBuffer, detail);
+    if (parked) outcome.parked = true;
+    this.record(outcome);
     this.deadLetters.push({ reason, detail, at: this.context.now, event, aggregate: event.aggregate, key: event.key });
   }
 
   private record(outcome: Outcome): void {
-    // Ids are remembered on arrival; an event leaving the buffer was remembered when it entered.
-    if (!outcome.fromBuffer && outcome.id !== null) this.seenAdded.push(outcome.id);
+    // Only unsequenced ids need remembering: a sequenced duplicate is caught by its seq (at or below
+    // lastSeq, or equal to a waiting one), which keeps the per-event cost flat.
+    if (!outcome.fromBuffer && outcome.seq === null && outcome.id !== null) this.seenAdded.push(outcome.id);
     this.outcomes.push(outcome);
   }
 
@@ -439,8 +435,31 @@ class DecisionDraft {
   }
 }
 
-function identify(event: EventEnvelope): Pick<Outcome, 'id' | 'aggregate' | 'key' | 'seq' | 'type'> {
-  return { id: event.id, aggregate: event.aggregate, key: event.key, seq: event.seq ?? null, type: event.type };
+/** Builds every outcome with one fixed shape: V8 keeps such objects fast, spreads made them slow. */
+function makeOutcome(
+  event: EventEnvelope,
+  outcome: OutcomeKind,
+  reason: Outcome['reason'],
+  state: StateValue,
+  fromBuffer: boolean,
+  detail: string | undefined,
+  from?: StateValue,
+): Outcome {
+  return {
+    outcome,
+    reason,
+    detail,
+    id: event.id,
+    aggregate: event.aggregate,
+    key: event.key,
+    seq: event.seq ?? null,
+    type: event.type,
+    state,
+    from,
+    fromBuffer,
+    parked: undefined,
+    event,
+  };
 }
 
 /** `'paid'` or `{"shipping":"packed"}`, for messages. */

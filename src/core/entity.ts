@@ -25,7 +25,7 @@ export interface EntityState {
   lastSeq: number;
   /** Sequenced events sorted by seq, then unsequenced ones by arrival. */
   buffer: readonly BufferedEvent[];
-  /** The most recent event ids decided for this entity (bounded window, oldest first). */
+  /** Ids of the most recent unsequenced events decided for this entity (bounded window, oldest first). */
   seenIds: readonly string[];
   parked: ParkedEvent | undefined;
 }

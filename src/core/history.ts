@@ -10,15 +10,16 @@ export interface HistoryEntry {
   type: string | null;
   outcome: OutcomeKind;
   reason: OutcomeReason;
-  detail?: string;
+  detail?: string | undefined;
   /** State before (for applied) and after the outcome. */
-  from?: StateValue;
+  from?: StateValue | undefined;
   state: StateValue | null;
   fromBuffer: boolean;
 }
 
 export const DEFAULT_HISTORY_LIMIT = 100;
 
+/** One fixed object shape (absent fields undefined, dropped by JSON.stringify): spreads were slow here. */
 export function toHistoryEntry(outcome: Outcome, at: number): HistoryEntry {
   return {
     at,
@@ -27,8 +28,8 @@ export function toHistoryEntry(outcome: Outcome, at: number): HistoryEntry {
     type: outcome.type,
     outcome: outcome.outcome,
     reason: outcome.reason,
-    ...(outcome.detail === undefined ? {} : { detail: outcome.detail }),
-    ...(outcome.from === undefined ? {} : { from: outcome.from }),
+    detail: outcome.detail,
+    from: outcome.from,
     state: outcome.state,
     fromBuffer: outcome.fromBuffer,
   };

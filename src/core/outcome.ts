@@ -36,7 +36,7 @@ export interface Outcome {
   outcome: OutcomeKind;
   reason: OutcomeReason;
   /** Human-readable explanation (a zod message, "seq 3 is next but … is not legal in state …"). */
-  detail?: string;
+  detail?: string | undefined;
   id: string | null;
   aggregate: string | null;
   key: string | null;
@@ -45,11 +45,11 @@ export interface Outcome {
   /** State value of the entity after this outcome; null when no entity could be named. */
   state: StateValue | null;
   /** For `applied`: the state value before the transition. */
-  from?: StateValue;
+  from?: StateValue | undefined;
   /** True when the drain reached this event in the buffer rather than it arriving now. */
   fromBuffer: boolean;
   /** True when this rejection parked the entity (policy `park`). */
-  parked?: boolean;
+  parked?: boolean | undefined;
   /** The event itself, when it parsed as an envelope. */
   event?: EventEnvelope;
 }

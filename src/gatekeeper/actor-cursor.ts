@@ -60,6 +60,13 @@ export class ActorCursor implements MachineCursor {
     return this.actor.getPersistedSnapshot() as PersistedSnapshot;
   }
 
+  /** Captures the current snapshot now and serialises it only when called (snapshots are immutable). */
+  persistLater(): () => PersistedSnapshot {
+    const snapshot = this.snapshot();
+    let persisted: PersistedSnapshot | undefined;
+    return () => (persisted ??= this.machine.getPersistedSnapshot(snapshot) as PersistedSnapshot);
+  }
+
   stop(): void {
     this.actor.stop();
   }

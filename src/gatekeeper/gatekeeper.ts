@@ -65,6 +65,8 @@ export interface StalledReport extends StalledEntity {
 export interface Gatekeeper {
   /** Decides one event. Never throws for bad input (it answers `rejected`); throws when the store fails. */
   handle(input: unknown): Promise<HandleResult>;
+  /** Rejects input that never became an event (e.g. a line or record that is not JSON) as a dead letter. */
+  rejectUnparseable(raw: unknown, detail: string): Promise<HandleResult>;
   inspect(aggregate: string, key: string): Promise<EntityInspection | undefined>;
   history(aggregate: string, key: string): Promise<HistoryEntry[]>;
   /** Entities whose oldest buffered event is older than their aggregate's stall limit. */
@@ -132,6 +134,11 @@ class GatekeeperRuntime implements Gatekeeper {
       decide(this.contextFor(resident, now), resident.entity, event),
     );
     return { outcome: outcomes[0] as Outcome, outcomes, transitions: applied };
+  }
+
+  rejectUnparseable(raw: unknown, detail: string): Promise<HandleResult> {
+    if (this.closed) throw new ClosedError();
+    return this.rejectWithoutEntity(raw, 'invalid-envelope', detail, {});
   }
 
   async inspect(aggregate: string, key: string): Promise<EntityInspection | undefined> {
@@ -273,7 +280,7 @@ class GatekeeperRuntime implements Gatekeeper {
     return {
       expectedVersion: resident.version,
       entity: decision.entity,
-      snapshot: decision.moved ? resident.cursor.persisted() : undefined,
+      snapshot: decision.moved ? resident.cursor.persistLater() : undefined,
       bufferAdded: decision.bufferAdded,
       bufferRemoved: decision.bufferRemoved,
       seenAdded: decision.seenAdded,

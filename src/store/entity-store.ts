@@ -26,8 +26,12 @@ export interface EntityCommit {
   /** The version the decision was made on; the commit fails when the stored version differs. */
   expectedVersion: number;
   entity: EntityState;
-  /** Present when the machine moved. */
-  snapshot: PersistedSnapshot | undefined;
+  /**
+   * Present when the machine moved: returns the new persisted snapshot. A function because
+   * serialising costs more than the rest of a decision; the memory store defers it until a load.
+   * It captures the snapshot at commit time, so calling it later gives the same answer.
+   */
+  snapshot: (() => PersistedSnapshot) | undefined;
   bufferAdded: EntityState['buffer'];
   bufferRemoved: readonly string[];
   seenAdded: readonly string[];

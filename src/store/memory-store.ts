@@ -10,6 +10,7 @@ import type {
   EntityCommit,
   EntityRef,
   EntityStore,
+  PersistedSnapshot,
   QueuedItem,
   StalledEntity,
   StoredEntity,
@@ -24,9 +25,16 @@ export interface MemoryStoreOptions {
   deadLetterLimit?: number;
 }
 
-interface MemoryEntity extends StoredEntity {
-  history: HistoryEntry[];
-  oldestBufferedAt: number | undefined;
+class MemoryEntity {
+  version = 0;
+  lastSeq = 0;
+  buffer: StoredEntity['buffer'] = [];
+  seenIds: StoredEntity['seenIds'] = [];
+  parked: StoredEntity['parked'] = undefined;
+  /** Serialised on load only: most entities are committed many times between loads. */
+  snapshot: (() => PersistedSnapshot) | undefined = undefined;
+  history: HistoryEntry[] = [];
+  oldestBufferedAt: number | undefined = undefined;
 }
 
 /** Creates the embedded in-memory store. */
@@ -49,29 +57,36 @@ class MemoryStore implements EntityStore {
   }
 
   load(ref: EntityRef): Promise<StoredEntity | undefined> {
-    return Promise.resolve(this.entities.get(entityId(ref)));
+    const entity = this.entities.get(entityId(ref));
+    if (!entity) return Promise.resolve(undefined);
+    const { lastSeq, buffer, seenIds, parked, version } = entity;
+    return Promise.resolve({ lastSeq, buffer, seenIds, parked, version, snapshot: entity.snapshot?.() });
   }
 
   commit(ref: EntityRef, commit: EntityCommit): Promise<CommitResult> {
     const id = entityId(ref);
-    const current = this.entities.get(id);
-    if ((current?.version ?? 0) !== commit.expectedVersion) {
+    let entity = this.entities.get(id);
+    if ((entity?.version ?? 0) !== commit.expectedVersion) {
       return Promise.resolve({ ok: false, reason: 'version-conflict' });
     }
-    const version = commit.expectedVersion + 1;
-    const history = current?.history ?? [];
-    history.push(...commit.history);
-    if (history.length > this.historyLimit) history.splice(0, history.length - this.historyLimit);
-    this.entities.set(id, {
-      ...commit.entity,
-      version,
-      snapshot: commit.snapshot ?? current?.snapshot,
-      history,
-      oldestBufferedAt: commit.oldestBufferedAt,
-    });
+    if (!entity) {
+      entity = new MemoryEntity();
+      this.entities.set(id, entity);
+    }
+    // Updated in place: the hot path of the embedded store, and nothing outside holds this object.
+    entity.version += 1;
+    entity.lastSeq = commit.entity.lastSeq;
+    entity.buffer = commit.entity.buffer;
+    entity.seenIds = commit.entity.seenIds;
+    entity.parked = commit.entity.parked;
+    if (commit.snapshot !== undefined) entity.snapshot = commit.snapshot;
+    entity.oldestBufferedAt = commit.oldestBufferedAt;
+    for (const entry of commit.history) entity.history.push(entry);
+    // Trimmed in batches so the per-commit cost stays constant.
+    if (entity.history.length >= this.historyLimit * 2) entity.history.splice(0, entity.history.length - this.historyLimit);
     if (this.keepOutbox) for (const transition of commit.applied) this.outbox.push(transition);
     for (const letter of commit.deadLetters) this.pushDeadLetter(letter);
-    return Promise.resolve({ ok: true, version });
+    return Promise.resolve({ ok: true, version: entity.version });
   }
 
   recordDeadLetter(letter: DeadLetter): Promise<void> {
@@ -80,7 +95,7 @@ class MemoryStore implements EntityStore {
   }
 
   history(ref: EntityRef): Promise<HistoryEntry[]> {
-    return Promise.resolve([...(this.entities.get(entityId(ref))?.history ?? [])]);
+    return Promise.resolve((this.entities.get(entityId(ref))?.history ?? []).slice(-this.historyLimit));
   }
 
   stalled(before: number, limit: number): Promise<StalledEntity[]> {

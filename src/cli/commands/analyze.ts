@@ -1,0 +1,57 @@
+/**
+ * `gatekeeper analyze`: what the gatekeeper learned from each machine's shape — which states
+ * accept which events, types no state accepts, and cycles (where only seq tells past from future).
+ */
+import { buildAggregates, type Aggregate } from '../../core/aggregate.ts';
+import { booleanFlag, EXIT, stringFlag, write, type Command } from '../command.ts';
+import { loadMachines } from '../load-machines.ts';
+
+export const analyzeCommand: Command = {
+  name: 'analyze',
+  summary: 'print each machine’s topology: events per state, unused event types, cycles',
+  usage: `Usage: gatekeeper analyze [--machines <module>] [--json]
+
+Without --machines, analyses the project's example machines.`,
+  options: { machines: { type: 'string' }, json: { type: 'boolean' } },
+  async run(flags, _positionals, io) {
+    const aggregates = buildAggregates(await loadMachines(stringFlag(flags, 'machines')));
+    const reports = [...aggregates.values()].map(report);
+    if (booleanFlag(flags, 'json')) write(io.stdout, JSON.stringify(reports, null, 2));
+    else write(io.stdout, reports.map(format).join('\n\n'));
+    return EXIT.ok;
+  },
+};
+
+function report(aggregate: Aggregate) {
+  const { topology } = aggregate;
+  return {
+    aggregate: aggregate.name,
+    machine: topology.machineId,
+    states: Object.fromEntries(topology.leaves),
+    events: Object.fromEntries(topology.acceptedIn),
+    finalStates: topology.finalStates,
+    neverAccepted: topology.neverAccepted,
+    cycles: topology.cycles,
+    policies: { onRejected: aggregate.onRejected, onStall: aggregate.onStall, stallAfterMs: aggregate.stallAfterMs, maxBuffered: aggregate.maxBuffered },
+    warnings: [
+      ...topology.cycles.map(
+        (cycle) => `cycle ${cycle.join(' → ')}: events without seq cannot be told past from future here; give them seq`,
+      ),
+      ...topology.neverAccepted.map((type) => `payload schema for ${type}, but no state accepts ${type}`),
+    ],
+  };
+}
+
+function format(r: ReturnType<typeof report>): string {
+  const lines = [`${r.aggregate} (machine #${r.machine})`, '  states:'];
+  for (const [state, events] of Object.entries(r.states)) {
+    const final = r.finalStates.includes(state) ? ' (final)' : '';
+    lines.push(`    ${state}${final}: ${events.length > 0 ? events.join(', ') : '—'}`);
+  }
+  lines.push('  events:');
+  for (const [event, states] of Object.entries(r.events)) lines.push(`    ${event}: in ${states.join(', ')}`);
+  lines.push(`  policies: onRejected=${r.policies.onRejected} onStall=${r.policies.onStall} stallAfterMs=${r.policies.stallAfterMs} maxBuffered=${r.policies.maxBuffered}`);
+  for (const warning of r.warnings) lines.push(`  warning: ${warning}`);
+  if (r.warnings.length === 0) lines.push('  no cycles: events without seq can be ordered by topology');
+  return lines.join('\n');
+}

@@ -1,0 +1,117 @@
+/**
+ * `gatekeeper check`: NDJSON events in (file or stdin), one NDJSON outcome line out per outcome
+ * as it happens; with --final, one line per entity at the end.
+ */
+import { createGatekeeperWithStore, type HandleResult } from '../../gatekeeper/gatekeeper.ts';
+import type { Outcome } from '../../core/outcome.ts';
+import { booleanFlag, EXIT, stringFlag, write, type Command } from '../command.ts';
+import { loadMachines } from '../load-machines.ts';
+import { openStore, storeOptions } from '../open-store.ts';
+import { Progress } from '../progress.ts';
+import { readLines } from '../read-lines.ts';
+
+/** In-flight events; outcome lines of one entity still come out in order. */
+const WINDOW = 256;
+
+export const checkCommand: Command = {
+  name: 'check',
+  summary: 'gate an NDJSON event stream (file or stdin) and print one NDJSON line per outcome',
+  usage: `Usage: gatekeeper check --machines <module> [file] [--final] [--quiet]
+
+Reads one event envelope per line from <file> (or stdin) and writes one JSON line per outcome:
+{"id","aggregate","key","seq","type","outcome","reason","state","detail"}. A buffered event gets a
+"buffered" line now and an "applied"/"discarded"/"rejected" line when the drain reaches it.
+Lines that are not JSON are rejected with their line number. --final adds, after the stream,
+{"final":true,"aggregate","key","state","seq","buffered"} for every entity seen.`,
+  options: {
+    machines: { type: 'string' },
+    final: { type: 'boolean' },
+    quiet: { type: 'boolean' },
+    ...storeOptions,
+  },
+  positionals: true,
+  async run(flags, positionals, io) {
+    const lines = readLines(positionals[0], io.stdin);
+    const gatekeeper = createGatekeeperWithStore({
+      machines: await loadMachines(stringFlag(flags, 'machines')),
+      store: await openStore(flags),
+    });
+    const progress = new Progress(io.stderr, io.interactive && !booleanFlag(flags, 'quiet'));
+    const entities = new Map<string, { aggregate: string; key: string }>();
+    const print = (outcome: Outcome, line?: number) => {
+      progress.outcome(outcome.outcome);
+      write(io.stdout, JSON.stringify(toLine(outcome, line)));
+    };
+    try {
+      let pending: Promise<void>[] = [];
+      let lineNumber = 0;
+      for await (const text of lines) {
+        lineNumber += 1;
+        if (text.trim() === '') continue;
+        progress.event();
+        const line = lineNumber;
+        const handled = handleLine(text, line, gatekeeper);
+        pending.push(
+          handled.then(({ result, entity }) => {
+            if (entity) entities.set(`${entity.aggregate}\u0000${entity.key}`, entity);
+            for (const outcome of result.outcomes) print(outcome, outcome.id === null ? line : undefined);
+          }),
+        );
+        if (pending.length >= WINDOW) {
+          await Promise.all(pending);
+          pending = [];
+        }
+      }
+      await Promise.all(pending);
+      progress.stop();
+      if (booleanFlag(flags, 'final')) {
+        for (const { aggregate, key } of entities.values()) {
+          const entity = await gatekeeper.inspect(aggregate, key);
+          if (!entity) continue;
+          write(
+            io.stdout,
+            JSON.stringify({ final: true, aggregate, key, state: entity.state, seq: entity.lastSeq, buffered: entity.buffered.length }),
+          );
+        }
+      }
+      return EXIT.ok;
+    } finally {
+      progress.stop();
+      await gatekeeper.close();
+    }
+  },
+};
+
+async function handleLine(
+  text: string,
+  line: number,
+  gatekeeper: ReturnType<typeof createGatekeeperWithStore>,
+): Promise<{ result: HandleResult; entity?: { aggregate: string; key: string } }> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return { result: await gatekeeper.rejectUnparseable(text, `line ${line} is not JSON: ${reason}`) };
+  }
+  const result = await gatekeeper.handle(parsed);
+  const own = result.outcome;
+  const known = own.aggregate !== null && own.key !== null && gatekeeper.aggregates.has(own.aggregate);
+  return known ? { result, entity: { aggregate: own.aggregate as string, key: own.key as string } } : { result };
+}
+
+function toLine(outcome: Outcome, line: number | undefined) {
+  return {
+    id: outcome.id,
+    aggregate: outcome.aggregate,
+    key: outcome.key,
+    seq: outcome.seq,
+    type: outcome.type,
+    outcome: outcome.outcome,
+    reason: outcome.reason,
+    state: outcome.state,
+    ...(outcome.detail === undefined ? {} : { detail: outcome.detail }),
+    ...(outcome.parked ? { parked: true } : {}),
+    ...(line === undefined ? {} : { line }),
+  };
+}

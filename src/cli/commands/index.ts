@@ -1,0 +1,7 @@
+/** Every CLI command, in the order `gatekeeper --help` lists them. */
+import type { Command } from '../command.ts';
+import { analyzeCommand } from './analyze.ts';
+import { checkCommand } from './check.ts';
+import { demoCommand } from './demo.ts';
+
+export const commands: readonly Command[] = [demoCommand, checkCommand, analyzeCommand];
