@@ -201,7 +201,7 @@ class RedisEntityStore implements RedisStore {
       commit.expectedVersion,
       member,
       entity.lastSeq,
-      commit.snapshot === undefined ? '' : toJson(commit.snapshot, 'machine snapshot'),
+      commit.snapshot === undefined ? '' : toJson(commit.snapshot(), 'machine snapshot'),
       commit.seenAdded.length > 0 ? toJson(entity.seenIds, 'seen ids') : '',
       ...parked,
       ...stalled,

@@ -1,0 +1,141 @@
+/**
+ * Real Redis servers for the integration tests, through the project's scripts/redis/*.sh: the
+ * machine's Redis (REDIS_URL, default 127.0.0.1:6379, never stopped), throw-away servers on free
+ * ports for tests that stop and restart Redis, and a 3-master cluster (REDIS_CLUSTER_NODES, or
+ * one started here). Also per-test key prefixes and their cleanup.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
+
+const run = promisify(execFile);
+const SCRIPTS = fileURLToPath(new URL('../../../../scripts/redis/', import.meta.url));
+
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A key prefix no other test (or run) uses. */
+export function uniquePrefix(name: string): string {
+  return `t-${name}-${process.pid}-${randomBytes(4).toString('hex')}`;
+}
+
+/** Parses the KEY=value lines a scripts/redis/*.sh prints on stdout. */
+function parseOutput(stdout: string): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const line of stdout.split('\n')) {
+    const at = line.indexOf('=');
+    if (at > 0) values[line.slice(0, at)] = line.slice(at + 1);
+  }
+  return values;
+}
+
+async function script(name: string, args: string[], env: Record<string, string> = {}): Promise<Record<string, string>> {
+  const { stdout } = await run('bash', [`${SCRIPTS}${name}`, ...args], {
+    env: { ...process.env, ...env },
+    timeout: 120_000,
+    maxBuffer: 1 << 20,
+  });
+  return parseOutput(stdout);
+}
+
+/** A redis-server of our own on a free port; `stop` and `start` again keep its port and data dir. */
+export interface OwnRedis {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  /** Stops it and removes its data. */
+  destroy(): Promise<void>;
+}
+
+/**
+ * Starts a throw-away redis-server. With `durable`, every write goes to an append-only file
+ * (fsync always) so a stop/start keeps the data, as a production Redis would.
+ */
+export async function startOwnRedis(options: { durable?: boolean } = {}): Promise<OwnRedis> {
+  const args = options.durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : [];
+  const first = await script('start-redis.sh', args);
+  const port = Number(first.REDIS_PORT);
+  const runDir = first.REDIS_RUN_DIR as string;
+  const env = { REDIS_PORT: String(port), REDIS_RUN_DIR: runDir };
+  // KEEP_RUN_DIR keeps the append-only file between stop and start.
+  const stop = async () => {
+    await script('stop-redis.sh', [String(port)], { ...env, KEEP_RUN_DIR: '1' });
+  };
+  return {
+    url: first.REDIS_URL as string,
+    port,
+    stop,
+    start: async () => {
+      await script('start-redis.sh', args, env);
+    },
+    destroy: async () => {
+      await script('stop-redis.sh', [String(port)], env);
+      await run('rm', ['-rf', '--', runDir]);
+    },
+  };
+}
+
+/** A Redis Cluster: REDIS_CLUSTER_NODES when set, else 3 masters started here (and stopped by `release`). */
+export interface TestCluster {
+  nodes: string[];
+  release(): Promise<void>;
+}
+
+export async function acquireCluster(): Promise<TestCluster> {
+  const given = process.env.REDIS_CLUSTER_NODES;
+  if (given) return { nodes: given.split(','), release: () => Promise.resolve() };
+  const started = await script('start-redis-cluster.sh', []);
+  const runDir = started.REDIS_CLUSTER_RUN_DIR as string;
+  return {
+    nodes: (started.REDIS_CLUSTER_NODES as string).split(','),
+    release: async () => {
+      await script('stop-redis-cluster.sh', [runDir]);
+    },
+  };
+}
+
+export function clusterClient(nodes: readonly string[]): Cluster {
+  return new Cluster(
+    nodes.map((node) => ({ host: node.slice(0, node.lastIndexOf(':')), port: Number(node.slice(node.lastIndexOf(':') + 1)) })),
+  );
+}
+
+/** Deletes every key of a prefix (on every master of a cluster). */
+export async function deletePrefix(client: Redis | Cluster, prefix: string): Promise<number> {
+  const nodes = client instanceof Cluster ? client.nodes('master') : [client];
+  let deleted = 0;
+  for (const node of nodes) {
+    for (const pattern of [`{${prefix}:*`, `{${prefix}}:*`]) {
+      let cursor = '0';
+      for (let round = 0; round < 100_000; round += 1) {
+        const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1_000);
+        // One key per DEL: keys of different shards live in different slots.
+        for (const key of keys) deleted += await node.del(key);
+        cursor = next;
+        if (cursor === '0') break;
+      }
+    }
+  }
+  return deleted;
+}
+
+/** Counts the keys of a prefix (on every master of a cluster). */
+export async function countPrefixKeys(client: Redis | Cluster, prefix: string): Promise<number> {
+  const nodes = client instanceof Cluster ? client.nodes('master') : [client];
+  let total = 0;
+  for (const node of nodes) {
+    for (const pattern of [`{${prefix}:*`, `{${prefix}}:*`]) {
+      let cursor = '0';
+      for (let round = 0; round < 100_000; round += 1) {
+        const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1_000);
+        total += keys.length;
+        cursor = next;
+        if (cursor === '0') break;
+      }
+    }
+  }
+  return total;
+}
