@@ -3,5 +3,6 @@ import type { Command } from '../command.ts';
 import { analyzeCommand } from './analyze.ts';
 import { checkCommand } from './check.ts';
 import { demoCommand } from './demo.ts';
+import { exportCommand } from './export.ts';
 
-export const commands: readonly Command[] = [demoCommand, checkCommand, analyzeCommand];
+export const commands: readonly Command[] = [demoCommand, checkCommand, analyzeCommand, exportCommand];
