@@ -1,5 +1,5 @@
 /** gatekeeper's public API: re-exports only. */
-export { createGatekeeper, type CreateGatekeeperOptions } from './gatekeeper/create-gatekeeper.ts';
+export { createGatekeeper, type CreateGatekeeperOptions } from './create-gatekeeper.ts';
 export type { Gatekeeper, GatekeeperOptions, HandleResult, EntityInspection, StalledReport } from './gatekeeper/gatekeeper.ts';
 export type { GatekeeperListener } from './gatekeeper/listeners.ts';
 export type { ActorInspector } from './gatekeeper/actor-cursor.ts';

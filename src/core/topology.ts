@@ -9,7 +9,22 @@ import type { AnyStateMachine } from 'xstate';
 import { getStateNodes } from '@xstate/graph';
 import type { StateValue } from './outcome.ts';
 
-type AnyStateNode = ReturnType<typeof getStateNodes>[number];
+/** The parts of an XState state node this module reads, typed once instead of XState's `any` generics. */
+interface AnyStateNode {
+  id: string;
+  type: 'atomic' | 'compound' | 'parallel' | 'final' | 'history';
+  parent?: AnyStateNode | undefined;
+  states: Record<string, AnyStateNode>;
+  ownEvents: string[];
+  transitions: Map<string, { target?: readonly AnyStateNode[] | undefined }[]>;
+  always?: { target?: readonly AnyStateNode[] | undefined }[] | undefined;
+  initial?: { target: readonly AnyStateNode[] } | undefined;
+}
+
+function nodesOf(machine: AnyStateMachine): AnyStateNode[] {
+  const root = machine.root as unknown as AnyStateNode;
+  return [root, ...(getStateNodes(machine.root) as unknown as AnyStateNode[])];
+}
 
 /** What the gatekeeper knows about one machine's shape. */
 export interface MachineTopology {
@@ -73,7 +88,7 @@ function ownDescriptors(node: AnyStateNode): string[] {
 
 /** Analyses a machine. `declaredTypes` (e.g. payload schema keys) are checked for being accepted somewhere. */
 export function analyzeMachine(machine: AnyStateMachine, declaredTypes: readonly string[] = []): MachineTopology {
-  const nodes = [machine.root, ...getStateNodes(machine.root)];
+  const nodes = nodesOf(machine);
   const leafNodes = nodes.filter(isLeaf);
 
   const acceptedIn = new Map<string, string[]>();

@@ -52,12 +52,12 @@ export class ActorCursor implements MachineCursor {
     if (after.status !== 'error') return undefined;
     // The actor is dead after a throwing action; resume from the snapshot before the event.
     this.actor.stop();
-    this.actor = this.start(this.machine.getPersistedSnapshot(before) as PersistedSnapshot);
+    this.actor = this.start(this.machine.getPersistedSnapshot(before));
     return after.error instanceof Error ? after.error.message : String(after.error);
   }
 
   persisted(): PersistedSnapshot {
-    return this.actor.getPersistedSnapshot() as PersistedSnapshot;
+    return this.actor.getPersistedSnapshot();
   }
 
   /** Captures the current snapshot now and serialises it only when called (snapshots are immutable). */

@@ -31,11 +31,12 @@ Lines that are not JSON are rejected with their line number. --final adds, after
   },
   positionals: true,
   async run(flags, positionals, io) {
-    const lines = readLines(positionals[0], io.stdin);
     const gatekeeper = createGatekeeperWithStore({
       machines: await loadMachines(stringFlag(flags, 'machines')),
       store: await openStore(flags),
     });
+    // Opened only now: readline drops lines emitted before its iterator is first pulled.
+    const lines = readLines(positionals[0], io.stdin);
     const progress = new Progress(io.stderr, io.interactive && !booleanFlag(flags, 'quiet'));
     const entities = new Map<string, { aggregate: string; key: string }>();
     const print = (outcome: Outcome, line?: number) => {
@@ -43,7 +44,10 @@ Lines that are not JSON are rejected with their line number. --final adds, after
       write(io.stdout, JSON.stringify(toLine(outcome, line)));
     };
     try {
-      let pending: Promise<void>[] = [];
+      // Events are decided concurrently (per-key order holds), but printed in input order, each
+      // line's own outcome followed by whatever its arrival drained.
+      let printed: Promise<void> = Promise.resolve();
+      let inFlight = 0;
       let lineNumber = 0;
       for await (const text of lines) {
         lineNumber += 1;
@@ -51,18 +55,17 @@ Lines that are not JSON are rejected with their line number. --final adds, after
         progress.event();
         const line = lineNumber;
         const handled = handleLine(text, line, gatekeeper);
-        pending.push(
-          handled.then(({ result, entity }) => {
-            if (entity) entities.set(`${entity.aggregate}\u0000${entity.key}`, entity);
-            for (const outcome of result.outcomes) print(outcome, outcome.id === null ? line : undefined);
-          }),
-        );
-        if (pending.length >= WINDOW) {
-          await Promise.all(pending);
-          pending = [];
-        }
+        handled.catch(() => undefined); // awaited in order below; this only keeps Node from calling it unhandled
+        inFlight += 1;
+        printed = printed.then(async () => {
+          const { result, entity } = await handled;
+          inFlight -= 1;
+          if (entity) entities.set(`${entity.aggregate}\u0000${entity.key}`, entity);
+          for (const outcome of result.outcomes) print(outcome, outcome.id === null ? line : undefined);
+        });
+        if (inFlight >= WINDOW) await printed;
       }
-      await Promise.all(pending);
+      await printed;
       progress.stop();
       if (booleanFlag(flags, 'final')) {
         for (const { aggregate, key } of entities.values()) {

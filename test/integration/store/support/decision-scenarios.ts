@@ -12,8 +12,7 @@ import { valvePayloads } from '../../../../machines/valve.ts';
 import { ManualClock } from '../../../../src/core/clock.ts';
 import { OperatorActionError } from '../../../../src/core/errors.ts';
 import type { StallPolicy } from '../../../../src/core/aggregate.ts';
-import { createGatekeeper, type CreateGatekeeperOptions } from '../../../../src/gatekeeper/create-gatekeeper.ts';
-import type { Gatekeeper } from '../../../../src/gatekeeper/gatekeeper.ts';
+import { createGatekeeper, type CreateGatekeeperOptions, type Gatekeeper } from '../../../../src/index.ts';
 import type { EntityStore } from '../../../../src/store/entity-store.ts';
 import type { StoreHarness, StoreSettings } from './harness.ts';
 
