@@ -67,6 +67,11 @@ export interface Gatekeeper {
   handle(input: unknown): Promise<HandleResult>;
   /** Rejects input that never became an event (e.g. a line or record that is not JSON) as a dead letter. */
   rejectUnparseable(raw: unknown, detail: string): Promise<HandleResult>;
+  /**
+   * Rejects input its transport refused before it could be decided (e.g. `key-mismatch`: a Kafka
+   * record whose key is not the envelope's key) as a dead letter, keeping the envelope when it parses.
+   */
+  rejectInput(raw: unknown, reason: 'invalid-envelope' | 'key-mismatch', detail: string): Promise<HandleResult>;
   inspect(aggregate: string, key: string): Promise<EntityInspection | undefined>;
   history(aggregate: string, key: string): Promise<HistoryEntry[]>;
   /** Entities whose oldest buffered event is older than their aggregate's stall limit. */
@@ -139,6 +144,14 @@ class GatekeeperRuntime implements Gatekeeper {
   rejectUnparseable(raw: unknown, detail: string): Promise<HandleResult> {
     if (this.closed) throw new ClosedError();
     return this.rejectWithoutEntity(raw, 'invalid-envelope', detail, {});
+  }
+
+  rejectInput(raw: unknown, reason: 'invalid-envelope' | 'key-mismatch', detail: string): Promise<HandleResult> {
+    if (this.closed) throw new ClosedError();
+    const parsed = parseEnvelope(raw);
+    return parsed.ok
+      ? this.rejectWithoutEntity(raw, reason, detail, parsed.event, parsed.event)
+      : this.rejectWithoutEntity(raw, reason, detail, parsed.partial);
   }
 
   async inspect(aggregate: string, key: string): Promise<EntityInspection | undefined> {
@@ -326,7 +339,7 @@ class GatekeeperRuntime implements Gatekeeper {
 
   private async rejectWithoutEntity(
     raw: unknown,
-    reason: 'invalid-envelope' | 'unknown-aggregate',
+    reason: 'invalid-envelope' | 'unknown-aggregate' | 'key-mismatch',
     detail: string,
     identity: { id?: string; aggregate?: string; key?: string; seq?: number; type?: string },
     event?: EventEnvelope,
