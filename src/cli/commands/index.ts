@@ -4,5 +4,12 @@ import { analyzeCommand } from './analyze.ts';
 import { checkCommand } from './check.ts';
 import { demoCommand } from './demo.ts';
 import { exportCommand } from './export.ts';
+import { historyCommand } from './history.ts';
 
-export const commands: readonly Command[] = [demoCommand, checkCommand, analyzeCommand, exportCommand];
+export const commands: readonly Command[] = [
+  demoCommand,
+  checkCommand,
+  analyzeCommand,
+  exportCommand,
+  historyCommand,
+];

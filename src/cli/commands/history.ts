@@ -1,0 +1,65 @@
+/**
+ * `gatekeeper history <aggregate> <key>`: an entity's stored decisions as text, JSON, or its
+ * machine's Mermaid diagram with the path it took. Reads whatever store the flags open.
+ */
+import { createGatekeeperWithStore } from '../../gatekeeper/gatekeeper.ts';
+import { HISTORY_FORMATS, renderHistory, type HistoryFormat } from '../../observe/history/render-history.ts';
+import { EXIT, stringFlag, write, type Command } from '../command.ts';
+import { loadMachines } from '../load-machines.ts';
+import { openStore, storeOptions } from '../open-store.ts';
+import { UsageError } from '../usage-error.ts';
+
+export const historyCommand: Command = {
+  name: 'history',
+  summary: "print an entity's decisions, or its path drawn on its machine (Mermaid)",
+  usage: `Usage: gatekeeper history <aggregate> <key> [--format text|json|mermaid] [--machines <module>] [--redis <url>]
+
+Prints the entity's bounded decision history from the store (newest kept; 100 per entity by
+default): time, seq, event type, outcome, reason, state before → after, and whether the event came
+from the buffer. --format mermaid prints the machine's stateDiagram-v2 with the visited states
+highlighted, the applied transitions numbered in order, and the buffered, discarded and rejected
+events noted beside the state they found the entity in.
+
+The embedded store starts empty in every process, so point this at the shared store (--redis)
+that the gatekeeper writes to.`,
+  options: {
+    machines: { type: 'string' },
+    format: { type: 'string', default: 'text' },
+    ...storeOptions,
+  },
+  positionals: true,
+  async run(flags, positionals, io) {
+    const [aggregate, key, ...extra] = positionals;
+    if (aggregate === undefined || key === undefined || extra.length > 0) {
+      throw new UsageError('expected exactly two arguments: <aggregate> <key>');
+    }
+    const format = stringFlag(flags, 'format') ?? 'text';
+    if (!(HISTORY_FORMATS as readonly string[]).includes(format)) {
+      throw new UsageError(`--format must be one of ${HISTORY_FORMATS.join(', ')} (got ${format})`);
+    }
+    const gatekeeper = createGatekeeperWithStore({
+      machines: await loadMachines(stringFlag(flags, 'machines')),
+      store: await openStore(flags),
+      sweepIntervalMs: 0,
+    });
+    try {
+      const definition = gatekeeper.aggregates.get(aggregate);
+      if (!definition)
+        throw new UsageError(
+          `unknown aggregate "${aggregate}" (known: ${[...gatekeeper.aggregates.keys()].join(', ')})`,
+        );
+      const history = await gatekeeper.history(aggregate, key);
+      if (history.length === 0 && format !== 'mermaid') {
+        write(io.stderr, `gatekeeper history: no history for ${aggregate}/${key} in this store`);
+        return EXIT.failure;
+      }
+      write(
+        io.stdout,
+        renderHistory(format as HistoryFormat, definition.machine, { aggregate, key }, history),
+      );
+      return EXIT.ok;
+    } finally {
+      await gatekeeper.close();
+    }
+  },
+};
