@@ -63,10 +63,12 @@ export function decideStall(context: DecisionContext, entity: EntityState): Deci
 class DecisionDraft {
   private readonly outcomes: Outcome[] = [];
   private readonly applied: AppliedTransition[] = [];
-  private readonly deadLetters: DeadLetter[] = [];
-  private readonly bufferAdded: BufferedEvent[] = [];
-  private readonly bufferRemoved: string[] = [];
-  private readonly seenAdded: string[] = [];
+  // Most decisions touch none of these: they start as the shared empty array and are replaced on
+  // first write, which saves four allocations on the hot path.
+  private deadLetters: DeadLetter[] = NONE;
+  private bufferAdded: BufferedEvent[] = NONE;
+  private bufferRemoved: string[] = NONE;
+  private seenAdded: string[] = NONE;
   private buffer: BufferedEvent[] | undefined;
   private lastSeq: number;
   private parked: ParkedEvent | undefined;
@@ -384,13 +386,20 @@ class DecisionDraft {
     const outcome = makeOutcome(event, 'rejected', reason, this.context.cursor.value(), fromBuffer, detail);
     if (parked) outcome.parked = true;
     this.record(outcome);
-    this.deadLetters.push({ reason, detail, at: this.context.now, event, aggregate: event.aggregate, key: event.key });
+    (this.deadLetters = writable(this.deadLetters)).push({
+      reason,
+      detail,
+      at: this.context.now,
+      event,
+      aggregate: event.aggregate,
+      key: event.key,
+    });
   }
 
   private record(outcome: Outcome): void {
     // Only unsequenced ids need remembering: a sequenced duplicate is caught by its seq (at or below
     // lastSeq, or equal to a waiting one), which keeps the per-event cost flat.
-    if (!outcome.fromBuffer && outcome.seq === null && outcome.id !== null) this.seenAdded.push(outcome.id);
+    if (!outcome.fromBuffer && outcome.seq === null && outcome.id !== null) (this.seenAdded = writable(this.seenAdded)).push(outcome.id);
     this.outcomes.push(outcome);
   }
 
@@ -414,7 +423,7 @@ class DecisionDraft {
     // Sequenced entries stay sorted by seq ahead of unsequenced ones, which keep arrival order.
     const at = seq === undefined ? buffer.length : buffer.findIndex((other) => other.event.seq === undefined || other.event.seq > seq);
     buffer.splice(at === -1 ? buffer.length : at, 0, entry);
-    this.bufferAdded.push(entry);
+    (this.bufferAdded = writable(this.bufferAdded)).push(entry);
   }
 
   private removeFromBuffer(entry: BufferedEvent): void {
@@ -423,7 +432,7 @@ class DecisionDraft {
     if (at !== -1) buffer.splice(at, 1);
     const added = this.bufferAdded.indexOf(entry);
     if (added !== -1) this.bufferAdded.splice(added, 1);
-    else this.bufferRemoved.push(entry.event.id);
+    else (this.bufferRemoved = writable(this.bufferRemoved)).push(entry.event.id);
   }
 
   private nextSeenIds(): readonly string[] {
@@ -433,6 +442,13 @@ class DecisionDraft {
     const overflow = merged.length - this.context.dedupWindow;
     return overflow > 0 ? merged.slice(overflow) : merged;
   }
+}
+
+/** The shared empty list (frozen: a write to it would throw, never corrupt). */
+const NONE = Object.freeze([]) as unknown as never[];
+
+function writable<T>(list: T[]): T[] {
+  return (list as unknown) === NONE ? [] : list;
 }
 
 /** Builds every outcome with one fixed shape: V8 keeps such objects fast, spreads made them slow. */

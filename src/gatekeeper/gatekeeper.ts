@@ -5,12 +5,12 @@
 import { buildAggregates, type Aggregate, type AggregateDefaults, type MachineRegistryInput } from '../core/aggregate.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { decide, decideRetry, decideSkip, decideStall, type Decision } from '../core/decide.ts';
-import { EMPTY_ENTITY, oldestBufferedAt, type BufferedEvent, type EntityState, type ParkedEvent } from '../core/entity.ts';
+import { EMPTY_ENTITY, oldestBufferedAt, type BufferedEvent, type ParkedEvent } from '../core/entity.ts';
 import { parseEnvelope, type EventEnvelope } from '../core/envelope.ts';
 import { ClosedError, InvalidConfigError, OperatorActionError, VersionConflictError } from '../core/errors.ts';
 import { toHistoryEntry, type HistoryEntry } from '../core/history.ts';
 import type { AppliedTransition, DeadLetter, Outcome, StateValue } from '../core/outcome.ts';
-import type { EntityRef, EntityStore, StalledEntity } from '../store/entity-store.ts';
+import type { CommitResult, EntityRef, EntityStore, StalledEntity, StoredEntity, SyncEntityStore } from '../store/entity-store.ts';
 import { ActorCursor, type ActorInspector } from './actor-cursor.ts';
 import { Listeners, type GatekeeperListener } from './listeners.ts';
 import { Mailboxes } from './mailbox.ts';
@@ -262,13 +262,23 @@ class GatekeeperRuntime implements Gatekeeper {
     makeDecision: (resident: Resident, now: number) => Decision | undefined,
   ): Promise<Pick<Decision, 'outcomes' | 'applied'>> {
     const id = entityId(aggregate.name, key);
+    const sync = this.store.sync;
+    // Fast path for stores that answer synchronously (the embedded one): with nothing queued for
+    // this key, deciding right now keeps arrival order and skips the mailbox's promise chain.
+    if (sync && !this.mailboxes.isBusy(id)) {
+      try {
+        return Promise.resolve(this.decideSync(sync, id, aggregate, key, makeDecision));
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+    }
     return this.mailboxes.run(id, async () => {
       for (let attempt = 0; attempt <= this.maxConflictRetries; attempt += 1) {
-        const resident = this.residents.get(id) ?? (await this.hydrate(id, aggregate, key));
+        const resident = this.residents.get(id) ?? this.admit(id, aggregate, key, await this.store.load({ aggregate: aggregate.name, key }));
         const now = this.clock.now();
         const decision = makeDecision(resident, now);
-        if (!decision) return { outcomes: [], applied: [] };
-        let committed: Awaited<ReturnType<EntityStore['commit']>>;
+        if (!decision) return NO_DECISION;
+        let committed: CommitResult;
         try {
           committed = await this.store.commit(resident.ref, this.toCommit(resident, decision, now));
         } catch (error) {
@@ -276,17 +286,39 @@ class GatekeeperRuntime implements Gatekeeper {
           this.residents.evict(id);
           throw error;
         }
-        if (!committed.ok) {
-          this.residents.evict(id);
-          continue;
-        }
-        resident.entity = decision.entity;
-        resident.version = committed.version;
-        this.listeners.emit(decision.outcomes, decision.applied, decision.deadLetters);
-        return decision;
+        if (this.settle(id, resident, decision, committed)) return decision;
       }
       throw new VersionConflictError(aggregate.name, key, -1);
     });
+  }
+
+  private decideSync(
+    sync: SyncEntityStore,
+    id: string,
+    aggregate: Aggregate,
+    key: string,
+    makeDecision: (resident: Resident, now: number) => Decision | undefined,
+  ): Pick<Decision, 'outcomes' | 'applied'> {
+    for (let attempt = 0; attempt <= this.maxConflictRetries; attempt += 1) {
+      const resident = this.residents.get(id) ?? this.admit(id, aggregate, key, sync.load({ aggregate: aggregate.name, key }));
+      const now = this.clock.now();
+      const decision = makeDecision(resident, now);
+      if (!decision) return NO_DECISION;
+      if (this.settle(id, resident, decision, sync.commit(resident.ref, this.toCommit(resident, decision, now)))) return decision;
+    }
+    throw new VersionConflictError(aggregate.name, key, -1);
+  }
+
+  /** After a commit: adopt the decision, or on a version conflict evict so the next try reloads. */
+  private settle(id: string, resident: Resident, decision: Decision, committed: CommitResult): boolean {
+    if (!committed.ok) {
+      this.residents.evict(id);
+      return false;
+    }
+    resident.entity = decision.entity;
+    resident.version = committed.version;
+    this.listeners.emit(decision.outcomes, decision.applied, decision.deadLetters);
+    return true;
   }
 
   private toCommit(resident: Resident, decision: Decision, now: number) {
@@ -306,15 +338,13 @@ class GatekeeperRuntime implements Gatekeeper {
     };
   }
 
-  private async hydrate(id: string, aggregate: Aggregate, key: string): Promise<Resident> {
-    const ref = { aggregate: aggregate.name, key };
-    const stored = await this.store.load(ref);
-    const entity: EntityState = stored ?? EMPTY_ENTITY;
+  /** Makes an entity resident: a live actor restored from its stored snapshot (or fresh). */
+  private admit(id: string, aggregate: Aggregate, key: string, stored: StoredEntity | undefined): Resident {
     const resident: Resident = {
-      ref,
+      ref: { aggregate: aggregate.name, key },
       aggregate,
       cursor: new ActorCursor(aggregate.machine, stored?.snapshot, this.options.inspect),
-      entity,
+      entity: stored ?? EMPTY_ENTITY,
       version: stored?.version ?? 0,
     };
     this.residents.set(id, resident);
@@ -377,6 +407,8 @@ class GatekeeperRuntime implements Gatekeeper {
     return aggregate;
   }
 }
+
+const NO_DECISION: Pick<Decision, 'outcomes' | 'applied'> = { outcomes: [], applied: [] };
 
 function entityId(aggregate: string, key: string): string {
   return `${aggregate}\u0000${key}`;

@@ -58,8 +58,19 @@ export interface StalledEntity extends EntityRef {
   oldestBufferedAt: number;
 }
 
+/**
+ * The synchronous core of an in-process store. When a store offers it, the gatekeeper decides an
+ * idle entity's event without a single await — the embedded store's fast path.
+ */
+export interface SyncEntityStore {
+  load(ref: EntityRef): StoredEntity | undefined;
+  commit(ref: EntityRef, commit: EntityCommit): CommitResult;
+}
+
 /** The port. All methods reject with StoreUnavailableError when the backing service is unreachable. */
 export interface EntityStore {
+  /** Present only on stores that live in the process and never wait. */
+  readonly sync?: SyncEntityStore;
   /** Loads an entity; undefined when it was never committed. */
   load(ref: EntityRef): Promise<StoredEntity | undefined>;
   commit(ref: EntityRef, commit: EntityCommit): Promise<CommitResult>;

@@ -14,6 +14,7 @@ import type {
   QueuedItem,
   StalledEntity,
   StoredEntity,
+  SyncEntityStore,
 } from './entity-store.ts';
 
 export interface MemoryStoreOptions {
@@ -56,19 +57,30 @@ class MemoryStore implements EntityStore {
     this.keepOutbox = options.outbox ?? false;
   }
 
+  readonly sync: SyncEntityStore = {
+    load: (ref) => this.loadNow(ref),
+    commit: (ref, commit) => this.commitNow(ref, commit),
+  };
+
   load(ref: EntityRef): Promise<StoredEntity | undefined> {
-    const entity = this.entities.get(entityId(ref));
-    if (!entity) return Promise.resolve(undefined);
-    const { lastSeq, buffer, seenIds, parked, version } = entity;
-    return Promise.resolve({ lastSeq, buffer, seenIds, parked, version, snapshot: entity.snapshot?.() });
+    return Promise.resolve(this.loadNow(ref));
   }
 
   commit(ref: EntityRef, commit: EntityCommit): Promise<CommitResult> {
+    return Promise.resolve(this.commitNow(ref, commit));
+  }
+
+  private loadNow(ref: EntityRef): StoredEntity | undefined {
+    const entity = this.entities.get(entityId(ref));
+    if (!entity) return undefined;
+    const { lastSeq, buffer, seenIds, parked, version } = entity;
+    return { lastSeq, buffer, seenIds, parked, version, snapshot: entity.snapshot?.() };
+  }
+
+  private commitNow(ref: EntityRef, commit: EntityCommit): CommitResult {
     const id = entityId(ref);
     let entity = this.entities.get(id);
-    if ((entity?.version ?? 0) !== commit.expectedVersion) {
-      return Promise.resolve({ ok: false, reason: 'version-conflict' });
-    }
+    if ((entity?.version ?? 0) !== commit.expectedVersion) return { ok: false, reason: 'version-conflict' };
     if (!entity) {
       entity = new MemoryEntity();
       this.entities.set(id, entity);
@@ -86,7 +98,7 @@ class MemoryStore implements EntityStore {
     if (entity.history.length >= this.historyLimit * 2) entity.history.splice(0, entity.history.length - this.historyLimit);
     if (this.keepOutbox) for (const transition of commit.applied) this.outbox.push(transition);
     for (const letter of commit.deadLetters) this.pushDeadLetter(letter);
-    return Promise.resolve({ ok: true, version: entity.version });
+    return { ok: true, version: entity.version };
   }
 
   recordDeadLetter(letter: DeadLetter): Promise<void> {

@@ -8,7 +8,6 @@ function gatedStore(): { store: EntityStore; hold: (key: string) => () => void }
   const inner = memoryStore();
   const gates = new Map<string, Promise<void>>();
   const store: EntityStore = {
-    ...inner,
     load: (ref) => inner.load(ref),
     commit: async (ref, commit) => {
       await gates.get(ref.key);
