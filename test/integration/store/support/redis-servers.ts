@@ -54,12 +54,13 @@ export interface OwnRedis {
  * Starts a throw-away redis-server. With `durable`, every write goes to an append-only file
  * (fsync always) so a stop/start keeps the data, as a production Redis would.
  */
-export async function startOwnRedis(options: { durable?: boolean } = {}): Promise<OwnRedis> {
+export async function startOwnRedis(options: { durable?: boolean; password?: string } = {}): Promise<OwnRedis> {
   const args = options.durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : [];
-  const first = await script('start-redis.sh', args);
+  const auth: Record<string, string> = options.password === undefined ? {} : { REDIS_PASSWORD: options.password };
+  const first = await script('start-redis.sh', args, auth);
   const port = Number(first.REDIS_PORT);
   const runDir = first.REDIS_RUN_DIR as string;
-  const env = { REDIS_PORT: String(port), REDIS_RUN_DIR: runDir };
+  const env = { ...auth, REDIS_PORT: String(port), REDIS_RUN_DIR: runDir };
   // KEEP_RUN_DIR keeps the append-only file between stop and start.
   const stop = async () => {
     await script('stop-redis.sh', [String(port)], { ...env, KEEP_RUN_DIR: '1' });

@@ -1,0 +1,148 @@
+/**
+ * What only the Redis store promises: its key layout in a real Redis, one script call per decision,
+ * the namespace check, final-entity expiry, connection options and client ownership. Plus the
+ * hostile-input scenarios on the memory store and on Redis.
+ */
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import machines from '../../../machines/index.ts';
+import packageJson from '../../../package.json' with { type: 'json' };
+import { createGatekeeper, InvalidConfigError, StoreUnavailableError } from '../../../src/index.ts';
+import { redisStore, type RedisStore, type RedisStoreOptions } from '../../../src/store/redis/index.ts';
+import { memoryHarness, standaloneHarness } from './support/harness.ts';
+import { defineHostileInputScenarios, HOSTILE_KEYS } from './support/hostile-scenarios.ts';
+import { deletePrefix, REDIS_URL, startOwnRedis, uniquePrefix, type OwnRedis } from './support/redis-servers.ts';
+
+describe.each([memoryHarness(), standaloneHarness()])('hostile input on the $name store', (harness) => {
+  defineHostileInputScenarios(harness);
+});
+
+describe('the Redis store in a real Redis', () => {
+  let admin: Redis;
+  let prefix = '';
+  let stores: RedisStore[] = [];
+  const open = (options: RedisStoreOptions = {}) => {
+    const store = redisStore({ url: REDIS_URL, prefix, outbox: true, ...options });
+    stores.push(store);
+    return store;
+  };
+  const keysOf = async () => {
+    const found: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, keys] = await admin.scan(cursor, 'MATCH', '*', 'COUNT', 10_000);
+      found.push(...keys.filter((key) => key.includes(prefix)));
+      cursor = next;
+    } while (cursor !== '0');
+    return found;
+  };
+
+  beforeAll(() => {
+    admin = new Redis(REDIS_URL);
+  });
+  afterAll(async () => {
+    await admin.quit();
+  });
+  beforeEach((context) => {
+    prefix = uniquePrefix(context.task.name.slice(0, 20).replace(/\W+/g, '-'));
+    stores = [];
+  });
+  afterEach(async () => {
+    await Promise.all(stores.map((store) => store.close()));
+    await deletePrefix(admin, prefix);
+  });
+
+  it('gives each hostile key its own keys, all inside the namespace and its shard hash tag', async () => {
+    const store = open();
+    const gk = createGatekeeper({ machines, store, sweepIntervalMs: 0 });
+    for (const [index, key] of HOSTILE_KEYS.entries()) {
+      await gk.handle({ id: `p-${index}`, aggregate: 'order', key, seq: 1, type: 'order.placed', payload: { total: 1 } });
+    }
+    const keys = await keysOf();
+    expect(keys.filter((key) => !key.startsWith(`{${prefix}:`) && key !== `{${prefix}}:meta`)).toEqual([]);
+    expect(keys.filter((key) => !/^\{[^{}]+:\d+\}:/.test(key) && key !== `{${prefix}}:meta`)).toEqual([]);
+    expect(keys.filter((key) => /^\{[^{}]+\}:e:/.test(key))).toHaveLength(HOSTILE_KEYS.length);
+    expect(keys.filter((key) => /^\{[^{}]+\}:h:/.test(key))).toHaveLength(HOSTILE_KEYS.length);
+    await gk.close();
+  });
+
+  it('writes a decision on a resident entity with exactly one Redis command: the commit script', async () => {
+    const store = open();
+    const gk = createGatekeeper({ machines, store, sweepIntervalMs: 0 });
+    await gk.handle({ id: 'o-1', aggregate: 'order', key: 'o', seq: 1, type: 'order.placed', payload: { total: 2 } });
+    const sent: string[] = [];
+    const original = store.client.sendCommand.bind(store.client);
+    store.client.sendCommand = ((command: { name: string }, ...rest: unknown[]) => {
+      sent.push(command.name);
+      return (original as (...args: unknown[]) => unknown)(command, ...rest);
+    }) as typeof store.client.sendCommand;
+    await gk.handle({ id: 'o-2', aggregate: 'order', key: 'o', seq: 2, type: 'order.paid', payload: { amount: 2 } });
+    await gk.handle({ id: 'o-3', aggregate: 'order', key: 'o', seq: 3, type: 'order.shipped', payload: {} });
+    expect(sent).toEqual(['evalsha', 'evalsha']);
+    await gk.close();
+  });
+
+  it('names its scripts after the package version and leaves a client it was given open on close', async () => {
+    const client = new Redis(REDIS_URL);
+    const store = redisStore({ redis: client, prefix });
+    await store.ready();
+    const command = `gatekeeper_${packageJson.version.replace(/\W/g, '_')}_commit`;
+    expect(typeof (client as unknown as Record<string, unknown>)[command]).toBe('function');
+    await store.close();
+    expect(await client.ping()).toBe('PONG');
+    await expect(store.load({ aggregate: 'order', key: 'x' })).rejects.toBeInstanceOf(StoreUnavailableError);
+    await client.quit();
+  });
+
+  it('refuses to share a prefix with a process configured for another shard count', async () => {
+    await open({ shards: 16 }).ready();
+    const other = open({ shards: 8 });
+    await expect(other.ready()).rejects.toBeInstanceOf(InvalidConfigError);
+    await expect(other.load({ aggregate: 'order', key: 'x' })).rejects.toBeInstanceOf(InvalidConfigError);
+  });
+
+  it('expires an entity finalEntityTtlMs after it reached a final state with nothing waiting, and keeps one that still holds events', async () => {
+    const store = open({ finalEntityTtlMs: 60_000 });
+    const gk = createGatekeeper({ machines, store, sweepIntervalMs: 0 });
+    const ttl = (key: string) => admin.pttl(store.keys.entity({ aggregate: 'order', key }).state);
+    await gk.handle({ id: 'a-1', aggregate: 'order', key: 'a', seq: 1, type: 'order.placed', payload: { total: 1 } });
+    expect(await ttl('a')).toBe(-1);
+    await gk.handle({ id: 'a-2', aggregate: 'order', key: 'a', seq: 2, type: 'order.cancelled', payload: {} });
+    expect(await ttl('a')).toBeGreaterThan(50_000);
+    expect(await admin.pttl(store.keys.entity({ aggregate: 'order', key: 'a' }).history)).toBeGreaterThan(50_000);
+
+    await gk.handle({ id: 'b-1', aggregate: 'order', key: 'b', seq: 1, type: 'order.placed', payload: { total: 1 } });
+    await gk.handle({ id: 'b-4', aggregate: 'order', key: 'b', seq: 4, type: 'order.shipped', payload: {} });
+    await gk.handle({ id: 'b-2', aggregate: 'order', key: 'b', seq: 2, type: 'order.cancelled', payload: {} });
+    expect((await gk.inspect('order', 'b'))?.status).toBe('done');
+    expect(await ttl('b')).toBe(-1);
+    await gk.close();
+  });
+
+  it('validates its options with InvalidConfigError before connecting', () => {
+    expect(() => redisStore({ url: REDIS_URL, prefix: 'a{b}' })).toThrow(InvalidConfigError);
+    expect(() => redisStore({ url: REDIS_URL, historyLimit: -1 })).toThrow(InvalidConfigError);
+    expect(() => redisStore({ url: REDIS_URL, finalEntityTtlMs: 0 })).toThrow(InvalidConfigError);
+    expect(() => redisStore({ url: 'http://localhost' })).toThrow(InvalidConfigError);
+    expect(() => redisStore({ url: REDIS_URL, cluster: { nodes: ['127.0.0.1:1'] } })).toThrow(InvalidConfigError);
+    expect(() => redisStore({ sentinels: [{ host: '127.0.0.1', port: 26379 }] })).toThrow(InvalidConfigError);
+  });
+
+  describe('with a password-protected server', () => {
+    let server: OwnRedis;
+    beforeAll(async () => {
+      server = await startOwnRedis({ password: 's3cret pass' });
+    });
+    afterAll(async () => {
+      await server.destroy();
+    });
+
+    it('authenticates with the password option, and a wrong one fails with StoreUnavailableError', async () => {
+      const good = open({ url: server.url, password: 's3cret pass' });
+      await good.ready();
+      expect(await good.load({ aggregate: 'order', key: 'x' })).toBeUndefined();
+      const bad = open({ url: server.url, password: 'wrong', operationTimeoutMs: 2_000 });
+      await expect(bad.ready()).rejects.toBeInstanceOf(StoreUnavailableError);
+    });
+  });
+});
