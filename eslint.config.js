@@ -23,7 +23,16 @@ export default tseslint.config(
   {
     files: ['src/core/**'],
     rules: forbid(
-      ['**/gatekeeper/**', '**/store/**', '**/kafka/**', '**/cli/**', '**/observe/**', 'ioredis', 'kafkajs', 'node:*'],
+      [
+        '**/gatekeeper/**',
+        '**/store/**',
+        '**/kafka/**',
+        '**/cli/**',
+        '**/observe/**',
+        'ioredis',
+        'kafkajs',
+        'node:*',
+      ],
       'src/core is pure: no adapters, faces or I/O.',
     ),
   },
@@ -36,6 +45,9 @@ export default tseslint.config(
   },
   {
     files: ['machines/**'],
-    rules: forbid(['**/src/**', 'ioredis', 'kafkajs', 'node:*'], 'machines/ is user-land: XState and zod only.'),
+    rules: forbid(
+      ['**/src/**', 'ioredis', 'kafkajs', 'node:*'],
+      'machines/ is user-land: XState and zod only.',
+    ),
   },
 );

@@ -24,7 +24,9 @@ export interface EmbeddedFigures {
 
 const registry = machines as Record<string, { machine: AnyStateMachine }>;
 
-export async function benchEmbedded(options: { entities?: number; rounds?: number } = {}): Promise<EmbeddedFigures> {
+export async function benchEmbedded(
+  options: { entities?: number; rounds?: number } = {},
+): Promise<EmbeddedFigures> {
   const entities = options.entities ?? 10_000;
   const rounds = options.rounds ?? 7;
   const stream = demoStream({ entities });

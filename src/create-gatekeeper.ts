@@ -4,7 +4,11 @@
  */
 import { memoryStore } from './store/memory-store.ts';
 import type { EntityStore } from './store/entity-store.ts';
-import { createGatekeeperWithStore, type Gatekeeper, type GatekeeperOptions } from './gatekeeper/gatekeeper.ts';
+import {
+  createGatekeeperWithStore,
+  type Gatekeeper,
+  type GatekeeperOptions,
+} from './gatekeeper/gatekeeper.ts';
 
 export type CreateGatekeeperOptions = Omit<GatekeeperOptions, 'store'> & { store?: EntityStore };
 

@@ -1,6 +1,12 @@
 /** gatekeeper's public API: re-exports only. */
 export { createGatekeeper, type CreateGatekeeperOptions } from './create-gatekeeper.ts';
-export type { Gatekeeper, GatekeeperOptions, HandleResult, EntityInspection, StalledReport } from './gatekeeper/gatekeeper.ts';
+export type {
+  Gatekeeper,
+  GatekeeperOptions,
+  HandleResult,
+  EntityInspection,
+  StalledReport,
+} from './gatekeeper/gatekeeper.ts';
 export type { GatekeeperListener } from './gatekeeper/listeners.ts';
 export type { ActorInspector } from './gatekeeper/actor-cursor.ts';
 export {
@@ -16,7 +22,16 @@ export {
 } from './core/aggregate.ts';
 export { eventEnvelopeSchema, parseEnvelope, type EventEnvelope } from './core/envelope.ts';
 export { analyzeMachine, type MachineTopology } from './core/topology.ts';
-export { OUTCOMES, REASONS, type Outcome, type OutcomeKind, type OutcomeReason, type AppliedTransition, type DeadLetter, type StateValue } from './core/outcome.ts';
+export {
+  OUTCOMES,
+  REASONS,
+  type Outcome,
+  type OutcomeKind,
+  type OutcomeReason,
+  type AppliedTransition,
+  type DeadLetter,
+  type StateValue,
+} from './core/outcome.ts';
 export type { HistoryEntry } from './core/history.ts';
 export { systemClock, ManualClock, type Clock } from './core/clock.ts';
 export * from './core/errors.ts';

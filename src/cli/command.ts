@@ -41,7 +41,8 @@ export function intFlag(flags: FlagValues, name: string, fallback: number): numb
   const raw = stringFlag(flags, name);
   if (raw === undefined) return fallback;
   const parsed = Number(raw);
-  if (!Number.isSafeInteger(parsed) || parsed <= 0) throw new UsageError(`--${name} must be a positive integer (got ${raw})`);
+  if (!Number.isSafeInteger(parsed) || parsed <= 0)
+    throw new UsageError(`--${name} must be a positive integer (got ${raw})`);
   return parsed;
 }
 

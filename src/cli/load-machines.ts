@@ -11,7 +11,10 @@ import { InvalidConfigError } from '../core/errors.ts';
 /** The project's own example registry, used when no --machines is given. */
 export const EXAMPLE_MACHINES = new URL('../../machines/index.ts', import.meta.url);
 
-export async function loadMachines(path: string | undefined, cwd = process.cwd()): Promise<MachineRegistryInput> {
+export async function loadMachines(
+  path: string | undefined,
+  cwd = process.cwd(),
+): Promise<MachineRegistryInput> {
   const url = path === undefined ? EXAMPLE_MACHINES : pathToFileURL(resolve(cwd, path));
   if (path !== undefined && !existsSync(resolve(cwd, path))) {
     throw new InvalidConfigError(`machines module not found: ${resolve(cwd, path)}`);

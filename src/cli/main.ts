@@ -33,7 +33,12 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
 
 function parseFlags(command: Command, args: string[]) {
   try {
-    return parseArgs({ args, options: command.options, allowPositionals: command.positionals ?? false, strict: true });
+    return parseArgs({
+      args,
+      options: command.options,
+      allowPositionals: command.positionals ?? false,
+      strict: true,
+    });
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
@@ -48,7 +53,10 @@ function report(error: unknown, command: Command, io: CliIO): number {
     write(io.stderr, `gatekeeper ${command.name}: ${error.message}`);
     return EXIT.failure;
   }
-  write(io.stderr, `gatekeeper ${command.name}: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  write(
+    io.stderr,
+    `gatekeeper ${command.name}: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+  );
   return EXIT.failure;
 }
 

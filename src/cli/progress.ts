@@ -5,7 +5,12 @@
 import type { OutcomeKind } from '../core/outcome.ts';
 
 export class Progress {
-  private readonly counts: Record<OutcomeKind, number> = { applied: 0, buffered: 0, discarded: 0, rejected: 0 };
+  private readonly counts: Record<OutcomeKind, number> = {
+    applied: 0,
+    buffered: 0,
+    discarded: 0,
+    rejected: 0,
+  };
   private events = 0;
   private readonly started = performance.now();
   private timer: NodeJS.Timeout | undefined;

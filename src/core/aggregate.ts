@@ -69,7 +69,11 @@ const optionsSchema = z
   .strict();
 
 function isZodSchema(value: unknown): value is z.ZodType {
-  return typeof value === 'object' && value !== null && typeof (value as { safeParse?: unknown }).safeParse === 'function';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { safeParse?: unknown }).safeParse === 'function'
+  );
 }
 
 /** XState machines carry `root` and `transition`; checked structurally so two xstate copies still work. */
@@ -104,11 +108,17 @@ export function buildAggregates(
 
 function buildAggregate(name: string, entry: unknown, defaults: AggregateDefaults): Aggregate {
   if (isStateMachine(entry)) return finish(name, entry, {}, defaults);
-  if (typeof entry === 'object' && entry !== null && isStateMachine((entry as { machine?: unknown }).machine)) {
+  if (
+    typeof entry === 'object' &&
+    entry !== null &&
+    isStateMachine((entry as { machine?: unknown }).machine)
+  ) {
     const { machine, ...rest } = entry as { machine: AnyStateMachine } & Record<string, unknown>;
     const parsed = optionsSchema.safeParse(rest);
     if (!parsed.success) {
-      throw new InvalidRegistryError(`aggregate "${name}": ${parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('; ')}`);
+      throw new InvalidRegistryError(
+        `aggregate "${name}": ${parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('; ')}`,
+      );
     }
     return finish(name, machine, parsed.data, defaults);
   }
@@ -117,7 +127,12 @@ function buildAggregate(name: string, entry: unknown, defaults: AggregateDefault
   );
 }
 
-function finish(name: string, machine: AnyStateMachine, options: AggregateOptions, defaults: AggregateDefaults): Aggregate {
+function finish(
+  name: string,
+  machine: AnyStateMachine,
+  options: AggregateOptions,
+  defaults: AggregateDefaults,
+): Aggregate {
   return {
     name,
     machine,
@@ -133,5 +148,7 @@ function finish(name: string, machine: AnyStateMachine, options: AggregateOption
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? `an object with keys ${Object.keys(value).join(', ') || '(none)'}` : typeof value;
+  return typeof value === 'object'
+    ? `an object with keys ${Object.keys(value).join(', ') || '(none)'}`
+    : typeof value;
 }

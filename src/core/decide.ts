@@ -122,7 +122,12 @@ class DecisionDraft {
         this.removeFromBuffer(entry);
         if (entry.rejection) continue; // already reported when it arrived
         const age = this.context.now - entry.receivedAt;
-        this.reject(entry.event, 'stalled', true, `waited ${age} ms in the buffer, longer than ${this.context.aggregate.stallAfterMs} ms`);
+        this.reject(
+          entry.event,
+          'stalled',
+          true,
+          `waited ${age} ms in the buffer, longer than ${this.context.aggregate.stallAfterMs} ms`,
+        );
       }
       return;
     }
@@ -154,7 +159,9 @@ class DecisionDraft {
 
   // --- arrival -------------------------------------------------------------------------------
 
-  private duplicateReason(event: EventEnvelope): { reason: ReasonOf<'discarded'>; detail: string } | undefined {
+  private duplicateReason(
+    event: EventEnvelope,
+  ): { reason: ReasonOf<'discarded'>; detail: string } | undefined {
     if (
       this.entity.seenIds.includes(event.id) ||
       this.parked?.event.id === event.id ||
@@ -169,7 +176,10 @@ class DecisionDraft {
         detail: `seq ${event.seq} is not after the last applied seq ${this.lastSeq} (a duplicate or a late event)`,
       };
     }
-    if (this.parked?.event.seq === event.seq || this.currentBuffer().some((entry) => entry.event.seq === event.seq)) {
+    if (
+      this.parked?.event.seq === event.seq ||
+      this.currentBuffer().some((entry) => entry.event.seq === event.seq)
+    ) {
       return { reason: 'duplicate-seq', detail: `another event with seq ${event.seq} is already waiting` };
     }
     return undefined;
@@ -213,7 +223,13 @@ class DecisionDraft {
   private arriveUnsequenced(event: EventEnvelope): void {
     const { cursor, aggregate } = this.context;
     if (cursor.done()) {
-      return this.settle(event, 'discarded', 'entity-final', false, `the entity is in final state ${describeValue(cursor.value())}`);
+      return this.settle(
+        event,
+        'discarded',
+        'entity-final',
+        false,
+        `the entity is in final state ${describeValue(cursor.value())}`,
+      );
     }
     const machineEvent = toMachineEvent(event);
     if (cursor.can(machineEvent)) {
@@ -222,7 +238,12 @@ class DecisionDraft {
     }
     const value = cursor.value();
     if (aggregate.topology.acceptsNow(value, event.type)) {
-      return this.reject(event, 'guard-refused', false, `a guard refused ${event.type} in state ${describeValue(value)}`);
+      return this.reject(
+        event,
+        'guard-refused',
+        false,
+        `a guard refused ${event.type} in state ${describeValue(value)}`,
+      );
     }
     if (aggregate.topology.acceptsLater(value, event.type)) return this.hold(event, 'future-type');
     this.settle(
@@ -237,7 +258,12 @@ class DecisionDraft {
   private hold(event: EventEnvelope, reason: ReasonOf<'buffered'>): void {
     const { maxBuffered, name } = this.context.aggregate;
     if (this.currentBuffer().length >= maxBuffered) {
-      return this.reject(event, 'buffer-full', false, `${name}/${event.key} already holds ${maxBuffered} buffered events`);
+      return this.reject(
+        event,
+        'buffer-full',
+        false,
+        `${name}/${event.key} already holds ${maxBuffered} buffered events`,
+      );
     }
     this.addToBuffer({ event, receivedAt: this.context.now });
     this.settle(event, 'buffered', reason, false);
@@ -257,7 +283,11 @@ class DecisionDraft {
     }
     const value = cursor.value();
     const guardOnly = !cursor.done() && aggregate.topology.acceptsNow(value, event.type);
-    const reason = guardOnly ? 'guard-refused' : event.seq !== undefined ? 'illegal-at-seq' : 'illegal-in-state';
+    const reason = guardOnly
+      ? 'guard-refused'
+      : event.seq !== undefined
+        ? 'illegal-at-seq'
+        : 'illegal-in-state';
     const where = cursor.done() ? `final state ${describeValue(value)}` : `state ${describeValue(value)}`;
     const detail = guardOnly
       ? `a guard refused ${event.type} in ${where}`
@@ -269,7 +299,12 @@ class DecisionDraft {
   }
 
   /** `skip` moves the sequence past a rejected next event; `park` stops the entity on it. */
-  private applyRejectionPolicy(event: EventEnvelope, reason: ReasonOf<'rejected'>, detail: string, reported: boolean): boolean {
+  private applyRejectionPolicy(
+    event: EventEnvelope,
+    reason: ReasonOf<'rejected'>,
+    detail: string,
+    reported: boolean,
+  ): boolean {
     if (this.context.aggregate.onRejected === 'park') {
       this.setParked({ event, reason, detail, parkedAt: this.context.now });
       if (!reported) this.markLastOutcomeParked();
@@ -290,7 +325,12 @@ class DecisionDraft {
     const from = cursor.value();
     const failure = cursor.apply(machineEvent);
     if (failure !== undefined) {
-      this.reject(event, 'machine-error', fromBuffer, `the machine threw while applying ${event.type}: ${failure}`);
+      this.reject(
+        event,
+        'machine-error',
+        fromBuffer,
+        `the machine threw while applying ${event.type}: ${failure}`,
+      );
       return this.applyRejectionPolicy(event, 'machine-error', failure, true);
     }
     this.moved = true;
@@ -339,7 +379,13 @@ class DecisionDraft {
       if (seq === undefined || seq > this.lastSeq) continue;
       this.removeFromBuffer(entry);
       if (entry.rejection) continue;
-      this.settle(entry.event, 'discarded', 'stale-seq', true, `seq ${seq} was passed while it waited (last applied ${this.lastSeq})`);
+      this.settle(
+        entry.event,
+        'discarded',
+        'stale-seq',
+        true,
+        `seq ${seq} was passed while it waited (last applied ${this.lastSeq})`,
+      );
     }
   }
 
@@ -352,19 +398,36 @@ class DecisionDraft {
       const value = cursor.value();
       if (cursor.done()) {
         this.removeFromBuffer(entry);
-        this.settle(event, 'discarded', 'entity-final', true, `the entity reached final state ${describeValue(value)}`);
+        this.settle(
+          event,
+          'discarded',
+          'entity-final',
+          true,
+          `the entity reached final state ${describeValue(value)}`,
+        );
         continue;
       }
       if (aggregate.topology.acceptsNow(value, event.type)) {
         this.removeFromBuffer(entry);
         const machineEvent = toMachineEvent(event);
         if (cursor.can(machineEvent)) return this.apply(event, 'drained', true, machineEvent);
-        this.reject(event, 'guard-refused', true, `a guard refused ${event.type} in state ${describeValue(value)}`);
+        this.reject(
+          event,
+          'guard-refused',
+          true,
+          `a guard refused ${event.type} in state ${describeValue(value)}`,
+        );
         continue;
       }
       if (!aggregate.topology.acceptsLater(value, event.type)) {
         this.removeFromBuffer(entry);
-        this.settle(event, 'discarded', 'unreachable-type', true, `${event.type} can no longer happen after ${describeValue(value)}`);
+        this.settle(
+          event,
+          'discarded',
+          'unreachable-type',
+          true,
+          `${event.type} can no longer happen after ${describeValue(value)}`,
+        );
       }
     }
     return false;
@@ -382,7 +445,13 @@ class DecisionDraft {
     this.record(makeOutcome(event, outcome, reason, this.context.cursor.value(), fromBuffer, detail));
   }
 
-  private reject(event: EventEnvelope, reason: ReasonOf<'rejected'>, fromBuffer: boolean, detail: string, parked = false): void {
+  private reject(
+    event: EventEnvelope,
+    reason: ReasonOf<'rejected'>,
+    fromBuffer: boolean,
+    detail: string,
+    parked = false,
+  ): void {
     const outcome = makeOutcome(event, 'rejected', reason, this.context.cursor.value(), fromBuffer, detail);
     if (parked) outcome.parked = true;
     this.record(outcome);
@@ -399,7 +468,8 @@ class DecisionDraft {
   private record(outcome: Outcome): void {
     // Only unsequenced ids need remembering: a sequenced duplicate is caught by its seq (at or below
     // lastSeq, or equal to a waiting one), which keeps the per-event cost flat.
-    if (!outcome.fromBuffer && outcome.seq === null && outcome.id !== null) (this.seenAdded = writable(this.seenAdded)).push(outcome.id);
+    if (!outcome.fromBuffer && outcome.seq === null && outcome.id !== null)
+      (this.seenAdded = writable(this.seenAdded)).push(outcome.id);
     this.outcomes.push(outcome);
   }
 
@@ -421,7 +491,10 @@ class DecisionDraft {
     const buffer = (this.buffer ??= [...this.entity.buffer]);
     const seq = entry.event.seq;
     // Sequenced entries stay sorted by seq ahead of unsequenced ones, which keep arrival order.
-    const at = seq === undefined ? buffer.length : buffer.findIndex((other) => other.event.seq === undefined || other.event.seq > seq);
+    const at =
+      seq === undefined
+        ? buffer.length
+        : buffer.findIndex((other) => other.event.seq === undefined || other.event.seq > seq);
     buffer.splice(at === -1 ? buffer.length : at, 0, entry);
     (this.bufferAdded = writable(this.bufferAdded)).push(entry);
   }

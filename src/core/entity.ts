@@ -48,6 +48,7 @@ export interface MachineCursor {
 /** Time the oldest buffered event has waited, or undefined with an empty buffer. */
 export function oldestBufferedAt(entity: EntityState): number | undefined {
   let oldest: number | undefined;
-  for (const entry of entity.buffer) if (oldest === undefined || entry.receivedAt < oldest) oldest = entry.receivedAt;
+  for (const entry of entity.buffer)
+    if (oldest === undefined || entry.receivedAt < oldest) oldest = entry.receivedAt;
   return oldest;
 }

@@ -27,7 +27,11 @@ export type EventEnvelope = z.infer<typeof eventEnvelopeSchema>;
 
 export type EnvelopeParse =
   | { ok: true; event: EventEnvelope }
-  | { ok: false; message: string; partial: Partial<Record<'id' | 'aggregate' | 'key' | 'type', string>> & { seq?: number } };
+  | {
+      ok: false;
+      message: string;
+      partial: Partial<Record<'id' | 'aggregate' | 'key' | 'type', string>> & { seq?: number };
+    };
 
 /** Parses untrusted input into an envelope, or explains in one line what is wrong with it. */
 export function parseEnvelope(input: unknown): EnvelopeParse {

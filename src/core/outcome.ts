@@ -12,7 +12,14 @@ export type OutcomeKind = (typeof OUTCOMES)[number];
 export const REASONS = {
   applied: ['legal', 'drained', 'operator-retry'],
   buffered: ['seq-gap', 'future-type', 'entity-parked'],
-  discarded: ['duplicate-id', 'stale-seq', 'duplicate-seq', 'unreachable-type', 'entity-final', 'gap-skipped'],
+  discarded: [
+    'duplicate-id',
+    'stale-seq',
+    'duplicate-seq',
+    'unreachable-type',
+    'entity-final',
+    'gap-skipped',
+  ],
   rejected: [
     'invalid-envelope',
     'unknown-aggregate',

@@ -87,7 +87,10 @@ function ownDescriptors(node: AnyStateNode): string[] {
 }
 
 /** Analyses a machine. `declaredTypes` (e.g. payload schema keys) are checked for being accepted somewhere. */
-export function analyzeMachine(machine: AnyStateMachine, declaredTypes: readonly string[] = []): MachineTopology {
+export function analyzeMachine(
+  machine: AnyStateMachine,
+  declaredTypes: readonly string[] = [],
+): MachineTopology {
   const nodes = nodesOf(machine);
   const leafNodes = nodes.filter(isLeaf);
 
@@ -135,7 +138,10 @@ export function analyzeMachine(machine: AnyStateMachine, declaredTypes: readonly
     eventTypes: descriptors,
     acceptedIn,
     neverAccepted: declaredTypes.filter((type) => !descriptors.some((d) => descriptorMatches(d, type))),
-    cycles: findCycles(leafNodes.map((leaf) => leaf.id), edges),
+    cycles: findCycles(
+      leafNodes.map((leaf) => leaf.id),
+      edges,
+    ),
     leaves: leafAccepts,
     finalStates: leafNodes.filter((leaf) => leaf.type === 'final').map((leaf) => leaf.id),
     isKnownType: (type) => descriptors.some((d) => descriptorMatches(d, type)),
@@ -152,7 +158,8 @@ function buildLeafEdges(leafNodes: AnyStateNode[]): Map<string, Set<string>> {
     for (const active of selfAndAncestors(leaf)) {
       const transitions = [...active.transitions.values()].flat();
       for (const transition of [...transitions, ...(active.always ?? [])]) {
-        for (const target of transition.target ?? []) for (const entered of enteredLeaves(target)) next.add(entered.id);
+        for (const target of transition.target ?? [])
+          for (const entered of enteredLeaves(target)) next.add(entered.id);
       }
     }
     edges.set(leaf.id, next);

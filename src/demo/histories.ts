@@ -38,7 +38,10 @@ export function valveSteps(random: Random): Step[] {
   const steps: Step[] = [{ type: 'valve.installed', payload: { site: `site-${random.int(1, 50)}` } }];
   const cycles = random.int(0, 4);
   for (let i = 0; i < cycles; i += 1) {
-    steps.push({ type: 'valve.opened', payload: { flow: random.int(10, 100) } }, { type: 'valve.closed', payload: {} });
+    steps.push(
+      { type: 'valve.opened', payload: { flow: random.int(10, 100) } },
+      { type: 'valve.closed', payload: {} },
+    );
   }
   if (random.chance(0.3)) steps.push({ type: 'valve.opened', payload: { flow: 50 } });
   else if (random.chance(0.2)) steps.push({ type: 'valve.removed', payload: {} });

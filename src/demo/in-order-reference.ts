@@ -39,7 +39,8 @@ export function inOrderReference(aggregate: Aggregate, history: readonly EventEn
       applied.push(event.id);
       continue;
     }
-    if (aggregate.onRejected === 'park') return { state: snapshot.value as StateValue, applied, parked: true };
+    if (aggregate.onRejected === 'park')
+      return { state: snapshot.value as StateValue, applied, parked: true };
   }
   return { state: snapshot.value as StateValue, applied, parked: false };
 }

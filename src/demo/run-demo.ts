@@ -30,7 +30,11 @@ export async function feed(
   let pending: Promise<unknown>[] = [];
   for (const input of inputs) {
     const handled = gatekeeper.handle(input);
-    if (onOutcome) void handled.then((result) => result.outcomes.forEach(onOutcome), () => undefined);
+    if (onOutcome)
+      void handled.then(
+        (result) => result.outcomes.forEach(onOutcome),
+        () => undefined,
+      );
     pending.push(handled);
     onEvent?.();
     if (pending.length >= WINDOW) {

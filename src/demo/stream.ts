@@ -37,7 +37,12 @@ export function demoStream(options: DemoStreamOptions = {}): DemoStream {
   for (let i = 0; i < entities; i += 1) {
     const roll = random.next();
     const aggregate = roll < 0.5 ? 'order' : roll < 0.8 ? 'customer' : 'valve';
-    const steps = aggregate === 'order' ? orderSteps(random) : aggregate === 'customer' ? customerSteps(random) : valveSteps(random);
+    const steps =
+      aggregate === 'order'
+        ? orderSteps(random)
+        : aggregate === 'customer'
+          ? customerSteps(random)
+          : valveSteps(random);
     if (steps.length > 1 && random.chance(options.illegalRate ?? 0.02)) {
       steps.splice(random.int(1, steps.length), 0, illegalStep(aggregate, random));
       illegal += 1;
@@ -67,7 +72,14 @@ function garbageRecord(random: Random, index: number): unknown {
     case 1:
       return { id: `garbage-${index}`, aggregate: 'order', seq: 1, type: 'order.placed' }; // no key
     case 2:
-      return { id: `garbage-${index}`, aggregate: 'order', key: `g${index}`, seq: 1, type: 'order.placed', payload: { total: -5 } };
+      return {
+        id: `garbage-${index}`,
+        aggregate: 'order',
+        key: `g${index}`,
+        seq: 1,
+        type: 'order.placed',
+        payload: { total: -5 },
+      };
     default:
       return [`garbage-${index}`];
   }

@@ -2,15 +2,32 @@
  * The gatekeeper: routes each event to its entity's mailbox, hydrates the entity, runs the
  * decision rules against its live actor, commits the decision atomically and tells listeners.
  */
-import { buildAggregates, type Aggregate, type AggregateDefaults, type MachineRegistryInput } from '../core/aggregate.ts';
+import {
+  buildAggregates,
+  type Aggregate,
+  type AggregateDefaults,
+  type MachineRegistryInput,
+} from '../core/aggregate.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { decide, decideRetry, decideSkip, decideStall, type Decision } from '../core/decide.ts';
 import { EMPTY_ENTITY, oldestBufferedAt, type BufferedEvent, type ParkedEvent } from '../core/entity.ts';
 import { parseEnvelope, type EventEnvelope } from '../core/envelope.ts';
-import { ClosedError, InvalidConfigError, OperatorActionError, VersionConflictError } from '../core/errors.ts';
+import {
+  ClosedError,
+  InvalidConfigError,
+  OperatorActionError,
+  VersionConflictError,
+} from '../core/errors.ts';
 import { toHistoryEntry, type HistoryEntry } from '../core/history.ts';
 import type { AppliedTransition, DeadLetter, Outcome, StateValue } from '../core/outcome.ts';
-import type { CommitResult, EntityRef, EntityStore, StalledEntity, StoredEntity, SyncEntityStore } from '../store/entity-store.ts';
+import type {
+  CommitResult,
+  EntityRef,
+  EntityStore,
+  StalledEntity,
+  StoredEntity,
+  SyncEntityStore,
+} from '../store/entity-store.ts';
 import { ActorCursor, type ActorInspector } from './actor-cursor.ts';
 import { Listeners, type GatekeeperListener } from './listeners.ts';
 import { Mailboxes } from './mailbox.ts';
@@ -71,7 +88,11 @@ export interface Gatekeeper {
    * Rejects input its transport refused before it could be decided (e.g. `key-mismatch`: a Kafka
    * record whose key is not the envelope's key) as a dead letter, keeping the envelope when it parses.
    */
-  rejectInput(raw: unknown, reason: 'invalid-envelope' | 'key-mismatch', detail: string): Promise<HandleResult>;
+  rejectInput(
+    raw: unknown,
+    reason: 'invalid-envelope' | 'key-mismatch',
+    detail: string,
+  ): Promise<HandleResult>;
   inspect(aggregate: string, key: string): Promise<EntityInspection | undefined>;
   history(aggregate: string, key: string): Promise<HistoryEntry[]>;
   /** Entities whose oldest buffered event is older than their aggregate's stall limit. */
@@ -115,8 +136,9 @@ class GatekeeperRuntime implements Gatekeeper {
     this.clock = options.clock ?? systemClock;
     this.dedupWindow = positive('dedupWindow', options.dedupWindow ?? 64);
     this.maxConflictRetries = positive('maxConflictRetries', options.maxConflictRetries ?? 20);
-    this.residents = new ResidentEntities(positive('maxResidentEntities', options.maxResidentEntities ?? 100_000), (id) =>
-      this.mailboxes.isBusy(id),
+    this.residents = new ResidentEntities(
+      positive('maxResidentEntities', options.maxResidentEntities ?? 100_000),
+      (id) => this.mailboxes.isBusy(id),
     );
     const smallestStall = Math.min(...[...this.aggregates.values()].map((a) => a.stallAfterMs));
     const interval = options.sweepIntervalMs ?? Math.min(60_000, Math.max(1_000, smallestStall / 4));
@@ -127,13 +149,24 @@ class GatekeeperRuntime implements Gatekeeper {
     if (this.closed) throw new ClosedError();
     const parsed = parseEnvelope(input);
     if (!parsed.ok) {
-      return this.rejectWithoutEntity(input, 'invalid-envelope', `invalid event envelope: ${parsed.message}`, parsed.partial);
+      return this.rejectWithoutEntity(
+        input,
+        'invalid-envelope',
+        `invalid event envelope: ${parsed.message}`,
+        parsed.partial,
+      );
     }
     const event = parsed.event;
     const aggregate = this.aggregates.get(event.aggregate);
     if (!aggregate) {
       const known = [...this.aggregates.keys()].join(', ');
-      return this.rejectWithoutEntity(event, 'unknown-aggregate', `no machine is registered for aggregate "${event.aggregate}" (known: ${known})`, event, event);
+      return this.rejectWithoutEntity(
+        event,
+        'unknown-aggregate',
+        `no machine is registered for aggregate "${event.aggregate}" (known: ${known})`,
+        event,
+        event,
+      );
     }
     const { outcomes, applied } = await this.decideFor(aggregate, event.key, (resident, now) =>
       decide(this.contextFor(resident, now), resident.entity, event),
@@ -146,7 +179,11 @@ class GatekeeperRuntime implements Gatekeeper {
     return this.rejectWithoutEntity(raw, 'invalid-envelope', detail, {});
   }
 
-  rejectInput(raw: unknown, reason: 'invalid-envelope' | 'key-mismatch', detail: string): Promise<HandleResult> {
+  rejectInput(
+    raw: unknown,
+    reason: 'invalid-envelope' | 'key-mismatch',
+    detail: string,
+  ): Promise<HandleResult> {
     if (this.closed) throw new ClosedError();
     const parsed = parseEnvelope(raw);
     return parsed.ok
@@ -192,7 +229,8 @@ class GatekeeperRuntime implements Gatekeeper {
       const aggregate = this.aggregates.get(candidate.aggregate);
       if (!aggregate) continue;
       const ageMs = now - candidate.oldestBufferedAt;
-      if (ageMs > aggregate.stallAfterMs) reports.push({ ...candidate, ageMs, stallAfterMs: aggregate.stallAfterMs });
+      if (ageMs > aggregate.stallAfterMs)
+        reports.push({ ...candidate, ageMs, stallAfterMs: aggregate.stallAfterMs });
     }
     return reports;
   }
@@ -274,7 +312,9 @@ class GatekeeperRuntime implements Gatekeeper {
     }
     return this.mailboxes.run(id, async () => {
       for (let attempt = 0; attempt <= this.maxConflictRetries; attempt += 1) {
-        const resident = this.residents.get(id) ?? this.admit(id, aggregate, key, await this.store.load({ aggregate: aggregate.name, key }));
+        const resident =
+          this.residents.get(id) ??
+          this.admit(id, aggregate, key, await this.store.load({ aggregate: aggregate.name, key }));
         const now = this.clock.now();
         const decision = makeDecision(resident, now);
         if (!decision) return NO_DECISION;
@@ -300,11 +340,16 @@ class GatekeeperRuntime implements Gatekeeper {
     makeDecision: (resident: Resident, now: number) => Decision | undefined,
   ): Pick<Decision, 'outcomes' | 'applied'> {
     for (let attempt = 0; attempt <= this.maxConflictRetries; attempt += 1) {
-      const resident = this.residents.get(id) ?? this.admit(id, aggregate, key, sync.load({ aggregate: aggregate.name, key }));
+      const resident =
+        this.residents.get(id) ??
+        this.admit(id, aggregate, key, sync.load({ aggregate: aggregate.name, key }));
       const now = this.clock.now();
       const decision = makeDecision(resident, now);
       if (!decision) return NO_DECISION;
-      if (this.settle(id, resident, decision, sync.commit(resident.ref, this.toCommit(resident, decision, now)))) return decision;
+      if (
+        this.settle(id, resident, decision, sync.commit(resident.ref, this.toCommit(resident, decision, now)))
+      )
+        return decision;
     }
     throw new VersionConflictError(aggregate.name, key, -1);
   }
@@ -363,7 +408,8 @@ class GatekeeperRuntime implements Gatekeeper {
       parked = resident.entity.parked !== undefined;
       return parked ? rule(this.contextFor(resident, now), resident.entity) : undefined;
     });
-    if (!parked) throw new OperatorActionError(`${aggregate}/${key} is not parked, so there is nothing to ${action}`);
+    if (!parked)
+      throw new OperatorActionError(`${aggregate}/${key} is not parked, so there is nothing to ${action}`);
     return outcomes;
   }
 
@@ -403,7 +449,10 @@ class GatekeeperRuntime implements Gatekeeper {
 
   private requireAggregate(name: string): Aggregate {
     const aggregate = this.aggregates.get(name);
-    if (!aggregate) throw new InvalidConfigError(`unknown aggregate "${name}" (known: ${[...this.aggregates.keys()].join(', ')})`);
+    if (!aggregate)
+      throw new InvalidConfigError(
+        `unknown aggregate "${name}" (known: ${[...this.aggregates.keys()].join(', ')})`,
+      );
     return aggregate;
   }
 }
@@ -415,6 +464,7 @@ function entityId(aggregate: string, key: string): string {
 }
 
 function positive(name: string, value: number): number {
-  if (!Number.isInteger(value) || value <= 0) throw new InvalidConfigError(`${name} must be a positive integer (got ${value})`);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new InvalidConfigError(`${name} must be a positive integer (got ${value})`);
   return value;
 }

@@ -23,7 +23,11 @@ export class Listeners {
     return () => this.listeners.delete(listener);
   }
 
-  emit(outcomes: readonly Outcome[], transitions: readonly AppliedTransition[], letters: readonly DeadLetter[]): void {
+  emit(
+    outcomes: readonly Outcome[],
+    transitions: readonly AppliedTransition[],
+    letters: readonly DeadLetter[],
+  ): void {
     for (const listener of this.listeners) {
       try {
         if (listener.onOutcome) for (const outcome of outcomes) listener.onOutcome(outcome);

@@ -95,7 +95,8 @@ class MemoryStore implements EntityStore {
     entity.oldestBufferedAt = commit.oldestBufferedAt;
     for (const entry of commit.history) entity.history.push(entry);
     // Trimmed in batches so the per-commit cost stays constant.
-    if (entity.history.length >= this.historyLimit * 2) entity.history.splice(0, entity.history.length - this.historyLimit);
+    if (entity.history.length >= this.historyLimit * 2)
+      entity.history.splice(0, entity.history.length - this.historyLimit);
     if (this.keepOutbox) for (const transition of commit.applied) this.outbox.push(transition);
     for (const letter of commit.deadLetters) this.pushDeadLetter(letter);
     return { ok: true, version: entity.version };

@@ -13,13 +13,17 @@ type AggregateName = keyof typeof stepsFor;
 function history(aggregate: AggregateName, seed: number, withIllegal: boolean): EventEnvelope[] {
   const random = new Random(seed);
   const steps = stepsFor[aggregate](random);
-  if (withIllegal && steps.length > 1) steps.splice(random.int(1, steps.length), 0, illegalStep(aggregate, random));
+  if (withIllegal && steps.length > 1)
+    steps.splice(random.int(1, steps.length), 0, illegalStep(aggregate, random));
   return toEnvelopes(aggregate, `k${seed}`, steps);
 }
 
 /** Reorders with fast-check's keys and sends some events twice. */
 function disorder(events: EventEnvelope[], keys: number[], duplicates: number[]): EventEnvelope[] {
-  const sent = [...events, ...duplicates.map((i) => structuredClone(events[i % events.length] as EventEnvelope))];
+  const sent = [
+    ...events,
+    ...duplicates.map((i) => structuredClone(events[i % events.length] as EventEnvelope)),
+  ];
   return sent
     .map((e, i) => ({ e, k: keys[i % Math.max(keys.length, 1)] ?? i }))
     .sort((a, b) => a.k - b.k)
@@ -68,7 +72,8 @@ describe.each(['order', 'customer', 'valve'] as const)('seq mode: %s', (aggregat
         for (const held of own.filter((o) => o.outcome === 'buffered')) {
           const settled = all.filter((o) => o.fromBuffer && o.id === held.id).length;
           const waiting =
-            inspection?.buffered.some((b) => b.event.id === held.id) === true || inspection?.parked?.event.id === held.id;
+            inspection?.buffered.some((b) => b.event.id === held.id) === true ||
+            inspection?.parked?.event.id === held.id;
           // Settled exactly once from the buffer, or still waiting there (a parked event is both).
           expect(settled === 1 || (settled === 0 && waiting)).toBe(true);
         }

@@ -32,10 +32,16 @@ function report(aggregate: Aggregate) {
     finalStates: topology.finalStates,
     neverAccepted: topology.neverAccepted,
     cycles: topology.cycles,
-    policies: { onRejected: aggregate.onRejected, onStall: aggregate.onStall, stallAfterMs: aggregate.stallAfterMs, maxBuffered: aggregate.maxBuffered },
+    policies: {
+      onRejected: aggregate.onRejected,
+      onStall: aggregate.onStall,
+      stallAfterMs: aggregate.stallAfterMs,
+      maxBuffered: aggregate.maxBuffered,
+    },
     warnings: [
       ...topology.cycles.map(
-        (cycle) => `cycle ${cycle.join(' → ')}: events without seq cannot be told past from future here; give them seq`,
+        (cycle) =>
+          `cycle ${cycle.join(' → ')}: events without seq cannot be told past from future here; give them seq`,
       ),
       ...topology.neverAccepted.map((type) => `payload schema for ${type}, but no state accepts ${type}`),
     ],
@@ -50,7 +56,9 @@ function format(r: ReturnType<typeof report>): string {
   }
   lines.push('  events:');
   for (const [event, states] of Object.entries(r.events)) lines.push(`    ${event}: in ${states.join(', ')}`);
-  lines.push(`  policies: onRejected=${r.policies.onRejected} onStall=${r.policies.onStall} stallAfterMs=${r.policies.stallAfterMs} maxBuffered=${r.policies.maxBuffered}`);
+  lines.push(
+    `  policies: onRejected=${r.policies.onRejected} onStall=${r.policies.onStall} stallAfterMs=${r.policies.stallAfterMs} maxBuffered=${r.policies.maxBuffered}`,
+  );
   for (const warning of r.warnings) lines.push(`  warning: ${warning}`);
   if (r.warnings.length === 0) lines.push('  no cycles: events without seq can be ordered by topology');
   return lines.join('\n');

@@ -73,7 +73,14 @@ Lines that are not JSON are rejected with their line number. --final adds, after
           if (!entity) continue;
           write(
             io.stdout,
-            JSON.stringify({ final: true, aggregate, key, state: entity.state, seq: entity.lastSeq, buffered: entity.buffered.length }),
+            JSON.stringify({
+              final: true,
+              aggregate,
+              key,
+              state: entity.state,
+              seq: entity.lastSeq,
+              buffered: entity.buffered.length,
+            }),
           );
         }
       }
@@ -100,7 +107,9 @@ async function handleLine(
   const result = await gatekeeper.handle(parsed);
   const own = result.outcome;
   const known = own.aggregate !== null && own.key !== null && gatekeeper.aggregates.has(own.aggregate);
-  return known ? { result, entity: { aggregate: own.aggregate as string, key: own.key as string } } : { result };
+  return known
+    ? { result, entity: { aggregate: own.aggregate as string, key: own.key as string } }
+    : { result };
 }
 
 function toLine(outcome: Outcome, line: number | undefined) {

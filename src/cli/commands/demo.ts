@@ -36,7 +36,11 @@ whether every entity ended where in-order processing puts it (exit code 1 if not
       sweepIntervalMs: 0,
     });
     const json = booleanFlag(flags, 'json');
-    const progress = new Progress(io.stderr, io.interactive && !json && !booleanFlag(flags, 'quiet'), stream.inputs.length);
+    const progress = new Progress(
+      io.stderr,
+      io.interactive && !json && !booleanFlag(flags, 'quiet'),
+      stream.inputs.length,
+    );
     try {
       const summary = await runDemo(gatekeeper, stream, {
         onEvent: () => progress.event(),
@@ -61,14 +65,21 @@ function formatSummary(summary: DemoSummary, counts: ReturnType<typeof demoStrea
     '----------  --------------------  -------',
   ];
   for (const outcome of OUTCOMES) {
-    for (const [reason, count] of Object.entries(summary.byReason[outcome] ?? {}).sort((a, b) => b[1] - a[1])) {
+    for (const [reason, count] of Object.entries(summary.byReason[outcome] ?? {}).sort(
+      (a, b) => b[1] - a[1],
+    )) {
       lines.push(`${outcome.padEnd(10)}  ${reason.padEnd(20)}  ${String(count).padStart(7)}`);
     }
   }
   lines.push('----------  --------------------  -------');
-  for (const outcome of OUTCOMES) lines.push(`${outcome.padEnd(10)}  ${'total'.padEnd(20)}  ${String(totalOf(summary, outcome)).padStart(7)}`);
+  for (const outcome of OUTCOMES)
+    lines.push(
+      `${outcome.padEnd(10)}  ${'total'.padEnd(20)}  ${String(totalOf(summary, outcome)).padStart(7)}`,
+    );
   lines.push('');
-  lines.push(`Throughput: ${summary.eventsPerSec.toLocaleString('en-US')} events/s (${summary.seconds.toFixed(2)} s)`);
+  lines.push(
+    `Throughput: ${summary.eventsPerSec.toLocaleString('en-US')} events/s (${summary.seconds.toFixed(2)} s)`,
+  );
   lines.push(
     summary.mismatches.length === 0
       ? `Check: ✓ all ${summary.entities.toLocaleString('en-US')} entities reached the state in-order processing gives`

@@ -6,7 +6,10 @@ import type { CliIO } from '../../../src/cli/command.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/${name}`, import.meta.url));
 
-async function run(argv: string[], stdinText = ''): Promise<{ code: number; stdout: string; stderr: string }> {
+async function run(
+  argv: string[],
+  stdinText = '',
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   const chunks = { out: '', err: '' };
@@ -14,7 +17,14 @@ async function run(argv: string[], stdinText = ''): Promise<{ code: number; stdo
   stderr.on('data', (c: Buffer) => (chunks.err += c.toString()));
   const stdin = new PassThrough();
   stdin.end(stdinText);
-  const io: CliIO = { stdout, stderr, stdin, interactive: false, env: {}, stopSignal: () => new Promise(() => undefined) };
+  const io: CliIO = {
+    stdout,
+    stderr,
+    stdin,
+    interactive: false,
+    env: {},
+    stopSignal: () => new Promise(() => undefined),
+  };
   const code = await main(argv, io);
   return { code, stdout: chunks.out, stderr: chunks.err };
 }
@@ -27,9 +37,21 @@ const lines = (text: string) =>
 
 describe('gatekeeper check', () => {
   it('prints one NDJSON line per outcome as it happens, for a user machine module with no helper', async () => {
-    const { code, stdout } = await run(['check', '--machines', fixture('loan-machine.mjs'), fixture('loan-events.ndjson'), '--final']);
+    const { code, stdout } = await run([
+      'check',
+      '--machines',
+      fixture('loan-machine.mjs'),
+      fixture('loan-events.ndjson'),
+      '--final',
+    ]);
     expect(code).toBe(0);
-    const out = lines(stdout).map((l) => [l.id ?? l.key, l.outcome ?? 'final', l.reason ?? l.state, l.state, l.line ?? null]);
+    const out = lines(stdout).map((l) => [
+      l.id ?? l.key,
+      l.outcome ?? 'final',
+      l.reason ?? l.state,
+      l.state,
+      l.line ?? null,
+    ]);
     expect(out).toEqual([
       ['e2', 'buffered', 'seq-gap', 'requested', null],
       ['e1', 'applied', 'legal', 'approved', null],
@@ -82,7 +104,11 @@ describe('gatekeeper analyze and demo', () => {
   it('runs a small demo whose every entity matches in-order processing', async () => {
     const { code, stdout } = await run(['demo', '--entities', '300', '--json']);
     expect(code).toBe(0);
-    const summary = JSON.parse(stdout) as { matching: number; entities: number; byReason: Record<string, Record<string, number>> };
+    const summary = JSON.parse(stdout) as {
+      matching: number;
+      entities: number;
+      byReason: Record<string, Record<string, number>>;
+    };
     expect(summary.matching).toBe(300);
     expect(summary.byReason.applied?.drained).toBeGreaterThan(0);
   });

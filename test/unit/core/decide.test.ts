@@ -17,14 +17,22 @@ describe('decision rules with seq (order)', () => {
   it('applies the next seq when the transition is legal', async () => {
     const gk = gatekeeper();
     const result = await gk.handle(orderHistory('o1')[0]);
-    expect(result.outcome).toMatchObject({ outcome: 'applied', reason: 'legal', state: 'placed', from: 'new' });
+    expect(result.outcome).toMatchObject({
+      outcome: 'applied',
+      reason: 'legal',
+      state: 'placed',
+      from: 'new',
+    });
     expect(result.transitions).toHaveLength(1);
   });
 
   it('buffers a seq beyond the next and applies it when the gap fills (drain)', async () => {
     const gk = gatekeeper();
     const [placed, paid, shipped] = orderHistory('o1');
-    expect(await outcomesOf(gk, [shipped, paid])).toEqual(['buffered:seq-gap:order.shipped#3', 'buffered:seq-gap:order.paid#2']);
+    expect(await outcomesOf(gk, [shipped, paid])).toEqual([
+      'buffered:seq-gap:order.shipped#3',
+      'buffered:seq-gap:order.paid#2',
+    ]);
     const result = await gk.handle(placed);
     expect(result.outcomes.map((o) => `${o.outcome}:${o.reason}:${o.seq}`)).toEqual([
       'applied:legal:1',
@@ -48,7 +56,10 @@ describe('decision rules with seq (order)', () => {
     const [, paid] = orderHistory('o1');
     await gk.handle(paid);
     expect((await gk.handle(paid)).outcome).toMatchObject({ outcome: 'discarded', reason: 'duplicate-id' });
-    expect((await gk.handle({ ...paid, id: 'other' })).outcome).toMatchObject({ outcome: 'discarded', reason: 'duplicate-seq' });
+    expect((await gk.handle({ ...paid, id: 'other' })).outcome).toMatchObject({
+      outcome: 'discarded',
+      reason: 'duplicate-seq',
+    });
   });
 
   it('rejects the next seq with illegal-at-seq when the machine refuses its type, and skips past it', async () => {
@@ -61,7 +72,10 @@ describe('decision rules with seq (order)', () => {
     expect(result.outcome.detail).toContain('seq 2 is the next expected');
     expect(result.outcome.detail).toContain('not legal in state placed');
     expect((await gk.inspect('order', 'o1'))?.lastSeq).toBe(2);
-    expect((await gk.handle(event('order', 'o1', 'order.paid', { seq: 3, payload: { amount: 100 } }))).outcome.outcome).toBe('applied');
+    expect(
+      (await gk.handle(event('order', 'o1', 'order.paid', { seq: 3, payload: { amount: 100 } }))).outcome
+        .outcome,
+    ).toBe('applied');
   });
 
   it('rejects a payment whose amount differs from the total as guard-refused', async () => {
@@ -109,7 +123,11 @@ describe('decision rules with seq (order)', () => {
     const history = orderHistory('o1');
     await outcomesOf(gk, history);
     const result = await gk.handle(event('order', 'o1', 'order.cancelled', { seq: 5, payload: {} }));
-    expect(result.outcome).toMatchObject({ outcome: 'rejected', reason: 'illegal-at-seq', state: 'delivered' });
+    expect(result.outcome).toMatchObject({
+      outcome: 'rejected',
+      reason: 'illegal-at-seq',
+      state: 'delivered',
+    });
     const unsequenced = await gk.handle(event('order', 'o1', 'order.cancelled', { payload: {} }));
     expect(unsequenced.outcome).toMatchObject({ outcome: 'discarded', reason: 'entity-final' });
   });
@@ -118,8 +136,12 @@ describe('decision rules with seq (order)', () => {
 describe('decision rules without seq (topology)', () => {
   it('buffers a type a reachable state accepts and drains it after its predecessor (customer)', async () => {
     const gk = gatekeeper();
-    const created = event('customer', 'c1', 'customer.created', { payload: { name: 'Ada', email: 'ada@example.com' } });
-    const billing = event('customer', 'c1', 'customer.billing-details.added', { payload: { iban: 'NL91ABNA0417164300' } });
+    const created = event('customer', 'c1', 'customer.created', {
+      payload: { name: 'Ada', email: 'ada@example.com' },
+    });
+    const billing = event('customer', 'c1', 'customer.billing-details.added', {
+      payload: { iban: 'NL91ABNA0417164300' },
+    });
     const activated = event('customer', 'c1', 'customer.activated', { payload: {} });
     expect(await outcomesOf(gk, [activated, billing, created])).toEqual([
       'buffered:future-type:customer.activated',
@@ -133,18 +155,32 @@ describe('decision rules without seq (topology)', () => {
 
   it('discards a type only unreachable states accept as past', async () => {
     const gk = gatekeeper();
-    const created = event('customer', 'c1', 'customer.created', { payload: { name: 'Ada', email: 'ada@example.com' } });
-    const billing = event('customer', 'c1', 'customer.billing-details.added', { payload: { iban: 'NL91ABNA0417164300' } });
+    const created = event('customer', 'c1', 'customer.created', {
+      payload: { name: 'Ada', email: 'ada@example.com' },
+    });
+    const billing = event('customer', 'c1', 'customer.billing-details.added', {
+      payload: { iban: 'NL91ABNA0417164300' },
+    });
     await outcomesOf(gk, [created, billing]);
-    const again = event('customer', 'c1', 'customer.created', { payload: { name: 'Ada', email: 'ada@example.com' } });
-    expect((await gk.handle(again)).outcome).toMatchObject({ outcome: 'discarded', reason: 'unreachable-type' });
+    const again = event('customer', 'c1', 'customer.created', {
+      payload: { name: 'Ada', email: 'ada@example.com' },
+    });
+    expect((await gk.handle(again)).outcome).toMatchObject({
+      outcome: 'discarded',
+      reason: 'unreachable-type',
+    });
   });
 
   it('discards a redelivered unsequenced event by its id', async () => {
     const gk = gatekeeper();
-    const created = event('customer', 'c1', 'customer.created', { payload: { name: 'Ada', email: 'ada@example.com' } });
+    const created = event('customer', 'c1', 'customer.created', {
+      payload: { name: 'Ada', email: 'ada@example.com' },
+    });
     await gk.handle(created);
-    expect((await gk.handle(created)).outcome).toMatchObject({ outcome: 'discarded', reason: 'duplicate-id' });
+    expect((await gk.handle(created)).outcome).toMatchObject({
+      outcome: 'discarded',
+      reason: 'duplicate-id',
+    });
   });
 
   it('treats an unsequenced order payment with the wrong amount as guard-refused', async () => {
@@ -164,7 +200,11 @@ describe('decision rules without seq (topology)', () => {
       event('valve', 'v1', 'valve.opened', { seq: 4, payload: { flow: 10 } }),
       event('valve', 'v1', 'valve.opened', { seq: 2, payload: { flow: 20 } }),
     ]);
-    expect(out.slice(-3)).toEqual(['applied:legal:valve.opened#2', 'applied:drained:valve.closed#3', 'applied:drained:valve.opened#4']);
+    expect(out.slice(-3)).toEqual([
+      'applied:legal:valve.opened#2',
+      'applied:drained:valve.closed#3',
+      'applied:drained:valve.opened#4',
+    ]);
     expect((await gk.inspect('valve', 'v1'))?.context).toMatchObject({ flow: 10, cycles: 2 });
   });
 });
@@ -189,13 +229,22 @@ describe('boundary rejections', () => {
 describe('park policy (customer)', () => {
   it('parks at a rejected next event, holds later ones, and releases them on operator skip', async () => {
     const gk = gatekeeper();
-    const created = event('customer', 'c1', 'customer.created', { seq: 1, payload: { name: 'Ada', email: 'ada@example.com' } });
+    const created = event('customer', 'c1', 'customer.created', {
+      seq: 1,
+      payload: { name: 'Ada', email: 'ada@example.com' },
+    });
     const activatedTooEarly = event('customer', 'c1', 'customer.activated', { seq: 2, payload: {} });
-    const billing = event('customer', 'c1', 'customer.billing-details.added', { seq: 3, payload: { iban: 'NL91ABNA0417164300' } });
+    const billing = event('customer', 'c1', 'customer.billing-details.added', {
+      seq: 3,
+      payload: { iban: 'NL91ABNA0417164300' },
+    });
     await gk.handle(created);
     const parked = await gk.handle(activatedTooEarly);
     expect(parked.outcome).toMatchObject({ outcome: 'rejected', reason: 'illegal-at-seq', parked: true });
-    expect((await gk.handle(billing)).outcome).toMatchObject({ outcome: 'buffered', reason: 'entity-parked' });
+    expect((await gk.handle(billing)).outcome).toMatchObject({
+      outcome: 'buffered',
+      reason: 'entity-parked',
+    });
     expect(await gk.parked()).toEqual([{ aggregate: 'customer', key: 'c1' }]);
     const released = await gk.skip('customer', 'c1');
     expect(released.map((o) => `${o.outcome}:${o.reason}:${o.seq}`)).toEqual(['applied:drained:3']);
@@ -205,7 +254,12 @@ describe('park policy (customer)', () => {
 
   it('retries a parked event against the current state on operator retry', async () => {
     const gk = gatekeeper();
-    await gk.handle(event('customer', 'c1', 'customer.created', { seq: 1, payload: { name: 'Ada', email: 'ada@example.com' } }));
+    await gk.handle(
+      event('customer', 'c1', 'customer.created', {
+        seq: 1,
+        payload: { name: 'Ada', email: 'ada@example.com' },
+      }),
+    );
     await gk.handle(event('customer', 'c1', 'customer.activated', { seq: 2, payload: {} }));
     const again = await gk.retry('customer', 'c1');
     expect(again[0]).toMatchObject({ outcome: 'rejected', parked: true });

@@ -109,13 +109,20 @@ describe('stall sweeper', () => {
   it('skips the gap and drains under skip-gap', async () => {
     const { ManualClock } = await import('../../../src/index.ts');
     const clock = new ManualClock(0);
-    const gk = createGatekeeper({ machines, clock, sweepIntervalMs: 0, defaults: { onStall: 'skip-gap', stallAfterMs: 1_000 } });
+    const gk = createGatekeeper({
+      machines,
+      clock,
+      sweepIntervalMs: 0,
+      defaults: { onStall: 'skip-gap', stallAfterMs: 1_000 },
+    });
     const [placed, , shipped] = orderHistory('o1');
     await gk.handle(placed);
     await gk.handle(event('order', 'o1', 'order.cancelled', { seq: 3, payload: {} }));
     clock.advance(5_000);
     const swept = await gk.sweep();
-    expect(swept.map((o) => `${o.outcome}:${o.reason}:${o.type}`)).toEqual(['applied:drained:order.cancelled']);
+    expect(swept.map((o) => `${o.outcome}:${o.reason}:${o.type}`)).toEqual([
+      'applied:drained:order.cancelled',
+    ]);
     expect((await gk.handle(shipped)).outcome).toMatchObject({ outcome: 'discarded', reason: 'stale-seq' });
   });
 });
