@@ -6,7 +6,8 @@ import { createGatekeeperWithStore } from '../../gatekeeper/gatekeeper.ts';
 import { OUTCOMES } from '../../core/outcome.ts';
 import { runDemo, totalOf, type DemoSummary } from '../../demo/run-demo.ts';
 import { demoStream } from '../../demo/stream.ts';
-import { booleanFlag, EXIT, intFlag, write, type Command } from '../command.ts';
+import { parsePort, startObservers } from '../../observe/observers.ts';
+import { booleanFlag, EXIT, intFlag, stringFlag, write, type Command } from '../command.ts';
 import { loadMachines } from '../load-machines.ts';
 import { openStore, storeOptions } from '../open-store.ts';
 import { Progress } from '../progress.ts';
@@ -14,26 +15,42 @@ import { Progress } from '../progress.ts';
 export const demoCommand: Command = {
   name: 'demo',
   summary: 'gate a generated out-of-order stream and check the result against in-order processing',
-  usage: `Usage: gatekeeper demo [--entities 10000] [--seed 42] [--json] [--quiet]
+  usage: `Usage: gatekeeper demo [--entities 10000] [--seed 42] [--json] [--quiet] [--metrics-port <port>] [--inspect <ws-url>]
 
 Generates orders, customers and valves, shuffles their events, sends 10% twice, adds a few
 illegal events and some garbage, gates them all, and prints outcomes by reason, events/s and
-whether every entity ended where in-order processing puts it (exit code 1 if not).`,
+whether every entity ended where in-order processing puts it (exit code 1 if not).
+
+  --metrics-port <port>  serve Prometheus metrics on http://127.0.0.1:<port>/metrics; the demo then
+                         keeps serving after the summary until Ctrl-C
+  --inspect <ws-url>     send XState inspection events of every entity actor to a WebSocket server
+                         (Stately Inspector protocol); an absent server never blocks the demo`,
   options: {
     entities: { type: 'string' },
     seed: { type: 'string' },
     json: { type: 'boolean' },
     quiet: { type: 'boolean' },
+    'metrics-port': { type: 'string' },
+    inspect: { type: 'string' },
     ...storeOptions,
   },
   async run(flags, _positionals, io) {
     const entities = intFlag(flags, 'entities', 10_000);
     const seed = intFlag(flags, 'seed', 42);
     const stream = demoStream({ entities, seed });
+    const metricsPort = parsePort('metrics-port', stringFlag(flags, 'metrics-port'));
+    const machines = await loadMachines(undefined);
+    const store = await openStore(flags);
+    const observers = startObservers({
+      metricsPort,
+      inspectUrl: stringFlag(flags, 'inspect'),
+      notify: (message) => write(io.stderr, message),
+    });
     const gatekeeper = createGatekeeperWithStore({
-      machines: await loadMachines(undefined),
-      store: await openStore(flags),
+      machines,
+      store,
       sweepIntervalMs: 0,
+      ...(observers.inspect ? { inspect: observers.inspect } : {}),
     });
     const json = booleanFlag(flags, 'json');
     const progress = new Progress(
@@ -42,15 +59,22 @@ whether every entity ended where in-order processing puts it (exit code 1 if not
       stream.inputs.length,
     );
     try {
-      const summary = await runDemo(gatekeeper, stream, {
+      const gated = await observers.attach(gatekeeper);
+      const summary = await runDemo(gated, stream, {
         onEvent: () => progress.event(),
         onOutcome: (outcome) => progress.outcome(outcome.outcome),
       });
       progress.stop();
       write(io.stdout, json ? JSON.stringify(summary) : formatSummary(summary, stream.counts));
+      const server = observers.metricsServer();
+      if (server) {
+        write(io.stderr, `still serving ${server.url}; press Ctrl-C to stop`);
+        await io.stopSignal();
+      }
       return summary.mismatches.length === 0 ? EXIT.ok : EXIT.failure;
     } finally {
       progress.stop();
+      await observers.close();
       await gatekeeper.close();
     }
   },

@@ -1,0 +1,150 @@
+import { createServer } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
+import machines from '../../../machines/index.ts';
+import { main } from '../../../src/cli/main.ts';
+import { createGatekeeperWithStore } from '../../../src/gatekeeper/gatekeeper.ts';
+import { connectInspector, stringifySafely } from '../../../src/observe/inspect.ts';
+import { memoryStore } from '../../../src/store/memory-store.ts';
+import { captureIO } from './support/cli-io.ts';
+
+const cleanup: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
+
+interface Received {
+  type: string;
+  event?: { type?: string };
+  snapshot?: { value?: unknown };
+  name?: string;
+}
+
+/** A local stand-in for Stately's Inspector: collects what arrives and lets a test await a match. */
+async function receiver() {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  cleanup.push(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const client of server.clients) client.terminate();
+        server.close(() => resolve());
+      }),
+  );
+  const received: Received[] = [];
+  const waiters: { match: (event: Received) => boolean; resolve: (event: Received) => void }[] = [];
+  server.on('connection', (socket) => {
+    socket.on('message', (data: Buffer) => {
+      const event = JSON.parse(data.toString()) as Received;
+      received.push(event);
+      for (const waiter of [...waiters]) {
+        if (waiter.match(event)) {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          waiter.resolve(event);
+        }
+      }
+    });
+  });
+  const { port } = server.address() as { port: number };
+  return {
+    url: `ws://127.0.0.1:${port}`,
+    received,
+    next: (match: (event: Received) => boolean) =>
+      new Promise<Received>((resolve) => {
+        const seen = received.find(match);
+        if (seen) resolve(seen);
+        else waiters.push({ match, resolve });
+      }),
+  };
+}
+
+/** A port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('live inspection', () => {
+  it('sends the entity actors’ inspection events to a WebSocket receiver', async () => {
+    const inspector = await receiver();
+    const connection = connectInspector(inspector.url);
+    cleanup.push(() => connection.stop());
+    expect(await connection.connected).toBe(true);
+    const gatekeeper = createGatekeeperWithStore({
+      machines,
+      store: memoryStore(),
+      sweepIntervalMs: 0,
+      inspect: connection.inspect,
+    });
+    cleanup.push(() => gatekeeper.close());
+
+    await gatekeeper.handle({
+      id: 'o1-1',
+      aggregate: 'order',
+      key: 'o1',
+      seq: 1,
+      type: 'order.placed',
+      payload: { total: 5 },
+    });
+    const actor = await inspector.next((event) => event.type === '@xstate.actor');
+    const sent = await inspector.next(
+      (event) => event.type === '@xstate.event' && event.event?.type === 'order.placed',
+    );
+    const snapshot = await inspector.next(
+      (event) => event.type === '@xstate.snapshot' && event.snapshot?.value === 'placed',
+    );
+    expect(actor.name).toBe('order');
+    expect(sent).toMatchObject({ event: { type: 'order.placed' } });
+    expect(snapshot).toMatchObject({ snapshot: { value: 'placed' } });
+  });
+
+  it('never blocks when no inspector listens, reports it once, and stops at once', async () => {
+    const messages: string[] = [];
+    const connection = connectInspector(`ws://127.0.0.1:${await closedPort()}`, {
+      retryMs: 60_000,
+      onUnavailable: (message) => messages.push(message),
+    });
+    cleanup.push(() => connection.stop());
+    expect(await connection.connected).toBe(false);
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toContain('unavailable');
+    const gatekeeper = createGatekeeperWithStore({
+      machines,
+      store: memoryStore(),
+      sweepIntervalMs: 0,
+      inspect: connection.inspect,
+    });
+    cleanup.push(() => gatekeeper.close());
+    const result = await gatekeeper.handle({
+      id: 'v1-1',
+      aggregate: 'valve',
+      key: 'v1',
+      seq: 1,
+      type: 'valve.installed',
+      payload: { site: 'a' },
+    });
+    expect(result.outcome.outcome).toBe('applied');
+    await connection.stop();
+  });
+
+  it('gatekeeper demo --inspect streams the demo’s actors to the receiver', async () => {
+    const inspector = await receiver();
+    const io = captureIO();
+    const code = await main(['demo', '--entities', '20', '--quiet', '--inspect', inspector.url], io);
+    expect(code).toBe(0);
+    await inspector.next((event) => event.type === '@xstate.snapshot');
+    expect(inspector.received.some((event) => event.type === '@xstate.event')).toBe(true);
+  });
+
+  it('serialises cyclic and deep values without throwing', () => {
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = cyclic;
+    expect(JSON.parse(stringifySafely({ cyclic, fn: function named() {} }))).toEqual({
+      cyclic: { a: 1, self: '[Circular]' },
+      fn: { type: 'named' },
+    });
+  });
+});
