@@ -5,6 +5,7 @@ import { checkCommand } from './check.ts';
 import { demoCommand } from './demo.ts';
 import { exportCommand } from './export.ts';
 import { historyCommand } from './history.ts';
+import { runCommand } from './run.ts';
 
 export const commands: readonly Command[] = [
   demoCommand,
@@ -12,4 +13,5 @@ export const commands: readonly Command[] = [
   analyzeCommand,
   exportCommand,
   historyCommand,
+  runCommand,
 ];

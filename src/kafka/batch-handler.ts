@@ -1,0 +1,118 @@
+/**
+ * The eachBatch handler: hands the records of one partition's batch to the gatekeeper in offset
+ * order (its mailboxes keep per-key order while different keys are decided concurrently), resolves
+ * an offset only once that record and every one before it are durably committed in the store,
+ * heartbeats as it goes, and commits the resolved offsets before returning.
+ *
+ * A record the gatekeeper refuses (not JSON, wrong schema, key mismatch, illegal) is a dead
+ * letter, written by the same store commit, so it is "decided" like any other and never stalls
+ * the partition. Only a store failure fails the batch: the handler stops feeding, lets what is in
+ * flight finish, resolves what finished, and rethrows; kafkajs retries from the first unresolved
+ * record (the gatekeeper drops the redelivered duplicates).
+ */
+import type { EachBatchPayload } from 'kafkajs';
+import type { Gatekeeper, HandleResult } from '../gatekeeper/gatekeeper.ts';
+import type { MetricsSink } from './metrics.ts';
+import { OffsetTracker } from './offset-tracker.ts';
+import { decodeRecord, type SourceIndex } from './record.ts';
+
+export interface BatchHandlerOptions {
+  gatekeeper: Gatekeeper;
+  sources: SourceIndex;
+  metrics: MetricsSink;
+  /** Records decided at once within a batch. */
+  maxInFlight: number;
+  /** Heartbeat at most this often while a batch runs (kafkajs throttles further). */
+  heartbeatEveryMs?: number;
+}
+
+type KafkaMessage = EachBatchPayload['batch']['messages'][number];
+
+/** Builds the function given to `consumer.run({ eachBatch, eachBatchAutoResolve: false })`. */
+export function createBatchHandler(
+  options: BatchHandlerOptions,
+): (payload: EachBatchPayload) => Promise<void> {
+  const { gatekeeper, sources, metrics, maxInFlight } = options;
+  const heartbeatEveryMs = options.heartbeatEveryMs ?? 500;
+
+  const decide = (topic: string, partition: number, message: KafkaMessage): Promise<HandleResult> => {
+    const decoded = decodeRecord(topic, partition, message);
+    if (decoded.kind === 'unparseable') return gatekeeper.rejectUnparseable(decoded.raw, decoded.detail);
+    if (decoded.id !== undefined) sources.remember(decoded.id, { topic, partition, offset: message.offset });
+    if (decoded.kind === 'key-mismatch')
+      return gatekeeper.rejectInput(decoded.input, 'key-mismatch', decoded.detail);
+    return gatekeeper.handle(decoded.input);
+  };
+
+  return async (payload) => {
+    const { batch } = payload;
+    const { topic, partition } = batch;
+    const started = performance.now();
+    const tracker = new OffsetTracker();
+    let failure: { error: unknown } | undefined;
+    let inFlight = 0;
+    let wake: (() => void) | undefined;
+    let lastBeat = started;
+
+    const settled = () => {
+      inFlight -= 1;
+      wake?.();
+    };
+    const waitForOne = () =>
+      new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    /** Resolves what became resolvable and heartbeats now and then; a rebalance ends the batch. */
+    const progress = async () => {
+      const offset = tracker.advance();
+      if (offset !== undefined) payload.resolveOffset(offset);
+      const now = performance.now();
+      if (failure === undefined && now - lastBeat >= heartbeatEveryMs) {
+        lastBeat = now;
+        try {
+          await payload.heartbeat();
+        } catch (error) {
+          // Usually "rebalancing": stop feeding, finish what is in flight, then let kafkajs rejoin.
+          failure = { error };
+        }
+      }
+    };
+
+    for (const message of batch.messages) {
+      if (failure !== undefined || !payload.isRunning() || payload.isStale()) break;
+      while (inFlight >= maxInFlight && failure === undefined) {
+        await waitForOne();
+        await progress();
+      }
+      if (failure !== undefined) break;
+      const ticket = tracker.track(message.offset);
+      inFlight += 1;
+      decide(topic, partition, message).then(
+        () => {
+          tracker.complete(ticket);
+          settled();
+        },
+        (error: unknown) => {
+          failure ??= { error };
+          settled();
+        },
+      );
+    }
+    while (inFlight > 0) {
+      await waitForOne();
+      await progress();
+    }
+    await progress();
+
+    const resolved = tracker.resolved;
+    if (resolved !== undefined)
+      metrics.lag(topic, partition, Math.max(0, Number(batch.highWatermark) - Number(resolved) - 1));
+    metrics.batch(topic, partition, batch.messages.length, performance.now() - started);
+    if (failure !== undefined) throw failure.error; // kafkajs commits the resolved offsets, then retries
+    // Commit now rather than on a timer: a stop or a rebalance right after this batch then
+    // reprocesses nothing, and kafkajs never commits on stop() by itself.
+    const uncommitted = payload.uncommittedOffsets();
+    if (uncommitted.topics.some((entry) => entry.partitions.length > 0))
+      await payload.commitOffsetsIfNecessary(uncommitted);
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * Metrics hooks of the Kafka runtime: a small interface the observability layer implements (for
+ * instance with prom-client gauges and counters). Every hook is optional and must not throw; the
+ * runtime calls them synchronously on its hot path, so they should only update numbers.
+ */
+import type { Outcome } from '../core/outcome.ts';
+
+/** Which relay published or failed. */
+export type RelayKind = 'output' | 'dead-letter';
+
+export interface KafkaRuntimeMetrics {
+  /** Every decision outcome (applied, buffered, discarded, rejected with its reason), drained ones included. */
+  decision?(outcome: Outcome): void;
+  /**
+   * Consumer lag of one partition after a batch: the partition's high watermark minus the next
+   * offset to process (records not yet durably decided).
+   */
+  lag?(topic: string, partition: number, lag: number): void;
+  /** One input batch finished: its record count and how long it took. */
+  batch?(topic: string, partition: number, records: number, ms: number): void;
+  /**
+   * Rows waiting in the store's outbox or dead-letter queue as the relay last saw them. A relay
+   * reads at most `relayBatchSize` rows, so a value equal to it means "at least this many".
+   */
+  backlog?(kind: RelayKind, rows: number): void;
+  /** Records the relay produced (and then acknowledged in the store). */
+  published?(kind: RelayKind, records: number): void;
+  /** A failure the runtime recovers from by retrying (store unreachable, broker down). */
+  retry?(where: string, error: unknown): void;
+}
+
+/** Calls the hooks, swallowing what they throw: metrics must never stop processing. */
+export class MetricsSink {
+  constructor(private readonly hooks: KafkaRuntimeMetrics = {}) {}
+
+  decision(outcome: Outcome): void {
+    if (this.hooks.decision) this.guard(() => this.hooks.decision?.(outcome));
+  }
+
+  lag(topic: string, partition: number, lag: number): void {
+    if (this.hooks.lag) this.guard(() => this.hooks.lag?.(topic, partition, lag));
+  }
+
+  batch(topic: string, partition: number, records: number, ms: number): void {
+    if (this.hooks.batch) this.guard(() => this.hooks.batch?.(topic, partition, records, ms));
+  }
+
+  backlog(kind: RelayKind, rows: number): void {
+    if (this.hooks.backlog) this.guard(() => this.hooks.backlog?.(kind, rows));
+  }
+
+  published(kind: RelayKind, records: number): void {
+    if (this.hooks.published) this.guard(() => this.hooks.published?.(kind, records));
+  }
+
+  retry(where: string, error: unknown): void {
+    if (this.hooks.retry) this.guard(() => this.hooks.retry?.(where, error));
+  }
+
+  private guard(call: () => void): void {
+    try {
+      call();
+    } catch {
+      // A broken metrics hook is not a reason to stop gating events.
+    }
+  }
+}

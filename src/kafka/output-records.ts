@@ -1,0 +1,112 @@
+/**
+ * The records the relays produce: applied transitions on the output topic and dead letters on the
+ * dead-letter topic. Both formats are documented in docs/kafka.md; change them only with it.
+ */
+import type { Message } from 'kafkajs';
+import type { AppliedTransition, DeadLetter } from '../core/outcome.ts';
+import type { QueuedItem } from '../store/entity-store.ts';
+import type { SourceCoordinates, SourceIndex, UnparseableRecord } from './record.ts';
+
+/** Header names (values are UTF-8 strings). */
+export const HEADERS = {
+  /** Identity of the record: equal identities are the same transition / dead letter published twice. */
+  id: 'gatekeeper-id',
+  aggregate: 'gatekeeper-aggregate',
+  seq: 'gatekeeper-seq',
+  reason: 'gatekeeper-reason',
+  detail: 'gatekeeper-detail',
+  sourceTopic: 'gatekeeper-source-topic',
+  sourcePartition: 'gatekeeper-source-partition',
+  sourceOffset: 'gatekeeper-source-offset',
+} as const;
+
+/** Longest detail header; the full detail is in the value. */
+const MAX_DETAIL_HEADER = 1_000;
+
+/** The value of an output record (JSON). */
+export interface OutputRecordValue {
+  /** The applied event's id. */
+  id: string;
+  aggregate: string;
+  key: string;
+  /** The entity's seq after this transition (0 when the entity's events carry no seq). */
+  seq: number;
+  type: string;
+  payload: Record<string, unknown> | null;
+  /** State value after the transition. */
+  state: AppliedTransition['state'];
+  /** State value before it. */
+  from: AppliedTransition['from'];
+  time: string | null;
+}
+
+/**
+ * The identity of an applied transition: `<aggregate>/<key>/<seq>` for entities with seq (each
+ * part URI-encoded, so it is unambiguous), `<aggregate>/<key>/id:<event id>` for entities without.
+ */
+export function transitionIdentity(row: Pick<AppliedTransition, 'aggregate' | 'key' | 'seq' | 'id'>): string {
+  const entity = `${encodeURIComponent(row.aggregate)}/${encodeURIComponent(row.key)}`;
+  return row.seq > 0 ? `${entity}/${row.seq}` : `${entity}/id:${encodeURIComponent(row.id)}`;
+}
+
+export function outputMessage(row: AppliedTransition): Message {
+  const value: OutputRecordValue = {
+    id: row.id,
+    aggregate: row.aggregate,
+    key: row.key,
+    seq: row.seq,
+    type: row.type,
+    payload: row.payload ?? null,
+    state: row.state,
+    from: row.from,
+    time: row.time ?? null,
+  };
+  return {
+    key: row.key,
+    value: JSON.stringify(value),
+    headers: {
+      [HEADERS.id]: transitionIdentity(row),
+      [HEADERS.aggregate]: row.aggregate,
+      [HEADERS.seq]: String(row.seq),
+    },
+  };
+}
+
+/**
+ * A dead-letter record: key = the entity key (or the input record's key), value = the dead letter
+ * as JSON, headers = reason, detail, identity and, when known, the input record's coordinates.
+ */
+export function deadLetterMessage(item: QueuedItem<DeadLetter>, sources: SourceIndex): Message {
+  const letter = item.value;
+  const unparseable = asUnparseable(letter.raw);
+  const source: SourceCoordinates | undefined =
+    unparseable?.kafka ?? sources.find(letter.event?.id ?? rawId(letter.raw));
+  const headers: Record<string, string> = {
+    [HEADERS.id]: `dead-letter/${item.id}`,
+    [HEADERS.reason]: letter.reason,
+    [HEADERS.detail]: letter.detail.slice(0, MAX_DETAIL_HEADER),
+  };
+  if (letter.aggregate !== null) headers[HEADERS.aggregate] = letter.aggregate;
+  if (source) {
+    headers[HEADERS.sourceTopic] = source.topic;
+    headers[HEADERS.sourcePartition] = String(source.partition);
+    headers[HEADERS.sourceOffset] = source.offset;
+  }
+  return { key: letter.key ?? unparseable?.kafka.key ?? null, value: JSON.stringify(letter), headers };
+}
+
+function asUnparseable(raw: unknown): UnparseableRecord | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const kafka = (raw as { kafka?: unknown }).kafka;
+  if (typeof kafka !== 'object' || kafka === null) return undefined;
+  const { topic, partition, offset } = kafka as Record<string, unknown>;
+  return typeof topic === 'string' && typeof partition === 'number' && typeof offset === 'string'
+    ? (raw as UnparseableRecord)
+    : undefined;
+}
+
+function rawId(raw: unknown): string | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const id = (raw as { id?: unknown }).id;
+  return typeof id === 'string' ? id : undefined;
+}

@@ -1,0 +1,88 @@
+/**
+ * Turns one Kafka input record into what the gatekeeper decides: an event to handle, or input
+ * refused before deciding (not JSON, or a record key that is not the envelope's key). Refusals are
+ * dead-lettered like any rejection, so a poison record never stalls its partition.
+ */
+
+/** Where a record came from: reported on its dead letter when known. */
+export interface SourceCoordinates {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+/** The `raw` of a dead letter for a record that was not JSON: its coordinates, key and text. */
+export interface UnparseableRecord {
+  kafka: SourceCoordinates & { key: string | null };
+  value: string | null;
+}
+
+export type DecodedRecord =
+  | { kind: 'event'; input: unknown; id: string | undefined }
+  | { kind: 'unparseable'; raw: UnparseableRecord; detail: string }
+  | { kind: 'key-mismatch'; input: unknown; id: string | undefined; detail: string };
+
+interface RecordLike {
+  key: Buffer | null;
+  value: Buffer | null;
+  offset: string;
+}
+
+/** Decodes one record; never throws. */
+export function decodeRecord(topic: string, partition: number, record: RecordLike): DecodedRecord {
+  const key = record.key === null ? null : record.key.toString('utf8');
+  const text = record.value === null ? null : record.value.toString('utf8');
+  const unparseable = (detail: string): DecodedRecord => ({
+    kind: 'unparseable',
+    raw: { kafka: { topic, partition, offset: record.offset, key }, value: text },
+    detail,
+  });
+  if (text === null)
+    return unparseable('the record has no value (a tombstone); expected an event envelope as JSON');
+  let input: unknown;
+  try {
+    input = JSON.parse(text);
+  } catch (error) {
+    return unparseable(
+      `the record value is not JSON: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  const fields =
+    typeof input === 'object' && input !== null && !Array.isArray(input)
+      ? (input as Record<string, unknown>)
+      : undefined;
+  const id = typeof fields?.id === 'string' ? fields.id : undefined;
+  // An envelope without a string key is refused by the gatekeeper itself (invalid-envelope).
+  if (fields && typeof fields.key === 'string' && fields.key !== key) {
+    const detail =
+      key === null
+        ? `the record has no key; it must be the envelope's key ${JSON.stringify(fields.key)}`
+        : `the record key ${JSON.stringify(key)} is not the envelope's key ${JSON.stringify(fields.key)}`;
+    return { kind: 'key-mismatch', input, id, detail };
+  }
+  return { kind: 'event', input, id };
+}
+
+/**
+ * Remembers where recent events came from (event id → coordinates), so the dead-letter relay can
+ * name the original topic, partition and offset of a rejected event. Bounded: the oldest go first.
+ * Only this process's records are known; a dead letter decided elsewhere is published without them.
+ */
+export class SourceIndex {
+  private readonly entries = new Map<string, SourceCoordinates>();
+
+  constructor(private readonly capacity = 100_000) {}
+
+  remember(id: string, source: SourceCoordinates): void {
+    this.entries.delete(id);
+    this.entries.set(id, source);
+    if (this.entries.size > this.capacity) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
+  }
+
+  find(id: string | undefined): SourceCoordinates | undefined {
+    return id === undefined ? undefined : this.entries.get(id);
+  }
+}

@@ -1,0 +1,277 @@
+/**
+ * The runner owns the lifecycle of a gatekeeper consumer process: it opens the store, the
+ * gatekeeper, the producer and the relays, joins the consumer group, and on `stop()` finishes the
+ * batch in flight, commits its offsets, leaves the group, publishes what the outbox still holds and
+ * disconnects. Crashes are decided by the error's `retriable` flag: a retriable failure (store or
+ * broker unreachable) restarts the consumer after a back-off; anything else stops the runner and
+ * rejects `done`.
+ */
+import { Kafka, logLevel, type Consumer, type KafkaConfig, type LogEntry, type Producer } from 'kafkajs';
+import type { MachineRegistryInput } from '../core/aggregate.ts';
+import { GatekeeperError } from '../core/errors.ts';
+import type { AppliedTransition, DeadLetter } from '../core/outcome.ts';
+import { createGatekeeperWithStore, type Gatekeeper } from '../gatekeeper/gatekeeper.ts';
+import type { EntityStore } from '../store/entity-store.ts';
+import { memoryStore } from '../store/memory-store.ts';
+import { redisStore } from '../store/redis/index.ts';
+import { loadMachines } from '../cli/load-machines.ts';
+import { createBatchHandler } from './batch-handler.ts';
+import { parseRunConfig, type RunConfig, type RunConfigInput } from './config.ts';
+import { MetricsSink, type KafkaRuntimeMetrics } from './metrics.ts';
+import { deadLetterMessage, outputMessage } from './output-records.ts';
+import { SourceIndex } from './record.ts';
+import { Relay } from './relay.ts';
+
+export type RunLogLevel = 'error' | 'warn' | 'info';
+
+/** Where the runner (and kafkajs) report what happens; default: nowhere. */
+export type RunLogger = (level: RunLogLevel, message: string, extra?: Record<string, unknown>) => void;
+
+export interface RunOptions {
+  metrics?: KafkaRuntimeMetrics;
+  logger?: RunLogger;
+  /** kafkajs log level (default warn). */
+  kafkaLogLevel?: RunLogLevel;
+  /** Use this store instead of the one the config names (it must keep an outbox). */
+  store?: EntityStore;
+}
+
+export interface RunningGatekeeper {
+  readonly config: RunConfig;
+  readonly gatekeeper: Gatekeeper;
+  /** Resolves after a clean stop; rejects when the consumer crashed with a non-retriable error. */
+  readonly done: Promise<void>;
+  /** Finishes in-flight work, commits, leaves the group, publishes the outbox and disconnects. Idempotent. */
+  stop(): Promise<void>;
+  /** Rows the relays published so far. */
+  published(): { output: number; deadLetters: number };
+}
+
+/** Starts a gatekeeper consumer; resolves once it has joined its consumer group's run loop. */
+export async function runGatekeeper(
+  input: RunConfigInput | RunConfig,
+  options: RunOptions = {},
+): Promise<RunningGatekeeper> {
+  const config = parseRunConfig(input);
+  const log: RunLogger = options.logger ?? (() => undefined);
+  const metrics = new MetricsSink(options.metrics);
+  const machines: MachineRegistryInput =
+    typeof config.machines === 'string' ? await loadMachines(config.machines) : config.machines;
+  const store = options.store ?? openStore(config);
+  const gatekeeper = createGatekeeperWithStore({
+    machines,
+    store,
+    ...(config.limits.maxResidentEntities === undefined
+      ? {}
+      : { maxResidentEntities: config.limits.maxResidentEntities }),
+  });
+  if ('ready' in store && typeof store.ready === 'function') {
+    try {
+      await (store.ready as () => Promise<void>)();
+    } catch (error) {
+      await gatekeeper.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  const kafka = new Kafka(kafkaConfig(config, log, options.kafkaLogLevel ?? 'warn'));
+  const sources = new SourceIndex();
+  let producer: Producer | undefined;
+  let consumer: Consumer | undefined;
+  const outputRelay = new Relay<AppliedTransition>({
+    kind: 'output',
+    read: (limit) => store.readOutbox(limit),
+    ack: (ids) => store.ackOutbox(ids),
+    publish: async (rows) => {
+      await (producer as Producer).send({
+        topic: config.topics.output,
+        acks: -1,
+        messages: rows.map((row) => outputMessage(row.value)),
+      });
+    },
+    ...relayLimits(config),
+    metrics,
+  });
+  const deadLetterRelay = new Relay<DeadLetter>({
+    kind: 'dead-letter',
+    read: (limit) => store.readDeadLetters(limit),
+    ack: (ids) => store.ackDeadLetters(ids),
+    publish: async (rows) => {
+      await (producer as Producer).send({
+        topic: config.topics.deadLetter,
+        acks: -1,
+        messages: rows.map((row) => deadLetterMessage(row, sources)),
+      });
+    },
+    ...relayLimits(config),
+    metrics,
+  });
+  gatekeeper.subscribe({
+    onOutcome: (outcome) => metrics.decision(outcome),
+    onTransition: () => outputRelay.wake(),
+    onRejected: () => deadLetterRelay.wake(),
+    onListenerError: (error) => log('warn', `metrics hook failed: ${String(error)}`),
+  });
+
+  let settle!: { resolve: () => void; reject: (error: unknown) => void };
+  const done = new Promise<void>((resolve, reject) => {
+    settle = { resolve, reject };
+  });
+  // `done` may never be awaited by a caller that only calls stop(); don't report it as unhandled.
+  done.catch(() => undefined);
+  let stopping: Promise<void> | undefined;
+
+  const shutdown = (fatal: unknown): Promise<void> =>
+    (stopping ??= (async () => {
+      log(
+        'info',
+        fatal === undefined ? 'stopping: finishing in-flight work' : 'stopping after a fatal error',
+      );
+      // consumer.stop() waits for the batch in flight; the handler sees isRunning() false, stops
+      // feeding, lets started decisions finish, resolves and commits their offsets.
+      await consumer
+        ?.disconnect()
+        .catch((error: unknown) => log('warn', `consumer disconnect failed: ${String(error)}`));
+      await gatekeeper.idle();
+      const timeout = config.limits.shutdownTimeoutMs;
+      const [outputEmpty, deadEmpty] = await Promise.all([
+        outputRelay.stop(timeout),
+        deadLetterRelay.stop(timeout),
+      ]);
+      if (!outputEmpty || !deadEmpty)
+        log(
+          'warn',
+          'stopped with rows left in the outbox or dead letters; they are published after the next start',
+        );
+      await producer
+        ?.disconnect()
+        .catch((error: unknown) => log('warn', `producer disconnect failed: ${String(error)}`));
+      await gatekeeper.close().catch((error: unknown) => log('warn', `store close failed: ${String(error)}`));
+      log('info', 'stopped');
+      if (fatal === undefined) settle.resolve();
+      else settle.reject(fatal);
+    })());
+
+  try {
+    if (config.createTopics !== false) await createTopics(kafka, config);
+    producer = kafka.producer({ allowAutoTopicCreation: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    outputRelay.start();
+    deadLetterRelay.start();
+
+    consumer = kafka.consumer({
+      groupId: config.groupId,
+      sessionTimeout: config.limits.sessionTimeoutMs,
+      heartbeatInterval: config.limits.heartbeatIntervalMs,
+      rebalanceTimeout: config.limits.rebalanceTimeoutMs,
+      maxBytesPerPartition: config.limits.maxBytesPerPartition,
+      allowAutoTopicCreation: false,
+      retry: { retries: 8, restartOnFailure: (error) => Promise.resolve(shouldRestart(error, log)) },
+    });
+    consumer.on(consumer.events.CRASH, (event) => {
+      const { error, restart } = event.payload;
+      metrics.retry('consumer', error);
+      if (restart) log('warn', `consumer failed, restarting: ${error.message}`);
+      else {
+        log('error', `consumer failed for good: ${error.message}`);
+        void shutdown(error);
+      }
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: config.topics.input, fromBeginning: config.fromBeginning });
+    await consumer.run({
+      eachBatchAutoResolve: false,
+      autoCommit: true,
+      autoCommitInterval: config.limits.commitIntervalMs,
+      partitionsConsumedConcurrently: config.limits.partitionsConsumedConcurrently,
+      eachBatch: createBatchHandler({ gatekeeper, sources, metrics, maxInFlight: config.limits.maxInFlight }),
+    });
+  } catch (error) {
+    await shutdown(error).catch(() => undefined);
+    throw error;
+  }
+  log('info', `consuming ${config.topics.input.join(', ')} as group ${config.groupId}`);
+
+  return {
+    config,
+    gatekeeper,
+    done,
+    stop: async () => {
+      await shutdown(undefined);
+      await done.catch(() => undefined);
+    },
+    published: () => ({ output: outputRelay.total, deadLetters: deadLetterRelay.total }),
+  };
+}
+
+function openStore(config: RunConfig): EntityStore {
+  if (config.redis === undefined) return memoryStore({ outbox: true });
+  const options = typeof config.redis === 'string' ? { url: config.redis } : config.redis;
+  return redisStore({ ...options, outbox: true });
+}
+
+function relayLimits(config: RunConfig) {
+  return {
+    batchSize: config.limits.relayBatchSize,
+    idleMs: config.limits.relayIdleMs,
+    maxBackoffMs: config.limits.relayMaxBackoffMs,
+  };
+}
+
+/** Restart unless the error (or its cause) is a GatekeeperError that says retrying cannot help. */
+function shouldRestart(error: Error, log: RunLogger): boolean {
+  for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
+    if (cause instanceof GatekeeperError) {
+      if (!cause.retriable) log('error', `not retriable: ${cause.message}`);
+      return cause.retriable;
+    }
+  }
+  return true;
+}
+
+function kafkaConfig(config: RunConfig, log: RunLogger, level: RunLogLevel): KafkaConfig {
+  const levels = { error: logLevel.ERROR, warn: logLevel.WARN, info: logLevel.INFO } as const;
+  const names: Partial<Record<logLevel, RunLogLevel>> = {
+    [logLevel.ERROR]: 'error',
+    [logLevel.WARN]: 'warn',
+    [logLevel.INFO]: 'info',
+  };
+  return {
+    clientId: config.clientId,
+    brokers: config.brokers,
+    ...(config.ssl === undefined ? {} : { ssl: config.ssl }),
+    ...(config.sasl === undefined ? {} : { sasl: config.sasl }),
+    logLevel: levels[level],
+    logCreator:
+      () =>
+      ({ level: entryLevel, namespace, log: entry }: LogEntry) => {
+        const { message, ...extra } = entry;
+        log(names[entryLevel] ?? 'info', `kafkajs ${namespace}: ${message}`, extra);
+      },
+  };
+}
+
+async function createTopics(kafka: Kafka, config: RunConfig): Promise<void> {
+  const settings =
+    config.createTopics === true ? {} : config.createTopics === false ? {} : config.createTopics;
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const wanted = [
+      ...new Set([...config.topics.input, config.topics.output, config.topics.deadLetter]),
+    ].filter((topic) => !existing.has(topic));
+    if (wanted.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: wanted.map((topic) => ({
+          topic,
+          numPartitions: settings.partitions ?? 1,
+          replicationFactor: settings.replicationFactor ?? 1,
+        })),
+      });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,93 @@
+/** Per-test names, Redis prefixes and an in-process runner for the Kafka integration tests. */
+import { Redis } from 'ioredis';
+import { runGatekeeper, type RunConfigInput, type RunningGatekeeper } from '../../../../src/kafka/index.ts';
+import { deletePrefix, REDIS_URL, uniquePrefix } from '../../store/support/redis-servers.ts';
+import { committedTotal, createTopics, deleteTopics, topicSize, uniqueName } from './kafka.ts';
+
+export interface TestSetup {
+  brokers: string;
+  input: string;
+  output: string;
+  deadLetter: string;
+  group: string;
+  prefix: string;
+  config(overrides?: Partial<RunConfigInput>): RunConfigInput;
+  start(overrides?: Partial<RunConfigInput>): Promise<RunningGatekeeper>;
+  /** Stops what `start` started, deletes the topics and the Redis keys. */
+  cleanup(): Promise<void>;
+}
+
+export async function setUp(brokers: string, name: string, partitions = 3): Promise<TestSetup> {
+  const input = uniqueName(`${name}-in`);
+  const output = uniqueName(`${name}-out`);
+  const deadLetter = uniqueName(`${name}-dead`);
+  const group = uniqueName(`${name}-group`);
+  const prefix = uniquePrefix(name);
+  await createTopics(brokers, [input, output, deadLetter], partitions);
+  const started: RunningGatekeeper[] = [];
+  const config = (overrides: Partial<RunConfigInput> = {}): RunConfigInput => ({
+    machines: 'machines/index.ts',
+    brokers,
+    groupId: group,
+    clientId: `gk-${name}`,
+    topics: { input: [input], output, deadLetter },
+    redis: { url: REDIS_URL, prefix },
+    limits: { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, relayIdleMs: 50 },
+    ...overrides,
+  });
+  return {
+    brokers,
+    input,
+    output,
+    deadLetter,
+    group,
+    prefix,
+    config,
+    async start(overrides) {
+      const running = await runGatekeeper(config(overrides));
+      started.push(running);
+      return running;
+    },
+    async cleanup() {
+      await Promise.all(started.map((running) => running.stop().catch(() => undefined)));
+      await deleteTopics(brokers, [input, output, deadLetter]);
+      const redis = new Redis(REDIS_URL);
+      try {
+        await deletePrefix(redis, prefix);
+      } finally {
+        await redis.quit();
+      }
+    },
+  };
+}
+
+/** Polls `check` every 100 ms until it returns true; fails after `timeoutMs` with `what`. */
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Waits until the group has committed every input record and both relays' topics stopped growing. */
+export async function waitUntilCaughtUp(setup: TestSetup, total: number, timeoutMs = 90_000): Promise<void> {
+  await waitFor(
+    `group ${setup.group} to commit ${total} records`,
+    async () => (await committedTotal(setup.brokers, setup.group, setup.input)) >= total,
+    timeoutMs,
+  );
+}
+
+export async function outputSizes(setup: TestSetup): Promise<{ output: number; deadLetters: number }> {
+  const [output, deadLetters] = await Promise.all([
+    topicSize(setup.brokers, setup.output),
+    topicSize(setup.brokers, setup.deadLetter),
+  ]);
+  return { output, deadLetters };
+}
