@@ -49,10 +49,21 @@ async function stopScript(runDir: string, keep: boolean): Promise<void> {
   await run('bash', [`${SCRIPTS}stop-kafka.sh`, ...(keep ? ['--keep'] : []), runDir], { timeout: 120_000 });
 }
 
+/**
+ * A KRaft cluster id (URL-safe base64 of 16 bytes). Given explicitly because start-kafka.sh's own
+ * random id starts with "-" about once in 64 runs, which StorageTool then reads as an option.
+ */
+function clusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 /** Starts a broker of this test file's own, on a fresh run dir. */
 export async function startOwnBroker(): Promise<Broker> {
   const runDir = join(mkdtempSync(join(tmpdir(), 'gk-kafka-test-')), 'broker');
-  const out = await startScript({ KAFKA_RUN_DIR: runDir });
+  const out = await startScript({ KAFKA_RUN_DIR: runDir, KAFKA_CLUSTER_ID: clusterId() });
   const brokers = out.KAFKA_BROKERS;
   if (!brokers) throw new Error('start-kafka.sh printed no KAFKA_BROKERS');
   return {

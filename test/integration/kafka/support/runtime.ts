@@ -1,6 +1,11 @@
 /** Per-test names, Redis prefixes and an in-process runner for the Kafka integration tests. */
 import { Redis } from 'ioredis';
-import { runGatekeeper, type RunConfigInput, type RunningGatekeeper } from '../../../../src/kafka/index.ts';
+import {
+  runGatekeeper,
+  type RunConfigInput,
+  type RunningGatekeeper,
+  type RunOptions,
+} from '../../../../src/kafka/index.ts';
 import { deletePrefix, REDIS_URL, uniquePrefix } from '../../store/support/redis-servers.ts';
 import { committedTotal, createTopics, deleteTopics, topicSize, uniqueName } from './kafka.ts';
 
@@ -12,7 +17,7 @@ export interface TestSetup {
   group: string;
   prefix: string;
   config(overrides?: Partial<RunConfigInput>): RunConfigInput;
-  start(overrides?: Partial<RunConfigInput>): Promise<RunningGatekeeper>;
+  start(overrides?: Partial<RunConfigInput>, options?: RunOptions): Promise<RunningGatekeeper>;
   /** Stops what `start` started, deletes the topics and the Redis keys. */
   cleanup(): Promise<void>;
 }
@@ -43,8 +48,8 @@ export async function setUp(brokers: string, name: string, partitions = 3): Prom
     group,
     prefix,
     config,
-    async start(overrides) {
-      const running = await runGatekeeper(config(overrides));
+    async start(overrides, options) {
+      const running = await runGatekeeper(config(overrides), options);
       started.push(running);
       return running;
     },
