@@ -6,6 +6,7 @@ import { demoCommand } from './demo.ts';
 import { exportCommand } from './export.ts';
 import { historyCommand } from './history.ts';
 import { runCommand } from './run.ts';
+import { uiCommand } from './ui.ts';
 
 export const commands: readonly Command[] = [
   demoCommand,
@@ -14,4 +15,5 @@ export const commands: readonly Command[] = [
   exportCommand,
   historyCommand,
   runCommand,
+  uiCommand,
 ];

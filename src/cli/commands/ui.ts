@@ -1,0 +1,108 @@
+/**
+ * `gatekeeper ui`: the local web view. Serves the machines (laid out by ELK), live counts and an
+ * entity search on 127.0.0.1; with --demo it also gates the demo stream, paced, so the counts move.
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import { demoStream } from '../../demo/stream.ts';
+import { createGatekeeperWithStore, type Gatekeeper } from '../../gatekeeper/gatekeeper.ts';
+import { parsePort, startObservers } from '../../observe/observers.ts';
+import { startUiServer } from '../../observe/ui/ui-server.ts';
+import { booleanFlag, EXIT, intFlag, stringFlag, write, type Command } from '../command.ts';
+import { loadMachines } from '../load-machines.ts';
+import { openStore, storeOptions } from '../open-store.ts';
+
+export const uiCommand: Command = {
+  name: 'ui',
+  summary: 'serve a local web view: machines, live counts per state, entity search and history',
+  usage: `Usage: gatekeeper ui [--machines <module>] [--port 4400] [--host 127.0.0.1] [--redis <url>]
+                     [--demo [--entities 2000] [--rate 400] [--seed 42]] [--metrics-port <port>] [--inspect <ws-url>]
+
+Serves a page (default http://127.0.0.1:4400/) that draws every machine of the registry, with the
+number of entities in each state, buffered / parked / stalled counts and rejection reasons, updated
+live while events are decided in this process. Search an entity key to see its path highlighted
+on its machine (states visited, transitions numbered in order) and its decision history.
+
+  --demo            gate the demo stream (shuffled, duplicated, a few illegal events) in this
+                    process, --rate events per second, so the page moves; then keep serving
+  --port <port>     0 picks a free port
+  --host <host>     listen address (default 127.0.0.1; the page shows entity keys and events)
+
+Runs until Ctrl-C.`,
+  options: {
+    machines: { type: 'string' },
+    port: { type: 'string' },
+    host: { type: 'string' },
+    demo: { type: 'boolean' },
+    entities: { type: 'string' },
+    rate: { type: 'string' },
+    seed: { type: 'string' },
+    'metrics-port': { type: 'string' },
+    inspect: { type: 'string' },
+    ...storeOptions,
+  },
+  async run(flags, _positionals, io) {
+    const port = parsePort('port', stringFlag(flags, 'port')) ?? 4400;
+    const metricsPort = parsePort('metrics-port', stringFlag(flags, 'metrics-port'));
+    const demo = booleanFlag(flags, 'demo');
+    const entities = intFlag(flags, 'entities', 2_000);
+    const rate = intFlag(flags, 'rate', 400);
+    const seed = intFlag(flags, 'seed', 42);
+    const machines = await loadMachines(stringFlag(flags, 'machines'));
+    const store = await openStore(flags);
+    const observers = startObservers({
+      metricsPort,
+      inspectUrl: stringFlag(flags, 'inspect'),
+      notify: (message) => write(io.stderr, message),
+    });
+    const gatekeeper = createGatekeeperWithStore({
+      machines,
+      store,
+      ...(observers.inspect ? { inspect: observers.inspect } : {}),
+    });
+    try {
+      const gated = await observers.attach(gatekeeper);
+      const server = await startUiServer({
+        gatekeeper,
+        port,
+        host: stringFlag(flags, 'host') ?? '127.0.0.1',
+      });
+      try {
+        write(io.stdout, `gatekeeper ui: ${server.url} (Ctrl-C to stop)`);
+        const stop = io.stopSignal();
+        if (demo) {
+          const stopped = { value: false };
+          void stop.then(() => (stopped.value = true));
+          const decided = await feedPaced(gated, demoStream({ entities, seed }).inputs, rate, stopped);
+          if (!stopped.value) write(io.stdout, `demo: ${decided} records gated; still serving ${server.url}`);
+        }
+        await stop;
+        return EXIT.ok;
+      } finally {
+        await server.close();
+      }
+    } finally {
+      await observers.close();
+      await gatekeeper.close();
+    }
+  },
+};
+
+/** Hands `inputs` to the gatekeeper at about `rate` per second, in 100 ms slices, until done or stopped. */
+async function feedPaced(
+  gatekeeper: Gatekeeper,
+  inputs: readonly unknown[],
+  rate: number,
+  stopped: { value: boolean },
+) {
+  const slice = Math.max(1, Math.round(rate / 10));
+  let sent = 0;
+  while (sent < inputs.length && !stopped.value) {
+    const started = Date.now();
+    const batch = inputs.slice(sent, sent + slice);
+    await Promise.all(batch.map((input) => gatekeeper.handle(input)));
+    sent += batch.length;
+    // Pacing, not synchronisation: the point is that a person can watch the counts move.
+    await delay(Math.max(0, 100 - (Date.now() - started)), undefined, { ref: false });
+  }
+  return sent;
+}
