@@ -72,6 +72,9 @@ class RedisEntityStore implements RedisStore {
   private readonly stalledKeys: string[];
   private readonly parkedKeys: string[];
   private namespaceChecked: Promise<void> | undefined;
+  private namespaceReady = false;
+  private readonly inFlight = new Set<InFlight>();
+  private watchdog: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(options: RedisStoreOptions) {
@@ -106,7 +109,12 @@ class RedisEntityStore implements RedisStore {
     const keys = this.keys.entity(ref);
     const shard = this.keys.shard(keys.shard);
     // Serialise before anything is sent: a value that cannot be JSON fails the commit, not the script.
-    const args = this.commitArgs(keys.member, commit);
+    let args: string[];
+    try {
+      args = this.commitArgs(keys.member, commit);
+    } catch (error) {
+      return Promise.reject(toStoreError(error, 'commit'));
+    }
     return this.run('commit', async () => {
       const reply = Number(
         await runScript(this.client, 'commit', [keys.state, keys.history, shard.stalled, shard.parked, shard.outbox, shard.dead], args),
@@ -170,6 +178,7 @@ class RedisEntityStore implements RedisStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.watchdog) clearInterval(this.watchdog);
     if (!this.owned) return;
     // QUIT lets pending replies arrive; when Redis is unreachable, drop the connection instead.
     const quit = this.client.quit().then(
@@ -184,60 +193,83 @@ class RedisEntityStore implements RedisStore {
 
   // --- internals -------------------------------------------------------------------------------
 
-  private commitArgs(member: string, commit: EntityCommit): (string | number)[] {
+  private commitArgs(member: string, commit: EntityCommit): string[] {
     const { entity } = commit;
-    const parked = commit.parkedChanged
-      ? entity.parked
-        ? ['set', toJson(entity.parked, 'parked event'), entity.parked.parkedAt]
-        : ['clear', '', 0]
-      : ['keep', '', 0];
+    const parkedMode = commit.parkedChanged ? (entity.parked ? 'set' : 'clear') : 'keep';
     const bufferChanged = commit.bufferAdded.length > 0 || commit.bufferRemoved.length > 0;
-    const stalled = !bufferChanged ? ['keep', 0] : commit.oldestBufferedAt === undefined ? ['clear', 0] : ['set', commit.oldestBufferedAt];
+    const stalledMode = !bufferChanged ? 'keep' : commit.oldestBufferedAt === undefined ? 'clear' : 'set';
     const expiry =
       this.finalEntityTtlMs > 0 && commit.final ? (entity.buffer.length === 0 && !entity.parked ? this.finalEntityTtlMs : -1) : 0;
-    const outbox = this.keepOutbox ? commit.applied.map((row) => toJson(row, 'applied transition')) : [];
-    const history = this.historyLimit > 0 ? commit.history.map((entry) => toJson(entry, 'history entry')) : [];
-    const args: (string | number)[] = [
+    const outboxRows = this.keepOutbox ? commit.applied.length : 0;
+    const historyEntries = this.historyLimit > 0 ? commit.history.length : 0;
+    const header = JSON.stringify([
       commit.expectedVersion,
-      member,
       entity.lastSeq,
-      commit.snapshot === undefined ? '' : toJson(commit.snapshot(), 'machine snapshot'),
-      commit.seenAdded.length > 0 ? toJson(entity.seenIds, 'seen ids') : '',
-      ...parked,
-      ...stalled,
+      parkedMode,
+      entity.parked?.parkedAt ?? 0,
+      stalledMode,
+      commit.oldestBufferedAt ?? 0,
       this.historyLimit,
       expiry,
       this.deadLetterMaxLen,
       commit.bufferAdded.length,
       commit.bufferRemoved.length,
-      outbox.length,
+      outboxRows,
       commit.deadLetters.length,
-      history.length,
+      historyEntries,
+    ]);
+    const args = [
+      header,
+      member,
+      commit.snapshot === undefined ? '' : toJson(commit.snapshot(), 'machine snapshot'),
+      commit.seenAdded.length > 0 ? toJson(entity.seenIds, 'seen ids') : '',
+      parkedMode === 'set' ? toJson(entity.parked, 'parked event') : '',
     ];
     for (const entry of commit.bufferAdded) args.push(bufferField(entry.event.id), toJson(entry, 'buffered event'));
     for (const id of commit.bufferRemoved) args.push(bufferField(id));
-    args.push(...outbox);
+    for (let i = 0; i < outboxRows; i += 1) args.push(toJson(commit.applied[i], 'applied transition'));
     for (const letter of commit.deadLetters) args.push(deadLetterJson(letter));
-    args.push(...history);
+    for (let i = 0; i < historyEntries; i += 1) args.push(toJson(commit.history[i], 'history entry'));
     return args;
   }
 
-  /** Runs one operation under the store's deadline, after the namespace check, mapping failures. */
-  private async run<TResult>(operation: string, work: () => Promise<TResult>): Promise<TResult> {
-    if (this.closed) throw new StoreUnavailableError(`redis store: ${operation} after close()`);
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new StoreUnavailableError(`redis store: ${operation} got no answer within ${this.operationTimeoutMs} ms`)),
-        this.operationTimeoutMs,
+  /**
+   * Runs one operation after the namespace check, under the store's deadline, mapping failures.
+   * The deadline is kept by one unref'd interval timer for all operations rather than a timer each:
+   * an operation still waiting past it is failed with StoreUnavailableError (ioredis may still
+   * deliver its command later; a late commit is harmless, the version fence decides).
+   */
+  private run<TResult>(operation: string, work: () => Promise<TResult>): Promise<TResult> {
+    if (this.closed) return Promise.reject(new StoreUnavailableError(`redis store: ${operation} after close()`));
+    let started: Promise<TResult>;
+    try {
+      started = this.namespaceReady ? work() : this.checkNamespace().then(work);
+    } catch (error) {
+      return Promise.reject(toStoreError(error, operation));
+    }
+    return new Promise<TResult>((resolve, reject) => {
+      const entry: InFlight = { deadline: Date.now() + this.operationTimeoutMs, operation, reject };
+      this.inFlight.add(entry);
+      this.watchdog ??= setInterval(() => this.expireOverdue(), Math.max(50, Math.min(1_000, this.operationTimeoutMs / 4))).unref();
+      started.then(
+        (value) => {
+          this.inFlight.delete(entry);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.inFlight.delete(entry);
+          reject(toStoreError(error, operation));
+        },
       );
     });
-    try {
-      return await Promise.race([this.checkNamespace().then(work), deadline]);
-    } catch (error) {
-      throw toStoreError(error, operation);
-    } finally {
-      clearTimeout(timer);
+  }
+
+  private expireOverdue(): void {
+    const now = Date.now();
+    for (const entry of this.inFlight) {
+      if (entry.deadline > now) continue;
+      this.inFlight.delete(entry);
+      entry.reject(new StoreUnavailableError(`redis store: ${entry.operation} got no answer within ${this.operationTimeoutMs} ms`));
     }
   }
 
@@ -255,12 +287,19 @@ class RedisEntityStore implements RedisStore {
             `this process is configured for ${this.keys.shards} shards (layout ${LAYOUT_VERSION}). Use the same shards option or another prefix.`,
         );
       }
+      this.namespaceReady = true;
     })().catch((error: unknown) => {
       this.namespaceChecked = undefined;
       throw error;
     });
     return this.namespaceChecked;
   }
+}
+
+interface InFlight {
+  deadline: number;
+  operation: string;
+  reject: (error: unknown) => void;
 }
 
 function count(name: string, value: number): number {

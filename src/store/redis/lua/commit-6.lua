@@ -10,52 +10,54 @@
     KEYS[4] parked zset  {P:N}:parked
     KEYS[5] outbox stream {P:N}:outbox
     KEYS[6] dead-letter stream {P:N}:dead
-    ARGV[1]  expected version (0 for an entity never committed)
+    ARGV[1]  header, a JSON array:
+             [expected version (0 for an entity never committed), lastSeq,
+              parked mode ("keep" | "set" | "clear"), parkedAt (ms),
+              stalled mode ("keep" | "set" | "clear"), oldest buffered arrival (ms),
+              history limit (0: none), expiry (0 none, > 0 PEXPIRE entity + history in ms, -1 PERSIST),
+              dead-letter stream MAXLEN (0: unbounded),
+              buffer added, buffer removed, outbox rows, dead letters, history entries (counts)]
     ARGV[2]  index member (the encoded entity id)
-    ARGV[3]  lastSeq
-    ARGV[4]  snapshot JSON, or "" to keep the stored one
-    ARGV[5]  seen-id window JSON, or "" to keep the stored one
-    ARGV[6]  parked mode: keep | set | clear      ARGV[7] parked JSON   ARGV[8] parkedAt (ms)
-    ARGV[9]  stalled mode: keep | set | clear     ARGV[10] oldest buffered arrival (ms)
-    ARGV[11] history limit (0: keep no history)
-    ARGV[12] expiry: 0 none, > 0 PEXPIRE entity + history (ms), -1 PERSIST them
-    ARGV[13] dead-letter stream MAXLEN (0: unbounded)
-    ARGV[14..18] counts: buffer added, buffer removed, outbox rows, dead letters, history entries
-    ARGV[19..] buffer added as field, JSON pairs; removed fields; outbox JSON; dead-letter JSON;
-               history JSON (oldest first)
-  Output: the new version (>= 1), or -1 when the stored version is not ARGV[1] (nothing written;
-          the caller reloads the entity and decides again). ]]
+    ARGV[3]  snapshot JSON, or "" to keep the stored one
+    ARGV[4]  seen-id window JSON, or "" to keep the stored one
+    ARGV[5]  parked event JSON (with parked mode set), else ""
+    ARGV[6..] buffer added as field, JSON pairs; removed fields; outbox JSON; dead-letter JSON;
+              history JSON (oldest first)
+  Output: the new version (>= 1), or -1 when the stored version is not the expected one (nothing
+          written; the caller reloads the entity and decides again). ]]
 --- @include "callInChunks"
 --- @include "setOrClearIndex"
 
 local entityKey, historyKey = KEYS[1], KEYS[2]
+-- One header argument keeps the client's encoding work small; cjson is the cheapest way to read it.
+local header = cjson.decode(ARGV[1])
+local expected, lastSeq, parkedMode, parkedAt, stalledMode, oldest = header[1], header[2], header[3], header[4], header[5], header[6]
+local historyLimit, expiry, maxLen = header[7], header[8], header[9]
+local added, removed, outboxRows, deadLetters, historyEntries = header[10], header[11], header[12], header[13], header[14]
+
 local stored = redis.call('HGET', entityKey, 'v')
 local current = stored and tonumber(stored) or 0
-if current ~= tonumber(ARGV[1]) then
+if current ~= expected then
   return -1
 end
 local version = current + 1
 local member = ARGV[2]
 
-local fields = { 'v', version, 'q', ARGV[3] }
-if ARGV[4] ~= '' then
+local fields = { 'v', version, 'q', lastSeq }
+if ARGV[3] ~= '' then
   fields[#fields + 1] = 's'
+  fields[#fields + 1] = ARGV[3]
+end
+if ARGV[4] ~= '' then
+  fields[#fields + 1] = 'w'
   fields[#fields + 1] = ARGV[4]
 end
-if ARGV[5] ~= '' then
-  fields[#fields + 1] = 'w'
+if parkedMode == 'set' then
+  fields[#fields + 1] = 'p'
   fields[#fields + 1] = ARGV[5]
 end
-if ARGV[6] == 'set' then
-  fields[#fields + 1] = 'p'
-  fields[#fields + 1] = ARGV[7]
-end
-
-local added, removed = tonumber(ARGV[14]), tonumber(ARGV[15])
-local outboxRows, deadLetters, historyEntries = tonumber(ARGV[16]), tonumber(ARGV[17]), tonumber(ARGV[18])
-local at = 19
-
 redis.call('HSET', entityKey, unpack(fields))
+local at = 6
 
 -- Buffered entries carry an arrival ordinal so unsequenced events keep their order on load.
 if added > 0 then
@@ -72,7 +74,7 @@ if added > 0 then
   end
   at = at + 2 * added
 end
-if ARGV[6] == 'clear' then
+if parkedMode == 'clear' then
   redis.call('HDEL', entityKey, 'p')
 end
 if removed > 0 then
@@ -85,7 +87,6 @@ for i = 0, outboxRows - 1 do
 end
 at = at + outboxRows
 
-local maxLen = tonumber(ARGV[13])
 for i = 0, deadLetters - 1 do
   if maxLen > 0 then
     redis.call('XADD', KEYS[6], 'MAXLEN', maxLen, '*', 'v', ARGV[at + i])
@@ -95,16 +96,23 @@ for i = 0, deadLetters - 1 do
 end
 at = at + deadLetters
 
-local historyLimit = tonumber(ARGV[11])
 if historyLimit > 0 and historyEntries > 0 then
-  callInChunks('LPUSH', historyKey, at, at + historyEntries - 1)
-  redis.call('LTRIM', historyKey, 0, historyLimit - 1)
+  -- LPUSH answers the new length: trim only when the list outgrew the limit.
+  local length = 0
+  local from = at
+  while from <= at + historyEntries - 1 do
+    local to = math.min(from + 511, at + historyEntries - 1)
+    length = redis.call('LPUSH', historyKey, unpack(ARGV, from, to))
+    from = to + 1
+  end
+  if length > historyLimit then
+    redis.call('LTRIM', historyKey, 0, historyLimit - 1)
+  end
 end
 
-setOrClearIndex(KEYS[4], ARGV[6], ARGV[8], member)
-setOrClearIndex(KEYS[3], ARGV[9], ARGV[10], member)
+setOrClearIndex(KEYS[4], parkedMode, parkedAt, member)
+setOrClearIndex(KEYS[3], stalledMode, oldest, member)
 
-local expiry = tonumber(ARGV[12])
 if expiry > 0 then
   redis.call('PEXPIRE', entityKey, expiry)
   redis.call('PEXPIRE', historyKey, expiry)
