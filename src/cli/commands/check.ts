@@ -4,6 +4,7 @@
  */
 import { createGatekeeperWithStore, type HandleResult } from '../../gatekeeper/gatekeeper.ts';
 import type { Outcome } from '../../core/outcome.ts';
+import { startObservers } from '../../observe/observers.ts';
 import { booleanFlag, EXIT, stringFlag, write, type Command } from '../command.ts';
 import { loadMachines } from '../load-machines.ts';
 import { openStore, storeOptions } from '../open-store.ts';
@@ -16,7 +17,7 @@ const WINDOW = 256;
 export const checkCommand: Command = {
   name: 'check',
   summary: 'gate an NDJSON event stream (file or stdin) and print one NDJSON line per outcome',
-  usage: `Usage: gatekeeper check --machines <module> [file] [--final] [--quiet]
+  usage: `Usage: gatekeeper check --machines <module> [file] [--final] [--quiet] [--inspect <ws-url>]
 
 Reads one event envelope per line from <file> (or stdin) and writes one JSON line per outcome:
 {"id","aggregate","key","seq","type","outcome","reason","state","detail"}. A buffered event gets a
@@ -27,14 +28,25 @@ Lines that are not JSON are rejected with their line number. --final adds, after
     machines: { type: 'string' },
     final: { type: 'boolean' },
     quiet: { type: 'boolean' },
+    inspect: { type: 'string' },
     ...storeOptions,
   },
   positionals: true,
   async run(flags, positionals, io) {
-    const gatekeeper = createGatekeeperWithStore({
-      machines: await loadMachines(stringFlag(flags, 'machines')),
-      store: await openStore(flags),
+    const machines = await loadMachines(stringFlag(flags, 'machines'));
+    const store = await openStore(flags);
+    // --inspect <ws-url>: inspection events of every entity actor to a WebSocket server (bounded, never blocks).
+    const observers = startObservers({
+      inspectUrl: stringFlag(flags, 'inspect'),
+      notify: (message) => write(io.stderr, message),
     });
+    const gatekeeper = createGatekeeperWithStore({
+      machines,
+      store,
+      ...(observers.inspect ? { inspect: observers.inspect } : {}),
+    });
+    // Waits (bounded) for the inspector, if any, before input is opened.
+    await observers.attach(gatekeeper);
     // Opened only now: readline drops lines emitted before its iterator is first pulled.
     const lines = readLines(positionals[0], io.stdin);
     const progress = new Progress(io.stderr, io.interactive && !booleanFlag(flags, 'quiet'));
@@ -87,6 +99,7 @@ Lines that are not JSON are rejected with their line number. --final adds, after
       return EXIT.ok;
     } finally {
       progress.stop();
+      await observers.close();
       await gatekeeper.close();
     }
   },

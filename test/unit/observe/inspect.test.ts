@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import type { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import machines from '../../../machines/index.ts';
@@ -137,6 +138,25 @@ describe('live inspection', () => {
     expect(code).toBe(0);
     await inspector.next((event) => event.type === '@xstate.snapshot');
     expect(inspector.received.some((event) => event.type === '@xstate.event')).toBe(true);
+  });
+
+  it('gatekeeper check --inspect streams the checked entities to the receiver', async () => {
+    const inspector = await receiver();
+    const io = captureIO();
+    const line = {
+      id: 'c1-1',
+      aggregate: 'customer',
+      key: 'c1',
+      seq: 1,
+      type: 'customer.created',
+      payload: { name: 'A', email: 'a@example.com' },
+    };
+    (io.stdin as PassThrough).end(`${JSON.stringify(line)}\n`);
+    expect(await main(['check', '--machines', 'machines/index.ts', '--inspect', inspector.url], io)).toBe(0);
+    expect(io.out()).toContain('"outcome":"applied"');
+    await inspector.next(
+      (event) => event.type === '@xstate.event' && event.event?.type === 'customer.created',
+    );
   });
 
   it('serialises cyclic and deep values without throwing', () => {
