@@ -19,7 +19,7 @@ import { InvalidConfigError } from '../../core/errors.ts';
 import type { EntityRef } from '../entity-store.ts';
 
 /** Where the keys of one entity live. */
-export interface EntityKeys {
+export interface EntityKeys extends EntityRef {
   shard: number;
   /** The encoded entity id: the member of the stalled and parked indexes. */
   member: string;
@@ -43,6 +43,8 @@ export const MAX_SHARDS = 16_384;
 export class KeySpace {
   readonly meta: string;
   private readonly shardKeys: ShardKeys[];
+  /** The gatekeeper passes one ref object per resident entity: its key names are built once. */
+  private readonly cache = new WeakMap<EntityRef, EntityKeys>();
 
   constructor(
     readonly prefix: string,
@@ -60,10 +62,15 @@ export class KeySpace {
   }
 
   entity(ref: EntityRef): EntityKeys {
+    const cached = this.cache.get(ref);
+    // A ref is a plain object: only trust the cache while its fields are what they were.
+    if (cached && cached.aggregate === ref.aggregate && cached.key === ref.key) return cached;
     const member = encodeEntityId(ref);
     const shard = shardOf(ref, this.shards);
     const tag = this.tag(shard);
-    return { shard, member, state: `${tag}:e:${member}`, history: `${tag}:h:${member}` };
+    const keys = { aggregate: ref.aggregate, key: ref.key, shard, member, state: `${tag}:e:${member}`, history: `${tag}:h:${member}` };
+    this.cache.set(ref, keys);
+    return keys;
   }
 
   shard(shard: number): ShardKeys {

@@ -115,14 +115,8 @@ class RedisEntityStore implements RedisStore {
     } catch (error) {
       return Promise.reject(toStoreError(error, 'commit'));
     }
-    return this.run('commit', async () => {
-      const reply = Number(
-        await runScript(this.client, 'commit', [keys.state, keys.history, shard.stalled, shard.parked, shard.outbox, shard.dead], args),
-      );
-      if (reply < 0) return { ok: false, reason: 'version-conflict' };
-      if (!Number.isSafeInteger(reply) || reply < 1) throw new StoreUnavailableError(`redis store: commit answered ${reply}`);
-      return { ok: true, version: reply };
-    });
+    const keyList = [keys.state, keys.history, shard.stalled, shard.parked, shard.outbox, shard.dead];
+    return this.run('commit', () => runScript(this.client, 'commit', keyList, args).then(commitResult));
   }
 
   recordDeadLetter(letter: DeadLetter): Promise<void> {
@@ -300,6 +294,13 @@ interface InFlight {
   deadline: number;
   operation: string;
   reject: (error: unknown) => void;
+}
+
+function commitResult(reply: unknown): CommitResult {
+  const version = Number(reply);
+  if (version < 0) return { ok: false, reason: 'version-conflict' };
+  if (!Number.isSafeInteger(version) || version < 1) throw new StoreUnavailableError(`redis store: commit answered ${String(reply)}`);
+  return { ok: true, version };
 }
 
 function count(name: string, value: number): number {
