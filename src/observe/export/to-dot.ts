@@ -11,7 +11,12 @@ export function toDot(machine: AnyStateMachine): string {
 }
 
 export function modelToDot(model: MachineModel): string {
-  const lines: string[] = [`digraph ${quote(model.id)} {`, '  rankdir=LR;', '  compound=true;'];
+  const lines: string[] = [
+    `digraph ${quote(model.id)} {`,
+    '  rankdir=LR;',
+    '  compound=true;',
+    '  fontname="Helvetica";',
+  ];
   lines.push(
     '  node [shape=box, style=rounded, fontname="Helvetica"];',
     '  edge [fontname="Helvetica", fontsize=10];',

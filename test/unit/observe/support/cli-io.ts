@@ -7,6 +7,8 @@ export interface CapturedIO extends CliIO {
   err(): string;
   /** Resolves the pending stopSignal() as if the user pressed Ctrl-C. */
   interrupt(): void;
+  /** Resolves with the first match of `pattern` in what was printed to stdout or stderr so far or later. */
+  waitFor(stream: 'out' | 'err', pattern: RegExp): Promise<RegExpMatchArray>;
 }
 
 export function captureIO(): CapturedIO {
@@ -14,8 +16,25 @@ export function captureIO(): CapturedIO {
   const stderr = new PassThrough();
   let out = '';
   let err = '';
-  stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const waiters: { stream: 'out' | 'err'; pattern: RegExp; resolve: (match: RegExpMatchArray) => void }[] =
+    [];
+  const check = () => {
+    for (const waiter of [...waiters]) {
+      const match = (waiter.stream === 'out' ? out : err).match(waiter.pattern);
+      if (match) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(match);
+      }
+    }
+  };
+  stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+    check();
+  });
+  stderr.on('data', (chunk: Buffer) => {
+    err += chunk.toString();
+    check();
+  });
   let resolveStop: (signal: string) => void = () => undefined;
   const stop = new Promise<string>((resolve) => (resolveStop = resolve));
   return {
@@ -28,5 +47,10 @@ export function captureIO(): CapturedIO {
     out: () => out,
     err: () => err,
     interrupt: () => resolveStop('SIGINT'),
+    waitFor: (stream, pattern) =>
+      new Promise((resolve) => {
+        waiters.push({ stream, pattern, resolve });
+        check();
+      }),
   };
 }
