@@ -144,6 +144,39 @@ describe('gatekeeper ui in Chromium', () => {
     await page.screenshot({ path: new URL('ui-entity.png', RESULTS).pathname, fullPage: true });
   });
 
+  it('lists the entities in a clicked state; a listed key opens that entity', async () => {
+    await page.click('svg.machine[data-aggregate="order"] .state[data-state="order.delivered"]');
+    await page.waitForSelector('#state-list:not([hidden])');
+    const { total, keys } = server.live.entitiesIn('order', 'order.delivered');
+    expect(await page.locator('#state-list-title').textContent()).toContain(
+      `${total} order entities in delivered`,
+    );
+    expect(await attributes(page.locator('#state-list-keys button.key'), 'data-key')).toEqual(keys);
+    const first = keys[0] as string;
+    await page.click(`#state-list-keys button.key[data-key="${first}"]`);
+    await page.waitForFunction(`document.querySelector('#entity-title')?.textContent === 'order / ${first}'`);
+    expect(
+      await attributes(page.locator('.machine-card[data-aggregate="order"] .state.current'), 'data-state'),
+    ).toEqual(['order.delivered']);
+  });
+
+  it('lists parked entities under “Needs attention”', async () => {
+    // A customer whose first event is illegal is parked (the customer aggregate's policy).
+    await gatekeeper.handle({
+      id: 'park-1',
+      aggregate: 'customer',
+      key: 'c-parked',
+      seq: 1,
+      type: 'customer.activated',
+      payload: {},
+    });
+    await server.live.refreshFromStore();
+    await page.waitForSelector('#attention-parked button.key[data-key="c-parked"]');
+    expect(await page.locator('#attention').isVisible()).toBe(true);
+    const parked = (await gatekeeper.parked()).map((ref) => `${ref.aggregate}/${ref.key}`);
+    expect(await page.locator('#attention-parked button.key').allTextContents()).toEqual(parked.slice(0, 20));
+  });
+
   it('updates live while events are decided', async () => {
     const before = Number(await countOn('order.placed'));
     await gatekeeper.handle({

@@ -32,6 +32,14 @@ export interface RecentRejection {
   detail: string | undefined;
 }
 
+/** An entity that needs an operator's eye (parked) or is waiting too long (stalled). */
+export interface AttentionEntry {
+  aggregate: string;
+  key: string;
+  /** For stalled entities: how long the oldest buffered event has waited. */
+  ageMs?: number;
+}
+
 export interface LiveStats {
   /** Decisions seen (outcomes, including drained ones). */
   decisions: number;
@@ -40,11 +48,14 @@ export interface LiveStats {
   /** Rejections that belong to no aggregate (invalid envelopes, unknown aggregates), by reason. */
   unrouted: Record<string, number>;
   recentRejections: RecentRejection[];
+  /** The first parked and stalled entities the store lists (at most 20 of each). */
+  attention: { parked: AttentionEntry[]; stalled: AttentionEntry[] };
   /** Increases with every change; the page uses it to skip stale updates. */
   revision: number;
 }
 
 const RECENT = 20;
+const ATTENTION = 20;
 
 export class LiveView {
   private readonly entityStates = new Map<string, readonly string[]>();
@@ -65,6 +76,7 @@ export class LiveView {
       aggregates,
       unrouted: {},
       recentRejections: [],
+      attention: { parked: [], stalled: [] },
       revision: 0,
     };
     this.unsubscribe = gatekeeper.subscribe({ onOutcome: (outcome) => this.record(outcome) });
@@ -94,7 +106,27 @@ export class LiveView {
       aggregate.parked = parkedCount;
       aggregate.stalled = stalledCount;
     }
+    const parkedList = parked.slice(0, ATTENTION).map(({ aggregate, key }) => ({ aggregate, key }));
+    const stalledList = stalled
+      .slice(0, ATTENTION)
+      .map(({ aggregate, key, ageMs }) => ({ aggregate, key, ageMs }));
+    if (JSON.stringify(parkedList) !== JSON.stringify(this.stats.attention.parked)) changed = true;
+    if (stalledList.length > 0 || this.stats.attention.stalled.length > 0) changed = true;
+    this.stats.attention = { parked: parkedList, stalled: stalledList };
     if (changed) this.changed();
+  }
+
+  /** Keys of entities this process last saw in leaf state `stateId` (at most `limit`), and how many there are. */
+  entitiesIn(aggregate: string, stateId: string, limit = 50): { total: number; keys: string[] } {
+    const prefix = `${aggregate}\u0000`;
+    const keys: string[] = [];
+    let total = 0;
+    for (const [id, leaves] of this.entityStates) {
+      if (!id.startsWith(prefix) || !leaves.includes(stateId)) continue;
+      total += 1;
+      if (keys.length < limit) keys.push(id.slice(prefix.length));
+    }
+    return { total, keys };
   }
 
   close(): void {

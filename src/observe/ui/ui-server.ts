@@ -92,6 +92,11 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
       await live.refreshFromStore();
       return json(response, JSON.stringify(live.snapshot()));
     }
+    if (url.pathname === '/api/state') {
+      const aggregate = url.searchParams.get('aggregate') ?? '';
+      const state = url.searchParams.get('state') ?? '';
+      return json(response, JSON.stringify({ aggregate, state, ...live.entitiesIn(aggregate, state) }));
+    }
     if (url.pathname === '/api/entity')
       return json(response, JSON.stringify(await findEntity(gatekeeper, url.searchParams)));
     if (url.pathname === '/events') {

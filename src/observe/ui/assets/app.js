@@ -28,6 +28,10 @@ async function loadMachines() {
       <div class="reasons" data-figure="reasons"></div>
       <div class="diagram">${machine.svg}</div>`;
     $('.description', card).textContent = machine.description ?? '';
+    card.addEventListener('click', (event) => {
+      const state = event.target.closest('.state:not(.compound)');
+      if (state) showState(machine.aggregate, state.dataset.state).catch((error) => console.error(error));
+    });
     container.append(card);
   }
 }
@@ -69,10 +73,45 @@ function applyStats(stats) {
       ]),
     ),
   );
+  const { parked, stalled } = stats.attention;
+  $('#attention').hidden = parked.length === 0 && stalled.length === 0;
+  $('#attention-parked').replaceChildren(
+    ...(parked.length ? parked.map((e) => keyButton(e.aggregate, e.key)) : [document.createTextNode('none')]),
+  );
+  $('#attention-stalled').replaceChildren(
+    ...(stalled.length
+      ? stalled.map((e) => keyButton(e.aggregate, e.key, ` ${Math.round(e.ageMs / 1000)}s`))
+      : [document.createTextNode('none')]),
+  );
   const unrouted = Object.entries(stats.unrouted);
   $('#unrouted').textContent = unrouted.length
     ? `Rejected before reaching an entity: ${unrouted.map(([r, n]) => `${r} ${n}`).join(' · ')}`
     : '';
+}
+
+function keyButton(aggregate, key, note = '') {
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'key';
+  button.dataset.aggregate = aggregate;
+  button.dataset.key = key;
+  button.textContent = `${aggregate}/${key}${note}`;
+  button.addEventListener('click', () => {
+    $('#search-key').value = key;
+    search(key, aggregate).catch((error) => console.error(error));
+  });
+  return button;
+}
+
+async function showState(aggregate, state) {
+  const result = await (
+    await fetch(`/api/state?aggregate=${encodeURIComponent(aggregate)}&state=${encodeURIComponent(state)}`)
+  ).json();
+  const shown = result.keys.length < result.total ? ` (first ${result.keys.length})` : '';
+  $('#state-list-title').textContent =
+    `${result.total} ${aggregate} entities in ${state.slice(state.indexOf('.') + 1)}${shown}`;
+  $('#state-list-keys').replaceChildren(...result.keys.map((key) => keyButton(aggregate, key)));
+  $('#state-list').hidden = false;
 }
 
 function row(cells, classes = []) {
@@ -108,12 +147,13 @@ function clearHighlight() {
   $$('.edge-steps').forEach((node) => (node.textContent = ''));
 }
 
-async function search(key) {
+async function search(key, aggregate) {
   clearHighlight();
   $('#entity').hidden = true;
   $('#not-found').hidden = true;
   if (!key) return;
-  const result = await (await fetch(`/api/entity?key=${encodeURIComponent(key)}`)).json();
+  const only = aggregate ? `&aggregate=${encodeURIComponent(aggregate)}` : '';
+  const result = await (await fetch(`/api/entity?key=${encodeURIComponent(key)}${only}`)).json();
   const match = result.matches[0];
   if (!match) {
     $('#not-found').textContent = `No entity with key "${key}" in any aggregate.`;
