@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { setup } from 'xstate';
 import machines, { orderMachine, valveMachine } from '../../../machines/index.ts';
 import { main } from '../../../src/cli/main.ts';
 import type { Aggregate } from '../../../src/core/aggregate.ts';
@@ -201,5 +202,58 @@ describe('history rendering', () => {
     expect(io.err()).toContain('no history for order/nobody');
     expect(await main(['history', 'order'], io)).toBe(2);
     expect(await main(['history', 'invoice', 'x'], io)).toBe(2);
+  });
+});
+
+describe('history of a nested, parallel machine', () => {
+  it('finds the path through compound and parallel states and draws it', async () => {
+    const shipment = setup({}).createMachine({
+      id: 'shipment',
+      initial: 'preparing',
+      states: {
+        preparing: {
+          initial: 'picking',
+          states: {
+            picking: { on: { picked: 'packing' } },
+            packing: { on: { packed: '#shipment.transit' } },
+          },
+        },
+        transit: {
+          type: 'parallel',
+          states: {
+            truck: { initial: 'moving', states: { moving: { on: { arrived: 'stopped' } }, stopped: {} } },
+            papers: { initial: 'pending', states: { pending: { on: { cleared: 'done' } }, done: {} } },
+          },
+        },
+      },
+    });
+    const gatekeeper = createGatekeeperWithStore({
+      machines: { shipment },
+      store: memoryStore(),
+      sweepIntervalMs: 0,
+    });
+    open.push(gatekeeper);
+    const event = (seq: number, type: string) => ({
+      id: `s-${seq}`,
+      aggregate: 'shipment',
+      key: 's1',
+      seq,
+      type,
+    });
+    for (const input of [event(3, 'arrived'), event(1, 'picked'), event(2, 'packed')])
+      await gatekeeper.handle(input);
+    const history = await gatekeeper.history('shipment', 's1');
+    const path = entityPath(shipment, history);
+    expect(path.steps.map((step) => step.transition?.id)).toEqual([
+      'shipment.preparing.picking:0',
+      'shipment.preparing.packing:0',
+      'shipment.transit.truck.moving:0',
+    ]);
+    expect(path.current).toEqual(['shipment.transit.truck.stopped', 'shipment.transit.papers.pending']);
+    expect(path.visited).toContain('shipment.transit.truck.moving');
+    const text = historyMermaid(shipment, { aggregate: 'shipment', key: 's1' }, history);
+    expect(text).toContain('shipment_preparing_packing --> shipment_transit : [2] packed');
+    expect(text).toContain('class shipment_transit_papers_pending,shipment_transit_truck_stopped current');
+    expect(text).toContain('buffered seq 3 arrived (seq-gap)');
   });
 });
