@@ -48,6 +48,12 @@ export function createBatchHandler(
     const { batch } = payload;
     const { topic, partition } = batch;
     const started = performance.now();
+    // The backlog this batch starts from (reported again, smaller, when the batch is done).
+    metrics.lag(
+      topic,
+      partition,
+      Math.max(0, Number(batch.highWatermark) - Number(batch.firstOffset() ?? batch.highWatermark)),
+    );
     const tracker = new OffsetTracker();
     let failure: { error: unknown } | undefined;
     let inFlight = 0;

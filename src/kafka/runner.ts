@@ -58,6 +58,9 @@ export async function runGatekeeper(
   const machines: MachineRegistryInput =
     typeof config.machines === 'string' ? await loadMachines(config.machines) : config.machines;
   const store = options.store ?? openStore(config);
+  // The relays get a connection of their own: on the deciding connection each relay read would
+  // queue behind thousands of pipelined commits, and publishing would fall far behind deciding.
+  const relayStore = options.store ?? (config.redis === undefined ? store : openStore(config));
   const gatekeeper = createGatekeeperWithStore({
     machines,
     store,
@@ -70,6 +73,7 @@ export async function runGatekeeper(
       await (store.ready as () => Promise<void>)();
     } catch (error) {
       await gatekeeper.close().catch(() => undefined);
+      if (relayStore !== store) await relayStore.close().catch(() => undefined);
       throw error;
     }
   }
@@ -80,8 +84,8 @@ export async function runGatekeeper(
   let consumer: Consumer | undefined;
   const outputRelay = new Relay<AppliedTransition>({
     kind: 'output',
-    read: (limit) => store.readOutbox(limit),
-    ack: (ids) => store.ackOutbox(ids),
+    read: (limit) => relayStore.readOutbox(limit),
+    ack: (ids) => relayStore.ackOutbox(ids),
     publish: async (rows) => {
       await (producer as Producer).send({
         topic: config.topics.output,
@@ -94,8 +98,8 @@ export async function runGatekeeper(
   });
   const deadLetterRelay = new Relay<DeadLetter>({
     kind: 'dead-letter',
-    read: (limit) => store.readDeadLetters(limit),
-    ack: (ids) => store.ackDeadLetters(ids),
+    read: (limit) => relayStore.readDeadLetters(limit),
+    ack: (ids) => relayStore.ackDeadLetters(ids),
     publish: async (rows) => {
       await (producer as Producer).send({
         topic: config.topics.deadLetter,
@@ -147,6 +151,7 @@ export async function runGatekeeper(
         ?.disconnect()
         .catch((error: unknown) => log('warn', `producer disconnect failed: ${String(error)}`));
       await gatekeeper.close().catch((error: unknown) => log('warn', `store close failed: ${String(error)}`));
+      if (relayStore !== store) await relayStore.close().catch(() => undefined);
       log('info', 'stopped');
       if (fatal === undefined) settle.resolve();
       else settle.reject(fatal);

@@ -1,0 +1,366 @@
+/**
+ * The Kafka benchmark: end-to-end events/s from an input topic through the gatekeeper (Redis store,
+ * outbox relay) to the output topic, beside a baseline measured in the same run on the same input:
+ * a plain kafkajs consumer that forwards each record to an output topic, with no gatekeeping.
+ *
+ * Both sides start from a full input topic (the demo stream: shuffled, duplicated, with illegal
+ * events and garbage) in a new consumer group, and the clock runs from the group join until every
+ * input offset is committed and everything the side produces is acknowledged by the broker. Lag is
+ * the consumer lag the runtime reports after each batch (sampled every 250 ms).
+ *
+ * Run alone: `node --import tsx bench/kafka.ts [--entities N] [--partitions N] [--rounds N] [--json]`.
+ * Uses KAFKA_BROKERS (else starts a broker with scripts/kafka/start-kafka.sh) and REDIS_URL.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { Kafka, logLevel, type Message } from 'kafkajs';
+import machines from '../machines/index.ts';
+import { demoStream } from '../src/demo/stream.ts';
+import { runGatekeeper } from '../src/kafka/index.ts';
+import { fmt } from './stats.ts';
+
+export interface KafkaBenchOptions {
+  /** host:port list; default KAFKA_BROKERS, else a broker started (and stopped) for the run. */
+  brokers?: string;
+  redisUrl?: string;
+  /** Demo-stream entities (default 20,000: about 100,000 input records). */
+  entities?: number;
+  partitions?: number;
+  rounds?: number;
+  log?: (line: string) => void;
+}
+
+export interface KafkaSideFigures {
+  eventsPerSec: number;
+  seconds: number;
+  /** Records the side produced (output plus dead letters for the gatekeeper). */
+  produced: number;
+  /** Largest total consumer lag reported, and the lag sampled every 250 ms. */
+  maxLag: number;
+  lagSamples: number[];
+}
+
+export interface KafkaBenchFigures {
+  brokers: string;
+  inputs: number;
+  entities: number;
+  partitions: number;
+  rounds: number;
+  gatekeeper: KafkaSideFigures;
+  baseline: KafkaSideFigures;
+  ratio: number;
+  samples: { gatekeeper: number[]; baseline: number[] };
+}
+
+const run = promisify(execFile);
+const SCRIPTS = fileURLToPath(new URL('../scripts/kafka/', import.meta.url));
+
+export async function benchKafka(options: KafkaBenchOptions = {}): Promise<KafkaBenchFigures> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const entities = options.entities ?? 20_000;
+  const partitions = options.partitions ?? 6;
+  const rounds = options.rounds ?? 1;
+  const redisUrl = options.redisUrl ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const broker = await ensureBroker(options.brokers ?? process.env.KAFKA_BROKERS);
+  const kafka = new Kafka({
+    clientId: 'gatekeeper-bench',
+    brokers: broker.brokers.split(','),
+    logLevel: logLevel.NOTHING,
+  });
+  const tag = `bench-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const input = `${tag}-in`;
+  const topics = [input];
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const stream = demoStream({ entities });
+    const messages: Message[] = stream.inputs.map((item) => ({
+      key: keyOf(item),
+      value: JSON.stringify(item),
+    }));
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{ topic: input, numPartitions: partitions, replicationFactor: 1 }],
+    });
+    await produceAll(kafka, input, messages);
+    log(
+      `kafka end to end, demo stream: ${fmt(messages.length)} records for ${fmt(entities)} entities, ${partitions} partitions, broker ${broker.brokers}, Redis ${redisUrl}`,
+    );
+
+    const samples = { gatekeeper: [] as KafkaSideFigures[], baseline: [] as KafkaSideFigures[] };
+    for (let round = 1; round <= rounds; round += 1) {
+      // Interleaved so machine noise hits both sides alike; each round is a new group and output.
+      const names = {
+        out: `${tag}-r${round}-gated`,
+        dead: `${tag}-r${round}-dead`,
+        base: `${tag}-r${round}-forwarded`,
+      };
+      topics.push(names.out, names.dead, names.base);
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [names.out, names.dead, names.base].map((topic) => ({
+          topic,
+          numPartitions: partitions,
+          replicationFactor: 1,
+        })),
+      });
+      samples.baseline.push(
+        await baselineSide(kafka, input, names.base, `${tag}-r${round}-baseline`, messages.length),
+      );
+      samples.gatekeeper.push(
+        await gatekeeperSide(
+          broker.brokers,
+          redisUrl,
+          input,
+          names,
+          `${tag}-r${round}-gatekeeper`,
+          `${tag}-r${round}`,
+          messages.length,
+        ),
+      );
+    }
+    /** The round with the median rate (the upper one of two middles). */
+    const pick = (list: KafkaSideFigures[]): KafkaSideFigures => {
+      const sorted = [...list].sort((a, b) => a.eventsPerSec - b.eventsPerSec);
+      const middle = sorted[Math.floor(sorted.length / 2)];
+      if (!middle) throw new Error('kafka bench: no rounds');
+      return middle;
+    };
+    const gatekeeper = pick(samples.gatekeeper);
+    const baseline = pick(samples.baseline);
+    const figures: KafkaBenchFigures = {
+      brokers: broker.brokers,
+      inputs: messages.length,
+      entities,
+      partitions,
+      rounds,
+      gatekeeper,
+      baseline,
+      ratio: Number((gatekeeper.eventsPerSec / baseline.eventsPerSec).toFixed(3)),
+      samples: {
+        gatekeeper: samples.gatekeeper.map((s) => s.eventsPerSec),
+        baseline: samples.baseline.map((s) => s.eventsPerSec),
+      },
+    };
+    printKafkaFigures(figures, log);
+    return figures;
+  } finally {
+    await admin.deleteTopics({ topics }).catch(() => undefined);
+    await admin.disconnect();
+    await broker.stop();
+  }
+}
+
+export function printKafkaFigures(figures: KafkaBenchFigures, log: (line: string) => void): void {
+  const line = (name: string, side: KafkaSideFigures, note: string) =>
+    log(
+      `  ${name.padEnd(10)} ${fmt(side.eventsPerSec).padStart(9)} events/s   ${side.seconds.toFixed(2)} s   max lag ${fmt(side.maxLag)}   ${note}`,
+    );
+  log(`  ${figures.rounds === 1 ? 'one round' : `median of ${figures.rounds} rounds`}`);
+  line(
+    'gatekeeper',
+    figures.gatekeeper,
+    `(input → gatekeeper with Redis → ${fmt(figures.gatekeeper.produced)} output + dead-letter records)`,
+  );
+  line('baseline', figures.baseline, '(plain kafkajs consumer forwarding each record)');
+  log(`  ratio      ${figures.ratio.toFixed(2)}   (target ≥ 0.50)`);
+  log(`  gatekeeper lag every 250 ms: ${figures.gatekeeper.lagSamples.map(fmt).join(' ')}`);
+}
+
+async function gatekeeperSide(
+  brokers: string,
+  redisUrl: string,
+  input: string,
+  names: { out: string; dead: string },
+  groupId: string,
+  prefix: string,
+  total: number,
+): Promise<KafkaSideFigures> {
+  const lags = new Map<number, number>();
+  let committedRecords = 0;
+  const running = await runGatekeeper(
+    {
+      machines,
+      brokers,
+      groupId,
+      clientId: 'gatekeeper-bench',
+      topics: { input: [input], output: names.out, deadLetter: names.dead },
+      redis: { url: redisUrl, prefix },
+      limits: { partitionsConsumedConcurrently: 6, maxInFlight: 2_000, relayBatchSize: 2_000 },
+    },
+    {
+      metrics: {
+        lag: (_topic, partition, lag) => lags.set(partition, lag),
+        batch: (_topic, _partition, records) => {
+          committedRecords += records;
+        },
+      },
+    },
+  );
+  const started = performance.now();
+  const lagSamples: number[] = [];
+  const sampler = setInterval(() => lagSamples.push(sum(lags)), 250);
+  try {
+    // Done when every input record went through a batch, every partition's lag is 0 and the outbox is empty.
+    await until(async () => {
+      if (committedRecords < total || [...lags.values()].some((lag) => lag > 0)) return false;
+      await running.gatekeeper.idle();
+      const [outbox, dead] = await Promise.all([
+        running.gatekeeper.store.readOutbox(1),
+        running.gatekeeper.store.readDeadLetters(1),
+      ]);
+      return outbox.length === 0 && dead.length === 0;
+    });
+    const seconds = (performance.now() - started) / 1000;
+    const published = running.published();
+    return {
+      eventsPerSec: Math.round(total / seconds),
+      seconds,
+      produced: published.output + published.deadLetters,
+      maxLag: Math.max(0, ...lagSamples),
+      lagSamples,
+    };
+  } finally {
+    clearInterval(sampler);
+    await running.stop();
+    const redis = new Redis(redisUrl);
+    await deleteKeys(redis, `{${prefix}`);
+    await redis.quit();
+  }
+}
+
+async function baselineSide(
+  kafka: Kafka,
+  input: string,
+  output: string,
+  groupId: string,
+  total: number,
+): Promise<KafkaSideFigures> {
+  const producer = kafka.producer({ maxInFlightRequests: 1 });
+  const consumer = kafka.consumer({ groupId, maxBytesPerPartition: 1_048_576 });
+  await producer.connect();
+  await consumer.connect();
+  await consumer.subscribe({ topics: [input], fromBeginning: true });
+  const lags = new Map<number, number>();
+  let forwarded = 0;
+  const lagSamples: number[] = [];
+  await consumer.run({
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: 6,
+    eachBatch: async (payload) => {
+      const { batch } = payload;
+      const last = batch.messages[batch.messages.length - 1];
+      if (!last) return;
+      await producer.send({
+        topic: output,
+        acks: -1,
+        messages: batch.messages.map((m) => ({ key: m.key, value: m.value })),
+      });
+      payload.resolveOffset(last.offset);
+      await payload.heartbeat();
+      await payload.commitOffsetsIfNecessary(payload.uncommittedOffsets());
+      forwarded += batch.messages.length;
+      lags.set(batch.partition, Math.max(0, Number(batch.highWatermark) - Number(last.offset) - 1));
+    },
+  });
+  const started = performance.now();
+  const sampler = setInterval(() => lagSamples.push(sum(lags)), 250);
+  try {
+    await until(() => Promise.resolve(forwarded >= total));
+    const seconds = (performance.now() - started) / 1000;
+    return {
+      eventsPerSec: Math.round(total / seconds),
+      seconds,
+      produced: forwarded,
+      maxLag: Math.max(0, ...lagSamples),
+      lagSamples,
+    };
+  } finally {
+    clearInterval(sampler);
+    await consumer.disconnect();
+    await producer.disconnect();
+  }
+}
+
+async function produceAll(kafka: Kafka, topic: string, messages: readonly Message[]): Promise<void> {
+  const producer = kafka.producer();
+  await producer.connect();
+  try {
+    for (let at = 0; at < messages.length; at += 5_000)
+      await producer.send({ topic, acks: -1, messages: messages.slice(at, at + 5_000) });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs = 600_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('kafka bench: timed out');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function sum(values: Map<number, number>): number {
+  let total = 0;
+  for (const value of values.values()) total += value;
+  return total;
+}
+
+function keyOf(item: unknown): string | null {
+  const key = typeof item === 'object' && item !== null ? (item as { key?: unknown }).key : undefined;
+  return typeof key === 'string' ? key : null;
+}
+
+async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${pattern}*`, 'COUNT', 1_000);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+}
+
+async function ensureBroker(
+  given: string | undefined,
+): Promise<{ brokers: string; stop: () => Promise<void> }> {
+  if (given) return { brokers: given, stop: () => Promise.resolve() };
+  const { stdout } = await run('bash', [`${SCRIPTS}start-kafka.sh`], {
+    timeout: 600_000,
+    maxBuffer: 1 << 20,
+  });
+  const vars = Object.fromEntries(
+    stdout
+      .split('\n')
+      .flatMap((line) => (line.includes('=') ? [line.split('=', 2) as [string, string]] : [])),
+  );
+  const brokers = vars.KAFKA_BROKERS;
+  const runDir = vars.KAFKA_RUN_DIR;
+  if (!brokers || !runDir) throw new Error('start-kafka.sh printed no KAFKA_BROKERS');
+  return {
+    brokers,
+    stop: async () => {
+      await run('bash', [`${SCRIPTS}stop-kafka.sh`, runDir], { timeout: 120_000 });
+    },
+  };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { values } = parseArgs({
+    options: {
+      entities: { type: 'string' },
+      partitions: { type: 'string' },
+      rounds: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  });
+  const figures = await benchKafka({
+    ...(values.entities ? { entities: Number(values.entities) } : {}),
+    ...(values.partitions ? { partitions: Number(values.partitions) } : {}),
+    ...(values.rounds ? { rounds: Number(values.rounds) } : {}),
+  });
+  if (values.json) console.log(JSON.stringify(figures));
+}
