@@ -1,7 +1,8 @@
 import { createServer } from 'node:net';
 import type { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocketServer } from 'ws';
+import { createInspectorServer } from '@statelyai/inspect/server';
+import { WebSocket, WebSocketServer } from 'ws';
 import machines from '../../../machines/index.ts';
 import { main } from '../../../src/cli/main.ts';
 import { createGatekeeperWithStore } from '../../../src/gatekeeper/gatekeeper.ts';
@@ -157,6 +158,44 @@ describe('live inspection', () => {
     await inspector.next(
       (event) => event.type === '@xstate.event' && event.event?.type === 'customer.created',
     );
+  });
+
+  it('works with Stately’s own relay (createInspectorServer), as the Inspector page would receive it', async () => {
+    const port = await closedPort();
+    const relay = createInspectorServer({ port, autoOpen: false });
+    cleanup.push(() => relay.stop());
+    // The bridge page's side: a WebSocket client of the relay.
+    const page = new WebSocket(`ws://127.0.0.1:${port}`);
+    cleanup.push(() => page.terminate());
+    await new Promise<void>((resolve, reject) => {
+      page.once('open', () => resolve());
+      page.once('error', reject);
+    });
+    const closedSnapshot = new Promise<Received>((resolve) => {
+      page.on('message', (data: Buffer) => {
+        const event = JSON.parse(data.toString()) as Received;
+        if (event.type === '@xstate.snapshot' && event.snapshot?.value === 'closed') resolve(event);
+      });
+    });
+    const connection = connectInspector(`ws://127.0.0.1:${port}`);
+    cleanup.push(() => connection.stop());
+    expect(await connection.connected).toBe(true);
+    const gatekeeper = createGatekeeperWithStore({
+      machines,
+      store: memoryStore(),
+      sweepIntervalMs: 0,
+      inspect: connection.inspect,
+    });
+    cleanup.push(() => gatekeeper.close());
+    await gatekeeper.handle({
+      id: 'v9-1',
+      aggregate: 'valve',
+      key: 'v9',
+      seq: 1,
+      type: 'valve.installed',
+      payload: { site: 'x' },
+    });
+    expect(await closedSnapshot).toMatchObject({ type: '@xstate.snapshot', snapshot: { value: 'closed' } });
   });
 
   it('serialises cyclic and deep values without throwing', () => {
