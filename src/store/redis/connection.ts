@@ -24,7 +24,7 @@
  * after a node connection closed: the version fence makes that re-send safe) and a
  * clusterRetryStrategy that never gives up.
  */
-import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions, type SentinelAddress } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions, type SentinelAddress } from 'ioredis';
 import type { ConnectionOptions } from 'node:tls';
 import { GatekeeperError, InvalidConfigError, StoreUnavailableError } from '../../core/errors.ts';
 import type { RedisClient } from './scripts.ts';
@@ -79,6 +79,10 @@ export interface OpenedClient {
   client: RedisClient;
   owned: boolean;
   isCluster: boolean;
+  /** Where it connects, for messages (no password). */
+  where: string;
+  /** The last connection error ioredis reported on a client the store owns, for messages. */
+  lastError(): Error | undefined;
 }
 
 export function openClient(options: RedisConnectionOptions): OpenedClient {
@@ -86,7 +90,9 @@ export function openClient(options: RedisConnectionOptions): OpenedClient {
   if (given.length > 1) {
     throw new InvalidConfigError('redis store: give only one of `redis`, `url`, `cluster` and `sentinels`');
   }
-  if (options.redis) return { client: options.redis, owned: false, isCluster: options.redis instanceof Cluster };
+  if (options.redis) {
+    return { client: options.redis, owned: false, isCluster: options.redis instanceof Cluster, where: 'the given client', lastError: () => undefined };
+  }
 
   const common: RedisOptions = {
     ...RECOMMENDED_REDIS_OPTIONS,
@@ -98,9 +104,11 @@ export function openClient(options: RedisConnectionOptions): OpenedClient {
   };
 
   let client: RedisClient;
+  let where: string;
   if (options.cluster) {
     const nodes = options.cluster.nodes.map(parseNode);
     if (nodes.length === 0) throw new InvalidConfigError('redis store: cluster.nodes is empty');
+    where = `Redis Cluster ${nodes.map((node) => `${node.host}:${node.port}`).join(',')}`;
     const { retryStrategy: _retry, enableOfflineQueue: _offline, enableAutoPipelining: _auto, ...nodeOptions } = common;
     client = new Cluster(nodes, {
       clusterRetryStrategy: reconnectDelay,
@@ -116,6 +124,7 @@ export function openClient(options: RedisConnectionOptions): OpenedClient {
     });
   } else if (options.sentinels) {
     if (!options.name) throw new InvalidConfigError('redis store: `name` (the Sentinel master name) is required with `sentinels`');
+    where = `Sentinel master "${options.name}"`;
     client = new Redis({
       ...common,
       sentinels: [...options.sentinels],
@@ -127,11 +136,19 @@ export function openClient(options: RedisConnectionOptions): OpenedClient {
   } else {
     const url = options.url ?? 'redis://127.0.0.1:6379';
     if (!/^rediss?:\/\//.test(url)) throw new InvalidConfigError(`redis store: url must start with redis:// or rediss:// (got ${redactUrl(url)})`);
+    where = redactUrl(url);
     client = new Redis(url, { ...common, ...options.redisOptions });
   }
   // Without a listener ioredis prints every reconnect error; they reach callers as StoreUnavailableError.
-  client.on('error', (error: Error) => options.onConnectionError?.(error));
-  return { client, owned: true, isCluster: options.cluster !== undefined };
+  let last: Error | undefined;
+  client.on('error', (error: Error) => {
+    last = error;
+    options.onConnectionError?.(error);
+  });
+  client.on('ready', () => {
+    last = undefined;
+  });
+  return { client, owned: true, isCluster: options.cluster !== undefined, where, lastError: () => last };
 }
 
 function tlsOption(tls: RedisConnectionOptions['tls']): Pick<RedisOptions, 'tls'> {
@@ -139,7 +156,7 @@ function tlsOption(tls: RedisConnectionOptions['tls']): Pick<RedisOptions, 'tls'
   return { tls: tls === true ? {} : tls };
 }
 
-function parseNode(node: string | { host: string; port: number }): ClusterNode {
+function parseNode(node: string | { host: string; port: number }): { host: string; port: number } {
   if (typeof node !== 'string') return { host: node.host, port: node.port };
   const text = node.replace(/^rediss?:\/\//, '');
   const colon = text.lastIndexOf(':');
@@ -160,8 +177,11 @@ export function redactUrl(url: string): string {
  * LOADING or CLUSTERDOWN) becomes StoreUnavailableError, with the ioredis error as `cause`.
  * The store's own typed errors pass through.
  */
-export function toStoreError(error: unknown, operation: string): GatekeeperError {
+export function toStoreError(error: unknown, operation: string, connection?: Pick<OpenedClient, 'where' | 'lastError'>): GatekeeperError {
   if (error instanceof GatekeeperError) return error;
   const message = error instanceof Error ? error.message : String(error);
-  return new StoreUnavailableError(`redis store: ${operation} failed: ${message}`, error);
+  const last = connection?.lastError();
+  const why = last && last.message !== message ? ` (last connection error: ${last.message})` : '';
+  const where = connection ? ` on ${connection.where}` : '';
+  return new StoreUnavailableError(`redis store: ${operation}${where} failed: ${message}${why}`, error);
 }

@@ -16,7 +16,7 @@ import type {
   StoredEntity,
 } from '../entity-store.ts';
 import { deadLetterJson, decodeEntity, parse, toJson } from './codec.ts';
-import { openClient, toStoreError, type RedisConnectionOptions } from './connection.ts';
+import { openClient, toStoreError, type OpenedClient, type RedisConnectionOptions } from './connection.ts';
 import { bufferField, decodeEntityId, DEFAULT_PREFIX, DEFAULT_SHARDS, KeySpace } from './keys.ts';
 import { defineScripts, runScript, type RedisClient } from './scripts.ts';
 import { ackStreams, readIndexes, readStreams } from './shard-reads.ts';
@@ -62,6 +62,7 @@ class RedisEntityStore implements RedisStore {
   readonly client: RedisClient;
   readonly keys: KeySpace;
   private readonly owned: boolean;
+  private readonly connection: Pick<OpenedClient, 'where' | 'lastError'>;
   private readonly keepOutbox: boolean;
   private readonly historyLimit: number;
   private readonly deadLetterMaxLen: number;
@@ -93,6 +94,7 @@ class RedisEntityStore implements RedisStore {
     const opened = openClient(options);
     this.client = opened.client;
     this.owned = opened.owned;
+    this.connection = opened;
     defineScripts(this.client);
   }
 
@@ -239,7 +241,7 @@ class RedisEntityStore implements RedisStore {
     try {
       started = this.namespaceReady ? work() : this.checkNamespace().then(work);
     } catch (error) {
-      return Promise.reject(toStoreError(error, operation));
+      return Promise.reject(toStoreError(error, operation, this.connection));
     }
     return new Promise<TResult>((resolve, reject) => {
       const entry: InFlight = { deadline: Date.now() + this.operationTimeoutMs, operation, reject };
@@ -252,7 +254,7 @@ class RedisEntityStore implements RedisStore {
         },
         (error: unknown) => {
           this.inFlight.delete(entry);
-          reject(toStoreError(error, operation));
+          reject(toStoreError(error, operation, this.connection));
         },
       );
     });
