@@ -16,7 +16,7 @@ async function loadMachines() {
     card.className = 'machine-card';
     card.dataset.aggregate = machine.aggregate;
     card.innerHTML = `
-      <h2>${machine.aggregate} <small>(${machine.machineId})</small></h2>
+      <h2><span class="name"></span> <small></small></h2>
       <p class="description"></p>
       <div class="figures">
         <span><b data-figure="entities">0</b> entities</span>
@@ -27,6 +27,8 @@ async function loadMachines() {
       </div>
       <div class="reasons" data-figure="reasons"></div>
       <div class="diagram">${machine.svg}</div>`;
+    $('h2 .name', card).textContent = machine.aggregate;
+    $('h2 small', card).textContent = `(${machine.machineId})`;
     $('.description', card).textContent = machine.description ?? '';
     card.addEventListener('click', (event) => {
       const state = event.target.closest('.state:not(.compound)');
