@@ -5,7 +5,10 @@ import { checkCommand } from './check.ts';
 import { demoCommand } from './demo.ts';
 import { exportCommand } from './export.ts';
 import { historyCommand } from './history.ts';
+import { inspectCommand } from './inspect.ts';
+import { retryCommand, skipCommand } from './operator-action.ts';
 import { runCommand } from './run.ts';
+import { stalledCommand } from './stalled.ts';
 import { uiCommand } from './ui.ts';
 
 export const commands: readonly Command[] = [
@@ -14,6 +17,10 @@ export const commands: readonly Command[] = [
   analyzeCommand,
   exportCommand,
   historyCommand,
+  inspectCommand,
+  stalledCommand,
+  retryCommand,
+  skipCommand,
   runCommand,
   uiCommand,
 ];

@@ -1,0 +1,61 @@
+/**
+ * `gatekeeper retry|skip <aggregate> <key>`: the operator actions on an entity parked on a rejected
+ * event (policy "park"). retry tries the parked event again; skip moves past it; both then drain
+ * what waited behind it. The decision is committed like any other (version-fenced), so it is safe
+ * while gatekeepers are running against the same store.
+ */
+import { createGatekeeperWithStore } from '../../gatekeeper/gatekeeper.ts';
+import { booleanFlag, EXIT, stringFlag, write, type Command } from '../command.ts';
+import { loadMachines } from '../load-machines.ts';
+import { openStore, STORE_USAGE, storeOptions } from '../open-store.ts';
+import { UsageError } from '../usage-error.ts';
+import { describeOutcome, entityArguments, outcomeLine } from './operator-format.ts';
+
+function operatorCommand(action: 'retry' | 'skip'): Command {
+  const what =
+    action === 'retry'
+      ? 'tries the parked event again (the machine, its guards or the context may have changed since)'
+      : 'moves the entity past its parked event without applying it';
+  return {
+    name: action,
+    summary: action === 'retry' ? 'try a parked entity’s event again, then drain' : 'skip a parked entity’s event, then drain',
+    usage: `Usage: gatekeeper ${action} <aggregate> <key> [--json] [--machines <module>] [--redis <url>]
+
+For an entity parked on a rejected event: ${what}, then applies
+what was waiting behind it. Prints each outcome (--json: one JSON line each, as gatekeeper check).
+Exits 1 when the entity is not parked.
+
+${STORE_USAGE}`,
+    options: {
+      machines: { type: 'string' },
+      json: { type: 'boolean' },
+      ...storeOptions,
+    },
+    positionals: true,
+    async run(flags, positionals, io) {
+      const { aggregate, key } = entityArguments(positionals);
+      const gatekeeper = createGatekeeperWithStore({
+        machines: await loadMachines(stringFlag(flags, 'machines')),
+        store: await openStore(flags),
+        sweepIntervalMs: 0,
+      });
+      try {
+        if (!gatekeeper.aggregates.has(aggregate)) {
+          throw new UsageError(`unknown aggregate "${aggregate}" (known: ${[...gatekeeper.aggregates.keys()].join(', ')})`);
+        }
+        const outcomes = action === 'retry' ? await gatekeeper.retry(aggregate, key) : await gatekeeper.skip(aggregate, key);
+        for (const outcome of outcomes) write(io.stdout, booleanFlag(flags, 'json') ? outcomeLine(outcome) : describeOutcome(outcome));
+        const after = await gatekeeper.inspect(aggregate, key);
+        if (!booleanFlag(flags, 'json') && after) {
+          write(io.stderr, `${aggregate}/${key} is now ${after.parked ? 'parked again' : 'not parked'}; ${after.buffered.length} event(s) still buffered`);
+        }
+        return EXIT.ok;
+      } finally {
+        await gatekeeper.close();
+      }
+    },
+  };
+}
+
+export const retryCommand = operatorCommand('retry');
+export const skipCommand = operatorCommand('skip');

@@ -1,0 +1,61 @@
+/**
+ * `gatekeeper stalled`: entities whose oldest buffered event has waited longer than their
+ * aggregate's stall limit (and, with --parked, entities stopped on a parked event).
+ */
+import { createGatekeeperWithStore } from '../../gatekeeper/gatekeeper.ts';
+import { booleanFlag, EXIT, intFlag, stringFlag, write, type Command } from '../command.ts';
+import { loadMachines } from '../load-machines.ts';
+import { openStore, STORE_USAGE, storeOptions } from '../open-store.ts';
+import { formatAge } from './operator-format.ts';
+
+export const stalledCommand: Command = {
+  name: 'stalled',
+  summary: 'list entities whose buffered events wait past the stall limit (--parked: parked ones)',
+  usage: `Usage: gatekeeper stalled [--parked] [--limit N] [--json] [--machines <module>] [--redis <url>]
+
+Lists the entities whose oldest buffered event has waited longer than their aggregate's stall limit
+(stallAfterMs), oldest first: aggregate, key, how long, and the limit. Nothing is changed: the
+running gatekeeper's sweeper applies the stall policy. With --parked, lists the entities stopped
+on a parked event instead (see gatekeeper inspect, retry, skip). --json prints one JSON object per
+line. --limit caps the list (default 1000).
+
+${STORE_USAGE}`,
+  options: {
+    machines: { type: 'string' },
+    parked: { type: 'boolean' },
+    limit: { type: 'string' },
+    json: { type: 'boolean' },
+    ...storeOptions,
+  },
+  positionals: false,
+  async run(flags, _positionals, io) {
+    const limit = intFlag(flags, 'limit', 1_000);
+    const json = booleanFlag(flags, 'json');
+    const gatekeeper = createGatekeeperWithStore({
+      machines: await loadMachines(stringFlag(flags, 'machines')),
+      store: await openStore(flags),
+      sweepIntervalMs: 0,
+    });
+    try {
+      if (booleanFlag(flags, 'parked')) {
+        const parked = await gatekeeper.parked(limit);
+        for (const ref of parked) write(io.stdout, json ? JSON.stringify(ref) : `${ref.aggregate}/${ref.key}`);
+        if (!json && parked.length === 0) write(io.stderr, 'gatekeeper stalled: no parked entities');
+        return EXIT.ok;
+      }
+      const stalled = await gatekeeper.stalled(limit);
+      for (const entry of stalled) {
+        write(
+          io.stdout,
+          json
+            ? JSON.stringify(entry)
+            : `${entry.aggregate}/${entry.key}  oldest buffered event waiting ${formatAge(entry.ageMs)} (limit ${formatAge(entry.stallAfterMs)})`,
+        );
+      }
+      if (!json && stalled.length === 0) write(io.stderr, 'gatekeeper stalled: no stalled entities');
+      return EXIT.ok;
+    } finally {
+      await gatekeeper.close();
+    }
+  },
+};
