@@ -45,6 +45,8 @@ export interface LiveStats {
   decisions: number;
   outcomes: Record<OutcomeKind, number>;
   aggregates: Record<string, AggregateStats>;
+  /** Decisions about entities left out of the per-state counts because `maxTracked` was reached (memory stays bounded). */
+  untracked: number;
   /** Rejections that belong to no aggregate (invalid envelopes, unknown aggregates), by reason. */
   unrouted: Record<string, number>;
   recentRejections: RecentRejection[];
@@ -67,6 +69,8 @@ export class LiveView {
   constructor(
     private readonly gatekeeper: Gatekeeper,
     private readonly scanLimit = 10_000,
+    /** Entities whose state is remembered for the per-state counts; later newcomers only count as `untracked`. */
+    private readonly maxTracked = 1_000_000,
   ) {
     const aggregates: Record<string, AggregateStats> = {};
     for (const [name, aggregate] of gatekeeper.aggregates) aggregates[name] = emptyAggregate(aggregate);
@@ -74,6 +78,7 @@ export class LiveView {
       decisions: 0,
       outcomes: zeroOutcomes(),
       aggregates,
+      untracked: 0,
       unrouted: {},
       recentRejections: [],
       attention: { parked: [], stalled: [] },
@@ -166,6 +171,10 @@ export class LiveView {
   private move(aggregate: Aggregate, stats: AggregateStats, key: string, state: StateValue): void {
     const id = `${aggregate.name}\u0000${key}`;
     const before = this.entityStates.get(id);
+    if (before === undefined && this.entityStates.size >= this.maxTracked) {
+      this.stats.untracked += 1;
+      return;
+    }
     const after = this.leaves(aggregate, state);
     if (before === undefined) stats.entities += 1;
     else for (const leaf of before) stats.states[leaf] = (stats.states[leaf] ?? 1) - 1;

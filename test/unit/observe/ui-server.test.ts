@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import machines from '../../../machines/index.ts';
 import { createGatekeeperWithStore } from '../../../src/gatekeeper/gatekeeper.ts';
+import { LiveView } from '../../../src/observe/ui/live-view.ts';
 import { startUiServer, type UiServer } from '../../../src/observe/ui/ui-server.ts';
 import { memoryStore } from '../../../src/store/memory-store.ts';
 
@@ -119,5 +120,37 @@ describe('ui server', () => {
       matches: unknown[];
     };
     expect(none.matches).toEqual([]);
+  });
+});
+
+describe('live view', () => {
+  it('keeps per-state counts for a bounded number of entities', async () => {
+    const gatekeeper = createGatekeeperWithStore({ machines, store: memoryStore(), sweepIntervalMs: 0 });
+    cleanup.push(() => gatekeeper.close());
+    const live = new LiveView(gatekeeper, 10, 2);
+    cleanup.push(() => Promise.resolve(live.close()));
+    for (const key of ['v1', 'v2', 'v3']) {
+      await gatekeeper.handle({
+        id: `${key}-1`,
+        aggregate: 'valve',
+        key,
+        seq: 1,
+        type: 'valve.installed',
+        payload: { site: 's' },
+      });
+    }
+    await gatekeeper.handle({
+      id: 'v1-2',
+      aggregate: 'valve',
+      key: 'v1',
+      seq: 2,
+      type: 'valve.opened',
+      payload: { flow: 5 },
+    });
+    const stats = live.snapshot();
+    expect(stats.aggregates.valve?.entities).toBe(2);
+    expect(stats.aggregates.valve?.states).toMatchObject({ 'valve.closed': 1, 'valve.open': 1 });
+    expect(stats.untracked).toBe(1);
+    expect(live.entitiesIn('valve', 'valve.open')).toEqual({ total: 1, keys: ['v1'] });
   });
 });

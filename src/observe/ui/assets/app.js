@@ -86,9 +86,13 @@ function applyStats(stats) {
       : [document.createTextNode('none')]),
   );
   const unrouted = Object.entries(stats.unrouted);
-  $('#unrouted').textContent = unrouted.length
-    ? `Rejected before reaching an entity: ${unrouted.map(([r, n]) => `${r} ${n}`).join(' · ')}`
+  const untracked = stats.untracked
+    ? ` · ${stats.untracked} decisions about entities beyond the tracking limit are not in the per-state counts`
     : '';
+  $('#unrouted').textContent =
+    (unrouted.length
+      ? `Rejected before reaching an entity: ${unrouted.map(([r, n]) => `${r} ${n}`).join(' · ')}`
+      : '') + untracked;
 }
 
 function keyButton(aggregate, key, note = '') {
