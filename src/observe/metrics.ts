@@ -1,7 +1,8 @@
 /**
- * Prometheus metrics for one gatekeeper, in their own prom-client Registry (never the global one,
- * so two gatekeepers in a process or a test never share counters). Decisions are counted from the
- * gatekeeper's listener; stalled, parked and resident entities are read from it on each scrape.
+ * Prometheus metrics for one gatekeeper process, in their own prom-client Registry (never the
+ * global one, so two gatekeepers in a process or a test never share counters). Decisions are
+ * counted from the gatekeeper's listener; stalled, parked and resident entities are read from it on
+ * each scrape; the Kafka runtime reports lag, batches, relay backlog and retries through `kafka`.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Outcome } from '../core/outcome.ts';
@@ -18,15 +19,31 @@ export interface MetricsOptions {
   latencyBuckets?: number[];
 }
 
-/** What a running gatekeeper process exposes; the Kafka runtime feeds lag and backlog. */
+/**
+ * The hooks the Kafka runtime calls (`RunOptions.metrics` of src/kafka/runner.ts). Structurally the
+ * runtime's KafkaRuntimeMetrics minus `decision`: decisions are counted from the gatekeeper itself.
+ */
+export interface KafkaMetricsHooks {
+  lag(topic: string, partition: number, lag: number): void;
+  batch(topic: string, partition: number, records: number, ms: number): void;
+  backlog(kind: 'output' | 'dead-letter', rows: number): void;
+  published(kind: 'output' | 'dead-letter', records: number): void;
+  retry(where: string, error: unknown): void;
+}
+
+/** What a running gatekeeper process exposes. */
 export interface GatekeeperMetrics {
   readonly registry: Registry;
+  /** Starts counting `gatekeeper`'s decisions and reading its stalled/parked/resident entities (once). */
+  attach(gatekeeper: Gatekeeper): void;
   /** A gatekeeper whose `handle` and `rejectUnparseable` are timed into the latency histogram. */
   instrument(gatekeeper: Gatekeeper): Gatekeeper;
-  /** Kafka consumer lag (high watermark − committed offset) of one partition. */
+  /** For the Kafka runtime: `runGatekeeper(config, { metrics: metrics.kafka })`. */
+  readonly kafka: KafkaMetricsHooks;
+  /** Kafka consumer lag (high watermark − next offset to process) of one partition. */
   setConsumerLag(topic: string, partition: number, lag: number): void;
-  /** Applied transitions written but not yet published by the outbox relay. */
-  setOutboxBacklog(rows: number): void;
+  /** Rows committed but not yet published by a relay (`output` is the outbox of applied transitions). */
+  setOutboxBacklog(rows: number, queue?: 'output' | 'dead-letter'): void;
   /** Stops listening to the gatekeeper. */
   close(): void;
 }
@@ -42,18 +59,24 @@ export const METRIC_NAMES = {
   parked: 'gatekeeper_parked_entities',
   resident: 'gatekeeper_resident_entities',
   consumerLag: 'gatekeeper_kafka_consumer_lag',
+  batchDuration: 'gatekeeper_kafka_batch_duration_seconds',
+  records: 'gatekeeper_kafka_records_total',
   outboxBacklog: 'gatekeeper_outbox_backlog',
+  published: 'gatekeeper_relay_published_total',
+  retries: 'gatekeeper_retries_total',
   scrapeErrors: 'gatekeeper_metrics_scrape_errors_total',
 } as const;
 
-export function createMetrics(gatekeeper: Gatekeeper, options: MetricsOptions = {}): GatekeeperMetrics {
+/** Metrics for `gatekeeper`, or for one attached later (the Kafka runtime creates its gatekeeper itself). */
+export function createMetrics(gatekeeper?: Gatekeeper, options: MetricsOptions = {}): GatekeeperMetrics {
   const prefix = options.prefix ?? 'gatekeeper_';
   const name = (metric: string) => `${prefix}${metric.slice('gatekeeper_'.length)}`;
   const limit = options.scrapeLimit ?? 10_000;
   const registry = new Registry();
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  const aggregates = [...gatekeeper.aggregates.keys()];
+  let target: Gatekeeper | undefined;
+  let unsubscribe: (() => void) | undefined;
 
   const decisions = new Counter({
     name: name(METRIC_NAMES.decisions),
@@ -81,8 +104,12 @@ export function createMetrics(gatekeeper: Gatekeeper, options: MetricsOptions = 
     help: 'Scrapes where reading stalled or parked entities from the store failed (the last value is kept).',
     registers,
   });
-  const countByAggregate = (gauge: Gauge<'aggregate'>, refs: readonly { aggregate: string }[]) => {
-    const counts = new Map<string, number>(aggregates.map((aggregate) => [aggregate, 0]));
+  const countByAggregate = (
+    gauge: Gauge<'aggregate'>,
+    source: Gatekeeper,
+    refs: readonly { aggregate: string }[],
+  ) => {
+    const counts = new Map<string, number>([...source.aggregates.keys()].map((aggregate) => [aggregate, 0]));
     for (const ref of refs) counts.set(ref.aggregate, (counts.get(ref.aggregate) ?? 0) + 1);
     for (const [aggregate, count] of counts) gauge.set({ aggregate }, count);
   };
@@ -92,8 +119,9 @@ export function createMetrics(gatekeeper: Gatekeeper, options: MetricsOptions = 
     labelNames: ['aggregate'] as const,
     registers,
     async collect() {
+      if (!target) return;
       try {
-        countByAggregate(this, await gatekeeper.stalled(limit));
+        countByAggregate(this, target, await target.stalled(limit));
       } catch {
         scrapeErrors.inc();
       }
@@ -105,8 +133,9 @@ export function createMetrics(gatekeeper: Gatekeeper, options: MetricsOptions = 
     labelNames: ['aggregate'] as const,
     registers,
     async collect() {
+      if (!target) return;
       try {
-        countByAggregate(this, await gatekeeper.parked(limit));
+        countByAggregate(this, target, await target.parked(limit));
       } catch {
         scrapeErrors.inc();
       }
@@ -117,33 +146,65 @@ export function createMetrics(gatekeeper: Gatekeeper, options: MetricsOptions = 
     help: 'Entities with a live actor in this process.',
     registers,
     collect() {
-      this.set(gatekeeper.residentCount());
+      if (target) this.set(target.residentCount());
     },
   });
   const consumerLag = new Gauge({
     name: name(METRIC_NAMES.consumerLag),
-    help: 'Kafka consumer lag per partition (high watermark minus committed offset).',
+    help: 'Kafka consumer lag per partition (high watermark minus the next offset to process).',
     labelNames: ['topic', 'partition'] as const,
+    registers,
+  });
+  const batchDuration = new Histogram({
+    name: name(METRIC_NAMES.batchDuration),
+    help: 'Time to decide one Kafka input batch.',
+    labelNames: ['topic'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+  const records = new Counter({
+    name: name(METRIC_NAMES.records),
+    help: 'Kafka input records decided.',
+    labelNames: ['topic'] as const,
     registers,
   });
   const outboxBacklog = new Gauge({
     name: name(METRIC_NAMES.outboxBacklog),
-    help: 'Applied transitions committed but not yet published by the outbox relay.',
+    help: 'Rows committed but not yet published by a relay: queue="output" (applied transitions) or "dead-letter"; a relay reads a bounded batch, so its batch size means "at least".',
+    labelNames: ['queue'] as const,
+    registers,
+  });
+  const published = new Counter({
+    name: name(METRIC_NAMES.published),
+    help: 'Records the relays published to Kafka, by queue.',
+    labelNames: ['queue'] as const,
+    registers,
+  });
+  const retries = new Counter({
+    name: name(METRIC_NAMES.retries),
+    help: 'Failures the runtime recovered from by retrying (store unreachable, broker down), by where.',
+    labelNames: ['where'] as const,
     registers,
   });
 
   const labelOf = (outcome: Outcome) =>
-    outcome.aggregate !== null && gatekeeper.aggregates.has(outcome.aggregate)
+    outcome.aggregate !== null && target?.aggregates.has(outcome.aggregate)
       ? outcome.aggregate
       : NO_AGGREGATE;
-  const unsubscribe = gatekeeper.subscribe({
-    onOutcome(outcome) {
-      const aggregate = labelOf(outcome);
-      decisions.inc({ aggregate, outcome: outcome.outcome, reason: outcome.reason });
-      if (outcome.outcome === 'buffered' && !outcome.fromBuffer) buffered.inc({ aggregate });
-      else if (outcome.outcome !== 'buffered' && outcome.fromBuffer) buffered.dec({ aggregate });
-    },
-  });
+  const attach = (source: Gatekeeper) => {
+    if (target === source) return;
+    if (target) throw new Error('createMetrics: already attached to another gatekeeper');
+    target = source;
+    unsubscribe = source.subscribe({
+      onOutcome(outcome) {
+        const aggregate = labelOf(outcome);
+        decisions.inc({ aggregate, outcome: outcome.outcome, reason: outcome.reason });
+        if (outcome.outcome === 'buffered' && !outcome.fromBuffer) buffered.inc({ aggregate });
+        else if (outcome.outcome !== 'buffered' && outcome.fromBuffer) buffered.dec({ aggregate });
+      },
+    });
+  };
+  if (gatekeeper) attach(gatekeeper);
 
   const timed = <TArgs extends unknown[]>(
     call: (...args: TArgs) => ReturnType<Gatekeeper['handle']>,
@@ -159,14 +220,21 @@ export function createMetrics(gatekeeper: Gatekeeper, options: MetricsOptions = 
     };
   };
 
+  const setConsumerLag = (topic: string, partition: number, lag: number) =>
+    consumerLag.set({ topic, partition: String(partition) }, lag);
+  const setOutboxBacklog = (rows: number, queue: 'output' | 'dead-letter' = 'output') =>
+    outboxBacklog.set({ queue }, rows);
+
   return {
     registry,
-    instrument(target) {
-      const handle = timed((input: unknown) => target.handle(input));
+    attach,
+    instrument(source) {
+      attach(source);
+      const handle = timed((input: unknown) => source.handle(input));
       const rejectUnparseable = timed((raw: unknown, detail: string) =>
-        target.rejectUnparseable(raw, detail),
+        source.rejectUnparseable(raw, detail),
       );
-      return new Proxy(target, {
+      return new Proxy(source, {
         get(object, property, receiver) {
           if (property === 'handle') return handle;
           if (property === 'rejectUnparseable') return rejectUnparseable;
@@ -177,14 +245,20 @@ export function createMetrics(gatekeeper: Gatekeeper, options: MetricsOptions = 
         },
       });
     },
-    setConsumerLag(topic, partition, lag) {
-      consumerLag.set({ topic, partition: String(partition) }, lag);
+    kafka: {
+      lag: setConsumerLag,
+      batch(topic, _partition, count, ms) {
+        batchDuration.observe({ topic }, ms / 1000);
+        records.inc({ topic }, count);
+      },
+      backlog: (kind, rows) => setOutboxBacklog(rows, kind),
+      published: (kind, count) => published.inc({ queue: kind }, count),
+      retry: (where) => retries.inc({ where }),
     },
-    setOutboxBacklog(rows) {
-      outboxBacklog.set(rows);
-    },
+    setConsumerLag,
+    setOutboxBacklog,
     close() {
-      unsubscribe();
+      unsubscribe?.();
     },
   };
 }

@@ -5,6 +5,7 @@ import { createGatekeeperWithStore, type Gatekeeper } from '../../../src/gatekee
 import { createMetrics, type GatekeeperMetrics } from '../../../src/observe/metrics.ts';
 import { startMetricsServer, type MetricsServer } from '../../../src/observe/metrics-server.ts';
 import { memoryStore } from '../../../src/store/memory-store.ts';
+import type { KafkaRuntimeMetrics } from '../../../src/kafka/metrics.ts';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -58,6 +59,37 @@ const order = (seq: number, type: string, payload: Record<string, unknown> = {})
 });
 
 describe('/metrics', () => {
+  it('serves the Kafka runtime’s hooks, with the gatekeeper attached after it was created', async () => {
+    const metrics = createMetrics(undefined, { defaultMetrics: false });
+    // What `runGatekeeper(config, { metrics: metrics.kafka })` receives: checked against the runtime's own type.
+    const hooks: KafkaRuntimeMetrics = metrics.kafka;
+    hooks.lag?.('events', 0, 12);
+    hooks.batch?.('events', 0, 500, 40);
+    hooks.backlog?.('dead-letter', 3);
+    hooks.published?.('output', 498);
+    hooks.retry?.('consumer', new Error('broker down'));
+    const gatekeeper = createGatekeeperWithStore({ machines, store: memoryStore(), sweepIntervalMs: 0 });
+    metrics.attach(gatekeeper);
+    const server = await startMetricsServer({ registry: metrics.registry, port: 0 });
+    cleanup.push(
+      () => gatekeeper.close(),
+      () => metrics.close(),
+      () => server.close(),
+    );
+    await gatekeeper.handle(order(1, 'order.placed', { total: 3 }));
+    const text = await scrape(server);
+    expect(value(text, 'gatekeeper_kafka_consumer_lag{topic="events",partition="0"}')).toBe(12);
+    expect(value(text, 'gatekeeper_kafka_batch_duration_seconds_count{topic="events"}')).toBe(1);
+    expect(value(text, 'gatekeeper_kafka_records_total{topic="events"}')).toBe(500);
+    expect(value(text, 'gatekeeper_outbox_backlog{queue="dead-letter"}')).toBe(3);
+    expect(value(text, 'gatekeeper_relay_published_total{queue="output"}')).toBe(498);
+    expect(value(text, 'gatekeeper_retries_total{where="consumer"}')).toBe(1);
+    expect(
+      value(text, 'gatekeeper_decisions_total{aggregate="order",outcome="applied",reason="legal"}'),
+    ).toBe(1);
+    expect(value(text, 'gatekeeper_resident_entities')).toBe(1);
+  });
+
   it('counts decisions by aggregate, outcome and reason as events are handled', async () => {
     const { gatekeeper, server } = await setUp();
     const before = await scrape(server);
@@ -123,7 +155,7 @@ describe('/metrics', () => {
     metrics.setOutboxBacklog(7);
     const text = await scrape(server);
     expect(value(text, 'gatekeeper_kafka_consumer_lag{topic="events",partition="3"}')).toBe(42);
-    expect(value(text, 'gatekeeper_outbox_backlog')).toBe(7);
+    expect(value(text, 'gatekeeper_outbox_backlog{queue="output"}')).toBe(7);
     expect((await fetch(server.url.replace('/metrics', '/healthz'))).status).toBe(200);
     expect((await fetch(server.url.replace('/metrics', '/nope'))).status).toBe(404);
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
