@@ -6,7 +6,7 @@ import { createGatekeeperWithStore } from '../../gatekeeper/gatekeeper.ts';
 import { HISTORY_FORMATS, renderHistory, type HistoryFormat } from '../../observe/history/render-history.ts';
 import { EXIT, stringFlag, write, type Command } from '../command.ts';
 import { loadMachines } from '../load-machines.ts';
-import { openStore, storeOptions } from '../open-store.ts';
+import { openStore, STORE_USAGE, storeOptions } from '../open-store.ts';
 import { UsageError } from '../usage-error.ts';
 
 export const historyCommand: Command = {
@@ -21,7 +21,9 @@ highlighted, the applied transitions numbered in order, and the buffered, discar
 events noted beside the state they found the entity in.
 
 The embedded store starts empty in every process, so point this at the shared store (--redis)
-that the gatekeeper writes to.`,
+that the gatekeeper writes to.
+
+${STORE_USAGE}`,
   options: {
     machines: { type: 'string' },
     format: { type: 'string', default: 'text' },

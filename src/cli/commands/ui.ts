@@ -9,7 +9,7 @@ import { parsePort, startObservers } from '../../observe/observers.ts';
 import { startUiServer } from '../../observe/ui/ui-server.ts';
 import { booleanFlag, EXIT, intFlag, stringFlag, write, type Command } from '../command.ts';
 import { loadMachines } from '../load-machines.ts';
-import { openStore, storeOptions } from '../open-store.ts';
+import { openStore, STORE_USAGE, storeOptions } from '../open-store.ts';
 
 export const uiCommand: Command = {
   name: 'ui',
@@ -22,10 +22,16 @@ number of entities in each state, buffered / parked / stalled counts and rejecti
 live while events are decided in this process. Search an entity key to see its path highlighted
 on its machine (states visited, transitions numbered in order) and its decision history.
 
-  --demo            gate the demo stream (shuffled, duplicated, a few illegal events) in this
-                    process, --rate events per second, so the page moves; then keep serving
-  --port <port>     0 picks a free port
-  --host <host>     listen address (default 127.0.0.1; the page shows entity keys and events)
+  --demo                 gate the demo stream (shuffled, duplicated, a few illegal events) in this
+                         process, --rate events per second, so the page moves; then keep serving
+  --port <port>          0 picks a free port
+  --host <host>          listen address (default 127.0.0.1; the page shows entity keys and events)
+  --metrics-port <port>  also serve Prometheus metrics on http://127.0.0.1:<port>/metrics
+  --inspect <ws-url>     send XState inspection events to a WebSocket server (Stately Inspector)
+${STORE_USAGE}
+
+With a shared store (--redis), search, history and the parked/stalled lists see every process's
+entities; the counts per state cover what this process decides.
 
 Runs until Ctrl-C.`,
   options: {

@@ -13,6 +13,8 @@ import { createGatekeeperWithStore, type Gatekeeper } from '../../../src/gatekee
 import { historyMermaid } from '../../../src/observe/history/render-history.ts';
 import { startUiServer } from '../../../src/observe/ui/ui-server.ts';
 import { redisStore } from '../../../src/store/redis/index.ts';
+import { main } from '../../../src/cli/main.ts';
+import { captureIO } from '../../unit/observe/support/cli-io.ts';
 import { deletePrefix, REDIS_URL, uniquePrefix } from '../store/support/redis-servers.ts';
 
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -86,5 +88,32 @@ describe('history on Redis, read by another process', () => {
     expect(found.matches.map((match) => match.aggregate)).toEqual(['order']);
     expect(found.matches[0]?.history).toHaveLength(history.length);
     expect(found.matches[0]?.state).toEqual((await writer.inspect('order', key))?.state);
+  });
+
+  it('gatekeeper history --redis prints what gatekeeper demo --redis decided in another run', async () => {
+    const prefix = uniquePrefix('observe-cli');
+    cleanup.push(async () => {
+      const admin = new Redis(REDIS_URL);
+      try {
+        await deletePrefix(admin, prefix);
+      } finally {
+        await admin.quit();
+      }
+    });
+    const store = ['--redis', REDIS_URL, '--redis-prefix', prefix];
+    const demo = captureIO();
+    expect(await main(['demo', '--entities', '30', '--quiet', ...store], demo)).toBe(0);
+
+    const reader = gatekeeperOn(prefix, 100);
+    const key = 'o1';
+    const expected = await reader.history('order', key);
+    expect(expected.length).toBeGreaterThan(0);
+    const json = captureIO();
+    expect(await main(['history', 'order', key, '--format', 'json', ...store], json)).toBe(0);
+    expect(JSON.parse(json.out())).toEqual(JSON.parse(JSON.stringify(expected)));
+    const mermaid = captureIO();
+    expect(await main(['history', 'order', key, '--format', 'mermaid', ...store], mermaid)).toBe(0);
+    expect(mermaid.out()).toContain('class order_new');
+    expect(mermaid.out()).toContain('[1] order.placed');
   });
 });
