@@ -51,7 +51,7 @@ ${STORE_USAGE}`,
           `unknown aggregate "${aggregate}" (known: ${[...gatekeeper.aggregates.keys()].join(', ')})`,
         );
       const history = await gatekeeper.history(aggregate, key);
-      if (history.length === 0 && format !== 'mermaid') {
+      if (history.length === 0) {
         write(io.stderr, `gatekeeper history: no history for ${aggregate}/${key} in this store`);
         return EXIT.failure;
       }
