@@ -27,14 +27,17 @@ export async function openStore(flags: FlagValues): Promise<EntityStore> {
   const url = stringFlag(flags, 'redis');
   const cluster = stringFlag(flags, 'redis-cluster');
   const prefix = stringFlag(flags, 'redis-prefix');
-  if (url !== undefined && cluster !== undefined) throw new UsageError('give --redis or --redis-cluster, not both');
+  if (url !== undefined && cluster !== undefined)
+    throw new UsageError('give --redis or --redis-cluster, not both');
   if (url === undefined && cluster === undefined) {
     if (prefix !== undefined) throw new UsageError('--redis-prefix needs --redis or --redis-cluster');
     return memoryStore();
   }
   const { redisStore } = await import('../store/redis/index.ts');
   const store = redisStore({
-    ...(url === undefined ? { cluster: { nodes: (cluster as string).split(',').filter((node) => node !== '') } } : { url }),
+    ...(url === undefined
+      ? { cluster: { nodes: (cluster as string).split(',').filter((node) => node !== '') } }
+      : { url }),
     ...(prefix === undefined ? {} : { prefix }),
   });
   try {

@@ -11,7 +11,7 @@ import { describeState, entityArguments, formatAge } from './operator-format.ts'
 
 export const inspectCommand: Command = {
   name: 'inspect',
-  summary: "show one entity: state, seq, buffered and parked events, recent rejections",
+  summary: 'show one entity: state, seq, buffered and parked events, recent rejections',
   usage: `Usage: gatekeeper inspect <aggregate> <key> [--json] [--machines <module>] [--redis <url>]
 
 Prints the entity as the store holds it: state and context, last applied seq, store version,
@@ -36,14 +36,19 @@ The embedded store starts empty in every process: point this at the Redis the ga
     });
     try {
       if (!gatekeeper.aggregates.has(aggregate)) {
-        throw new UsageError(`unknown aggregate "${aggregate}" (known: ${[...gatekeeper.aggregates.keys()].join(', ')})`);
+        throw new UsageError(
+          `unknown aggregate "${aggregate}" (known: ${[...gatekeeper.aggregates.keys()].join(', ')})`,
+        );
       }
       const entity = await gatekeeper.inspect(aggregate, key);
       if (!entity) {
         write(io.stderr, `gatekeeper inspect: no entity ${aggregate}/${key} in this store`);
         return EXIT.failure;
       }
-      write(io.stdout, booleanFlag(flags, 'json') ? JSON.stringify(entity) : renderInspection(entity, Date.now()));
+      write(
+        io.stdout,
+        booleanFlag(flags, 'json') ? JSON.stringify(entity) : renderInspection(entity, Date.now()),
+      );
       return EXIT.ok;
     } finally {
       await gatekeeper.close();
@@ -61,17 +66,23 @@ export function renderInspection(entity: EntityInspection, now: number): string 
   ];
   if (entity.parked) {
     const { event, reason, detail, parkedAt } = entity.parked;
-    lines.push(`  parked    on ${event.type} (id ${event.id}${event.seq === undefined ? '' : `, seq ${event.seq}`}) for ${formatAge(now - parkedAt)}: ${reason}: ${detail}`);
+    lines.push(
+      `  parked    on ${event.type} (id ${event.id}${event.seq === undefined ? '' : `, seq ${event.seq}`}) for ${formatAge(now - parkedAt)}: ${reason}: ${detail}`,
+    );
     lines.push(`            gatekeeper retry|skip ${entity.aggregate} ${entity.key}`);
   }
   lines.push(`  buffered  ${entity.buffered.length === 0 ? 'none' : `${entity.buffered.length} event(s)`}`);
   for (const { event, receivedAt, rejection } of entity.buffered) {
     const seq = event.seq === undefined ? 'no seq' : `seq ${event.seq}`;
-    lines.push(`    ${seq.padEnd(8)} ${event.type}  id ${event.id}  waiting ${formatAge(now - receivedAt)}${rejection ? `  (already rejected: ${rejection.reason})` : ''}`);
+    lines.push(
+      `    ${seq.padEnd(8)} ${event.type}  id ${event.id}  waiting ${formatAge(now - receivedAt)}${rejection ? `  (already rejected: ${rejection.reason})` : ''}`,
+    );
   }
   lines.push(`  rejected  ${entity.recentRejections.length === 0 ? 'none recently' : 'recently:'}`);
   for (const entry of entity.recentRejections) {
-    lines.push(`    ${new Date(entry.at).toISOString()}  ${entry.type ?? '?'}${entry.seq === null ? '' : ` seq ${entry.seq}`}  ${entry.reason}${entry.detail ? `: ${entry.detail}` : ''}`);
+    lines.push(
+      `    ${new Date(entry.at).toISOString()}  ${entry.type ?? '?'}${entry.seq === null ? '' : ` seq ${entry.seq}`}  ${entry.reason}${entry.detail ? `: ${entry.detail}` : ''}`,
+    );
   }
   return lines.join('\n');
 }

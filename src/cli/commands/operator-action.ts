@@ -18,7 +18,10 @@ function operatorCommand(action: 'retry' | 'skip'): Command {
       : 'moves the entity past its parked event without applying it';
   return {
     name: action,
-    summary: action === 'retry' ? 'try a parked entity’s event again, then drain' : 'skip a parked entity’s event, then drain',
+    summary:
+      action === 'retry'
+        ? 'try a parked entity’s event again, then drain'
+        : 'skip a parked entity’s event, then drain',
     usage: `Usage: gatekeeper ${action} <aggregate> <key> [--json] [--machines <module>] [--redis <url>]
 
 For an entity parked on a rejected event: ${what}, then applies
@@ -41,13 +44,20 @@ ${STORE_USAGE}`,
       });
       try {
         if (!gatekeeper.aggregates.has(aggregate)) {
-          throw new UsageError(`unknown aggregate "${aggregate}" (known: ${[...gatekeeper.aggregates.keys()].join(', ')})`);
+          throw new UsageError(
+            `unknown aggregate "${aggregate}" (known: ${[...gatekeeper.aggregates.keys()].join(', ')})`,
+          );
         }
-        const outcomes = action === 'retry' ? await gatekeeper.retry(aggregate, key) : await gatekeeper.skip(aggregate, key);
-        for (const outcome of outcomes) write(io.stdout, booleanFlag(flags, 'json') ? outcomeLine(outcome) : describeOutcome(outcome));
+        const outcomes =
+          action === 'retry' ? await gatekeeper.retry(aggregate, key) : await gatekeeper.skip(aggregate, key);
+        for (const outcome of outcomes)
+          write(io.stdout, booleanFlag(flags, 'json') ? outcomeLine(outcome) : describeOutcome(outcome));
         const after = await gatekeeper.inspect(aggregate, key);
         if (!booleanFlag(flags, 'json') && after) {
-          write(io.stderr, `${aggregate}/${key} is now ${after.parked ? 'parked again' : 'not parked'}; ${after.buffered.length} event(s) still buffered`);
+          write(
+            io.stderr,
+            `${aggregate}/${key} is now ${after.parked ? 'parked again' : 'not parked'}; ${after.buffered.length} event(s) still buffered`,
+          );
         }
         return EXIT.ok;
       } finally {

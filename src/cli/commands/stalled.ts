@@ -39,7 +39,8 @@ ${STORE_USAGE}`,
     try {
       if (booleanFlag(flags, 'parked')) {
         const parked = await gatekeeper.parked(limit);
-        for (const ref of parked) write(io.stdout, json ? JSON.stringify(ref) : `${ref.aggregate}/${ref.key}`);
+        for (const ref of parked)
+          write(io.stdout, json ? JSON.stringify(ref) : `${ref.aggregate}/${ref.key}`);
         if (!json && parked.length === 0) write(io.stderr, 'gatekeeper stalled: no parked entities');
         return EXIT.ok;
       }

@@ -14,10 +14,13 @@ import { isBufferField } from './keys.ts';
 /** A value in a commit could not be written as JSON. Not retriable: the same input fails again. */
 export class UnserializableValueError extends GatekeeperError {
   constructor(what: string, cause: unknown) {
-    super(`redis store: the ${what} cannot be stored as JSON: ${cause instanceof Error ? cause.message : String(cause)}`, {
-      code: 'UNSERIALIZABLE_VALUE',
-      cause,
-    });
+    super(
+      `redis store: the ${what} cannot be stored as JSON: ${cause instanceof Error ? cause.message : String(cause)}`,
+      {
+        code: 'UNSERIALIZABLE_VALUE',
+        cause,
+      },
+    );
     this.name = 'UnserializableValueError';
   }
 }
@@ -37,7 +40,8 @@ export function toJson(value: unknown, what: string): string {
   } catch (error) {
     throw new UnserializableValueError(what, error);
   }
-  if (text === undefined) throw new UnserializableValueError(what, new TypeError(`${typeof value} has no JSON form`));
+  if (text === undefined)
+    throw new UnserializableValueError(what, new TypeError(`${typeof value} has no JSON form`));
   return text;
 }
 
@@ -68,8 +72,12 @@ export function decodeEntity(fields: Record<string, string>, where: string): Sto
     if (!isBufferField(field)) continue;
     const bar = value.indexOf('|');
     const ordinal = Number(value.slice(0, bar));
-    if (bar < 1 || !Number.isFinite(ordinal)) throw new CorruptEntityError(`buffered entry ${JSON.stringify(field)} of ${where} has no ordinal`);
-    buffered.push({ ordinal, entry: parse<BufferedEvent>(value.slice(bar + 1), `buffered entry of ${where}`) });
+    if (bar < 1 || !Number.isFinite(ordinal))
+      throw new CorruptEntityError(`buffered entry ${JSON.stringify(field)} of ${where} has no ordinal`);
+    buffered.push({
+      ordinal,
+      entry: parse<BufferedEvent>(value.slice(bar + 1), `buffered entry of ${where}`),
+    });
   }
   // The rules' order: sequenced events by seq, then unsequenced ones in arrival order.
   buffered.sort((a, b) => {
@@ -100,6 +108,7 @@ export function parse<TValue>(text: string, what: string): TValue {
 
 function integer(text: string, what: string): number {
   const value = Number(text);
-  if (!Number.isSafeInteger(value)) throw new CorruptEntityError(`${what} is not an integer: ${JSON.stringify(text.slice(0, 50))}`);
+  if (!Number.isSafeInteger(value))
+    throw new CorruptEntityError(`${what} is not an integer: ${JSON.stringify(text.slice(0, 50))}`);
   return value;
 }

@@ -86,12 +86,20 @@ export interface OpenedClient {
 }
 
 export function openClient(options: RedisConnectionOptions): OpenedClient {
-  const given = [options.redis, options.url, options.cluster, options.sentinels].filter((value) => value !== undefined);
+  const given = [options.redis, options.url, options.cluster, options.sentinels].filter(
+    (value) => value !== undefined,
+  );
   if (given.length > 1) {
     throw new InvalidConfigError('redis store: give only one of `redis`, `url`, `cluster` and `sentinels`');
   }
   if (options.redis) {
-    return { client: options.redis, owned: false, isCluster: options.redis instanceof Cluster, where: 'the given client', lastError: () => undefined };
+    return {
+      client: options.redis,
+      owned: false,
+      isCluster: options.redis instanceof Cluster,
+      where: 'the given client',
+      lastError: () => undefined,
+    };
   }
 
   const common: RedisOptions = {
@@ -109,7 +117,12 @@ export function openClient(options: RedisConnectionOptions): OpenedClient {
     const nodes = options.cluster.nodes.map(parseNode);
     if (nodes.length === 0) throw new InvalidConfigError('redis store: cluster.nodes is empty');
     where = `Redis Cluster ${nodes.map((node) => `${node.host}:${node.port}`).join(',')}`;
-    const { retryStrategy: _retry, enableOfflineQueue: _offline, enableAutoPipelining: _auto, ...nodeOptions } = common;
+    const {
+      retryStrategy: _retry,
+      enableOfflineQueue: _offline,
+      enableAutoPipelining: _auto,
+      ...nodeOptions
+    } = common;
     client = new Cluster(nodes, {
       clusterRetryStrategy: reconnectDelay,
       enableOfflineQueue: true,
@@ -123,7 +136,10 @@ export function openClient(options: RedisConnectionOptions): OpenedClient {
       redisOptions: { ...nodeOptions, ...options.redisOptions, ...options.cluster.options?.redisOptions },
     });
   } else if (options.sentinels) {
-    if (!options.name) throw new InvalidConfigError('redis store: `name` (the Sentinel master name) is required with `sentinels`');
+    if (!options.name)
+      throw new InvalidConfigError(
+        'redis store: `name` (the Sentinel master name) is required with `sentinels`',
+      );
     where = `Sentinel master "${options.name}"`;
     client = new Redis({
       ...common,
@@ -135,7 +151,10 @@ export function openClient(options: RedisConnectionOptions): OpenedClient {
     });
   } else {
     const url = options.url ?? 'redis://127.0.0.1:6379';
-    if (!/^rediss?:\/\//.test(url)) throw new InvalidConfigError(`redis store: url must start with redis:// or rediss:// (got ${redactUrl(url)})`);
+    if (!/^rediss?:\/\//.test(url))
+      throw new InvalidConfigError(
+        `redis store: url must start with redis:// or rediss:// (got ${redactUrl(url)})`,
+      );
     where = redactUrl(url);
     client = new Redis(url, { ...common, ...options.redisOptions });
   }
@@ -169,7 +188,10 @@ function parseNode(node: string | { host: string; port: number }): { host: strin
 
 /** Hides the password in a redis URL for messages. */
 export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^@/]*)@/, (_match, auth: string) => `//${auth.includes(':') ? `${auth.split(':')[0]}:***` : '***'}@`);
+  return url.replace(
+    /\/\/([^@/]*)@/,
+    (_match, auth: string) => `//${auth.includes(':') ? `${auth.split(':')[0]}:***` : '***'}@`,
+  );
 }
 
 /**
@@ -177,7 +199,11 @@ export function redactUrl(url: string): string {
  * LOADING or CLUSTERDOWN) becomes StoreUnavailableError, with the ioredis error as `cause`.
  * The store's own typed errors pass through.
  */
-export function toStoreError(error: unknown, operation: string, connection?: Pick<OpenedClient, 'where' | 'lastError'>): GatekeeperError {
+export function toStoreError(
+  error: unknown,
+  operation: string,
+  connection?: Pick<OpenedClient, 'where' | 'lastError'>,
+): GatekeeperError {
   if (error instanceof GatekeeperError) return error;
   const message = error instanceof Error ? error.message : String(error);
   const last = connection?.lastError();

@@ -1,6 +1,14 @@
 /** The Redis store adapter. Imported on its own so the embedded memory path never loads ioredis. */
 export { redisStore, type RedisStore, type RedisStoreOptions } from './redis-store.ts';
 export { RECOMMENDED_REDIS_OPTIONS, reconnectDelay, type RedisConnectionOptions } from './connection.ts';
-export { KeySpace, encodeEntityId, decodeEntityId, DEFAULT_PREFIX, DEFAULT_SHARDS, type EntityKeys, type ShardKeys } from './keys.ts';
+export {
+  KeySpace,
+  encodeEntityId,
+  decodeEntityId,
+  DEFAULT_PREFIX,
+  DEFAULT_SHARDS,
+  type EntityKeys,
+  type ShardKeys,
+} from './keys.ts';
 export { UnserializableValueError, CorruptEntityError } from './codec.ts';
 export type { RedisClient } from './scripts.ts';

@@ -52,12 +52,19 @@ export class KeySpace {
   ) {
     validatePrefix(prefix);
     if (!Number.isInteger(shards) || shards < 1 || shards > MAX_SHARDS) {
-      throw new InvalidConfigError(`redis store: shards must be an integer from 1 to ${MAX_SHARDS} (got ${shards})`);
+      throw new InvalidConfigError(
+        `redis store: shards must be an integer from 1 to ${MAX_SHARDS} (got ${shards})`,
+      );
     }
     this.meta = `{${prefix}}:meta`;
     this.shardKeys = Array.from({ length: shards }, (_, shard) => {
       const tag = this.tag(shard);
-      return { outbox: `${tag}:outbox`, dead: `${tag}:dead`, stalled: `${tag}:stalled`, parked: `${tag}:parked` };
+      return {
+        outbox: `${tag}:outbox`,
+        dead: `${tag}:dead`,
+        stalled: `${tag}:stalled`,
+        parked: `${tag}:parked`,
+      };
     });
   }
 
@@ -68,7 +75,14 @@ export class KeySpace {
     const member = encodeEntityId(ref);
     const shard = shardOf(ref, this.shards);
     const tag = this.tag(shard);
-    const keys = { aggregate: ref.aggregate, key: ref.key, shard, member, state: `${tag}:e:${member}`, history: `${tag}:h:${member}` };
+    const keys = {
+      aggregate: ref.aggregate,
+      key: ref.key,
+      shard,
+      member,
+      state: `${tag}:e:${member}`,
+      history: `${tag}:h:${member}`,
+    };
     this.cache.set(ref, keys);
     return keys;
   }
@@ -95,7 +109,9 @@ function validatePrefix(prefix: string): void {
   }
   // Braces would move or split the hash tag; a lone surrogate would not round-trip through UTF-8.
   if (/[{}]/.test(prefix) || !isWellFormed(prefix)) {
-    throw new InvalidConfigError(`redis store: prefix ${JSON.stringify(prefix)} must not contain "{", "}" or unpaired surrogates`);
+    throw new InvalidConfigError(
+      `redis store: prefix ${JSON.stringify(prefix)} must not contain "{", "}" or unpaired surrogates`,
+    );
   }
 }
 
@@ -106,7 +122,8 @@ function validatePrefix(prefix: string): void {
  * way to Redis (UTF-8) and collide, so they are written as hex code units instead: `w<hex>:<hex>`.
  */
 export function encodeEntityId(ref: EntityRef): string {
-  if (isWellFormed(ref.aggregate) && isWellFormed(ref.key)) return `u${ref.aggregate.length}:${ref.aggregate}${ref.key}`;
+  if (isWellFormed(ref.aggregate) && isWellFormed(ref.key))
+    return `u${ref.aggregate.length}:${ref.aggregate}${ref.key}`;
   return `w${toHexUnits(ref.aggregate)}:${toHexUnits(ref.key)}`;
 }
 

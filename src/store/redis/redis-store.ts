@@ -84,7 +84,8 @@ class RedisEntityStore implements RedisStore {
     this.historyLimit = count('historyLimit', options.historyLimit ?? DEFAULT_HISTORY_LIMIT);
     const deadLetterLimit = count('deadLetterLimit', options.deadLetterLimit ?? 100_000);
     this.deadLetterMaxLen = deadLetterLimit === 0 ? 0 : Math.ceil(deadLetterLimit / this.keys.shards);
-    this.finalEntityTtlMs = options.finalEntityTtlMs === undefined ? 0 : positive('finalEntityTtlMs', options.finalEntityTtlMs);
+    this.finalEntityTtlMs =
+      options.finalEntityTtlMs === undefined ? 0 : positive('finalEntityTtlMs', options.finalEntityTtlMs);
     this.operationTimeoutMs = positive('operationTimeoutMs', options.operationTimeoutMs ?? 10_000);
     const shards = Array.from({ length: this.keys.shards }, (_, shard) => this.keys.shard(shard));
     this.outboxKeys = shards.map((keys) => keys.outbox);
@@ -104,7 +105,9 @@ class RedisEntityStore implements RedisStore {
 
   load(ref: EntityRef): Promise<StoredEntity | undefined> {
     const keys = this.keys.entity(ref);
-    return this.run('load', async () => decodeEntity(await this.client.hgetall(keys.state), `${ref.aggregate}/${ref.key}`));
+    return this.run('load', async () =>
+      decodeEntity(await this.client.hgetall(keys.state), `${ref.aggregate}/${ref.key}`),
+    );
   }
 
   commit(ref: EntityRef, commit: EntityCommit): Promise<CommitResult> {
@@ -125,7 +128,8 @@ class RedisEntityStore implements RedisStore {
     const key = this.keys.shard(this.keys.shardForIdentity(letter.aggregate, letter.key)).dead;
     const json = deadLetterJson(letter);
     return this.run('recordDeadLetter', async () => {
-      if (this.deadLetterMaxLen > 0) await this.client.xadd(key, 'MAXLEN', '=', this.deadLetterMaxLen, '*', 'v', json);
+      if (this.deadLetterMaxLen > 0)
+        await this.client.xadd(key, 'MAXLEN', '=', this.deadLetterMaxLen, '*', 'v', json);
       else await this.client.xadd(key, '*', 'v', json);
     });
   }
@@ -134,7 +138,9 @@ class RedisEntityStore implements RedisStore {
     const keys = this.keys.entity(ref);
     return this.run('history', async () => {
       const entries = await this.client.lrange(keys.history, 0, -1);
-      return entries.reverse().map((entry) => parse<HistoryEntry>(entry, `history of ${ref.aggregate}/${ref.key}`));
+      return entries
+        .reverse()
+        .map((entry) => parse<HistoryEntry>(entry, `history of ${ref.aggregate}/${ref.key}`));
     });
   }
 
@@ -156,7 +162,9 @@ class RedisEntityStore implements RedisStore {
   }
 
   readOutbox(limit: number): Promise<QueuedItem<AppliedTransition>[]> {
-    return this.run('readOutbox', () => readStreams<AppliedTransition>(this.client, this.outboxKeys, limit, 'outbox'));
+    return this.run('readOutbox', () =>
+      readStreams<AppliedTransition>(this.client, this.outboxKeys, limit, 'outbox'),
+    );
   }
 
   ackOutbox(ids: readonly string[]): Promise<void> {
@@ -164,7 +172,9 @@ class RedisEntityStore implements RedisStore {
   }
 
   readDeadLetters(limit: number): Promise<QueuedItem<DeadLetter>[]> {
-    return this.run('readDeadLetters', () => readStreams<DeadLetter>(this.client, this.deadKeys, limit, 'dead-letter'));
+    return this.run('readDeadLetters', () =>
+      readStreams<DeadLetter>(this.client, this.deadKeys, limit, 'dead-letter'),
+    );
   }
 
   ackDeadLetters(ids: readonly string[]): Promise<void> {
@@ -195,7 +205,11 @@ class RedisEntityStore implements RedisStore {
     const bufferChanged = commit.bufferAdded.length > 0 || commit.bufferRemoved.length > 0;
     const stalledMode = !bufferChanged ? 'keep' : commit.oldestBufferedAt === undefined ? 'clear' : 'set';
     const expiry =
-      this.finalEntityTtlMs > 0 && commit.final ? (entity.buffer.length === 0 && !entity.parked ? this.finalEntityTtlMs : -1) : 0;
+      this.finalEntityTtlMs > 0 && commit.final
+        ? entity.buffer.length === 0 && !entity.parked
+          ? this.finalEntityTtlMs
+          : -1
+        : 0;
     const outboxRows = this.keepOutbox ? commit.applied.length : 0;
     const historyEntries = this.historyLimit > 0 ? commit.history.length : 0;
     const header = JSON.stringify([
@@ -221,7 +235,8 @@ class RedisEntityStore implements RedisStore {
       commit.seenAdded.length > 0 ? toJson(entity.seenIds, 'seen ids') : '',
       parkedMode === 'set' ? toJson(entity.parked, 'parked event') : '',
     ];
-    for (const entry of commit.bufferAdded) args.push(bufferField(entry.event.id), toJson(entry, 'buffered event'));
+    for (const entry of commit.bufferAdded)
+      args.push(bufferField(entry.event.id), toJson(entry, 'buffered event'));
     for (const id of commit.bufferRemoved) args.push(bufferField(id));
     for (let i = 0; i < outboxRows; i += 1) args.push(toJson(commit.applied[i], 'applied transition'));
     for (const letter of commit.deadLetters) args.push(deadLetterJson(letter));
@@ -236,7 +251,8 @@ class RedisEntityStore implements RedisStore {
    * deliver its command later; a late commit is harmless, the version fence decides).
    */
   private run<TResult>(operation: string, work: () => Promise<TResult>): Promise<TResult> {
-    if (this.closed) return Promise.reject(new StoreUnavailableError(`redis store: ${operation} after close()`));
+    if (this.closed)
+      return Promise.reject(new StoreUnavailableError(`redis store: ${operation} after close()`));
     let started: Promise<TResult>;
     try {
       started = this.namespaceReady ? work() : this.checkNamespace().then(work);
@@ -246,7 +262,10 @@ class RedisEntityStore implements RedisStore {
     return new Promise<TResult>((resolve, reject) => {
       const entry: InFlight = { deadline: Date.now() + this.operationTimeoutMs, operation, reject };
       this.inFlight.add(entry);
-      this.watchdog ??= setInterval(() => this.expireOverdue(), Math.max(50, Math.min(1_000, this.operationTimeoutMs / 4))).unref();
+      this.watchdog ??= setInterval(
+        () => this.expireOverdue(),
+        Math.max(50, Math.min(1_000, this.operationTimeoutMs / 4)),
+      ).unref();
       started.then(
         (value) => {
           this.inFlight.delete(entry);
@@ -265,17 +284,23 @@ class RedisEntityStore implements RedisStore {
     for (const entry of this.inFlight) {
       if (entry.deadline > now) continue;
       this.inFlight.delete(entry);
-      entry.reject(new StoreUnavailableError(`redis store: ${entry.operation} got no answer within ${this.operationTimeoutMs} ms`));
+      entry.reject(
+        new StoreUnavailableError(
+          `redis store: ${entry.operation} got no answer within ${this.operationTimeoutMs} ms`,
+        ),
+      );
     }
   }
 
   /** Once per store: records or checks the shard count, so processes with different layouts never mix. */
   private checkNamespace(): Promise<void> {
     this.namespaceChecked ??= (async () => {
-      const reply = (await runScript(this.client, 'claimNamespace', [this.keys.meta], [this.keys.shards, LAYOUT_VERSION])) as [
-        string | null,
-        string | null,
-      ];
+      const reply = (await runScript(
+        this.client,
+        'claimNamespace',
+        [this.keys.meta],
+        [this.keys.shards, LAYOUT_VERSION],
+      )) as [string | null, string | null];
       const [shards, layout] = reply;
       if (Number(shards) !== this.keys.shards || layout !== LAYOUT_VERSION) {
         throw new InvalidConfigError(
@@ -301,16 +326,19 @@ interface InFlight {
 function commitResult(reply: unknown): CommitResult {
   const version = Number(reply);
   if (version < 0) return { ok: false, reason: 'version-conflict' };
-  if (!Number.isSafeInteger(version) || version < 1) throw new StoreUnavailableError(`redis store: commit answered ${String(reply)}`);
+  if (!Number.isSafeInteger(version) || version < 1)
+    throw new StoreUnavailableError(`redis store: commit answered ${String(reply)}`);
   return { ok: true, version };
 }
 
 function count(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 0) throw new InvalidConfigError(`redis store: ${name} must be a whole number >= 0 (got ${value})`);
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new InvalidConfigError(`redis store: ${name} must be a whole number >= 0 (got ${value})`);
   return value;
 }
 
 function positive(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value <= 0) throw new InvalidConfigError(`redis store: ${name} must be a positive whole number (got ${value})`);
+  if (!Number.isSafeInteger(value) || value <= 0)
+    throw new InvalidConfigError(`redis store: ${name} must be a positive whole number (got ${value})`);
   return value;
 }

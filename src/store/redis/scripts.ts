@@ -60,7 +60,8 @@ export function runScript(
     throw new RangeError(`script ${name} takes ${script.numberOfKeys} keys, got ${keys.length}`);
   }
   const call = (client as unknown as Record<string, ScriptCall | undefined>)[script.command];
-  if (typeof call !== 'function') throw new Error(`script ${name} is not defined on this client (defineScripts first)`);
+  if (typeof call !== 'function')
+    throw new Error(`script ${name} is not defined on this client (defineScripts first)`);
   return call.call(client, ...keys, ...args);
 }
 

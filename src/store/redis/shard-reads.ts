@@ -33,7 +33,8 @@ export async function readStreams<TValue>(
     for (const [id, fields] of entries) {
       const dash = id.indexOf('-');
       const value = fields[1];
-      if (value === undefined) throw new CorruptEntityError(`${what} entry ${id} of shard ${shard} has no value`);
+      if (value === undefined)
+        throw new CorruptEntityError(`${what} entry ${id} of shard ${shard} has no value`);
       merged.push({ shard, id, ms: Number(id.slice(0, dash)), seq: Number(id.slice(dash + 1)), value });
     }
   });
@@ -45,7 +46,11 @@ export async function readStreams<TValue>(
 }
 
 /** Deletes acknowledged entries, grouped per shard (unknown or malformed ids are ignored). */
-export async function ackStreams(client: RedisClient, streamKeys: readonly string[], ids: readonly string[]): Promise<void> {
+export async function ackStreams(
+  client: RedisClient,
+  streamKeys: readonly string[],
+  ids: readonly string[],
+): Promise<void> {
   const byShard = new Map<number, string[]>();
   for (const id of ids) {
     const parsed = parseQueuedItemId(id);
@@ -58,7 +63,8 @@ export async function ackStreams(client: RedisClient, streamKeys: readonly strin
     [...byShard].flatMap(([shard, streamIds]) => {
       const key = streamKeys[shard] as string;
       const calls: Promise<number>[] = [];
-      for (let at = 0; at < streamIds.length; at += 1_000) calls.push(client.xdel(key, ...streamIds.slice(at, at + 1_000)));
+      for (let at = 0; at < streamIds.length; at += 1_000)
+        calls.push(client.xdel(key, ...streamIds.slice(at, at + 1_000)));
       return calls;
     }),
   );
@@ -92,7 +98,8 @@ export async function readIndexes(
   );
   const merged: { member: string; score: number }[] = [];
   for (const reply of replies) {
-    for (let i = 0; i + 1 < reply.length; i += 2) merged.push({ member: reply[i] as string, score: Number(reply[i + 1]) });
+    for (let i = 0; i + 1 < reply.length; i += 2)
+      merged.push({ member: reply[i] as string, score: Number(reply[i + 1]) });
   }
   merged.sort((a, b) => a.score - b.score);
   return merged.slice(0, limit);

@@ -21,7 +21,14 @@ async function run(argv: string[]): Promise<{ code: number; stdout: string; stde
   stderr.on('data', (c: Buffer) => (chunks.err += c.toString()));
   const stdin = new PassThrough();
   stdin.end('');
-  const io: CliIO = { stdout, stderr, stdin, interactive: false, env: {}, stopSignal: () => new Promise(() => undefined) };
+  const io: CliIO = {
+    stdout,
+    stderr,
+    stdin,
+    interactive: false,
+    env: {},
+    stopSignal: () => new Promise(() => undefined),
+  };
   const code = await main(argv, io);
   return { code, stdout: chunks.out, stderr: chunks.err };
 }
@@ -47,17 +54,41 @@ describe('the CLI on the Redis store', () => {
     await admin.quit();
   });
 
-  const order = (seq: number, type: string, payload: object = {}) => ({ id: `o1-${seq}`, aggregate: 'order', key: 'o1', seq, type, payload });
-  const customer = (seq: number, type: string, payload: object = {}) => ({ id: `c1-${seq}`, aggregate: 'customer', key: 'c1', seq, type, payload });
+  const order = (seq: number, type: string, payload: object = {}) => ({
+    id: `o1-${seq}`,
+    aggregate: 'order',
+    key: 'o1',
+    seq,
+    type,
+    payload,
+  });
+  const customer = (seq: number, type: string, payload: object = {}) => ({
+    id: `c1-${seq}`,
+    aggregate: 'customer',
+    key: 'c1',
+    seq,
+    type,
+    payload,
+  });
 
   it('check --redis continues where the previous run stopped, and replaying a processed file yields only discarded duplicates', async () => {
     const first = file('first.ndjson', [order(1, 'order.placed', { total: 5 }), order(3, 'order.shipped')]);
     const second = file('second.ndjson', [order(2, 'order.paid', { amount: 5 })]);
     expect((await run(['check', first, ...redis])).code).toBe(0);
     const continued = await run(['check', second, ...redis]);
-    expect(continued.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { outcome: string; state: string }).state)).toEqual(['paid', 'shipped']);
+    expect(
+      continued.stdout
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { outcome: string; state: string }).state),
+    ).toEqual(['paid', 'shipped']);
     const replay = await run(['check', first, ...redis]);
-    expect(replay.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { outcome: string }).outcome)).toEqual(['discarded', 'discarded']);
+    expect(
+      replay.stdout
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { outcome: string }).outcome),
+    ).toEqual(['discarded', 'discarded']);
   });
 
   it('inspect prints the stored entity, as text and as JSON; an unknown entity exits 1', async () => {
@@ -66,19 +97,34 @@ describe('the CLI on the Redis store', () => {
     expect(text.stdout).toMatch(/state\s+shipped/);
     expect(text.stdout).toMatch(/seq\s+3/);
     const json = await run(['inspect', 'order', 'o1', '--json', ...redis]);
-    expect(JSON.parse(json.stdout)).toMatchObject({ aggregate: 'order', key: 'o1', state: 'shipped', lastSeq: 3, buffered: [] });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      aggregate: 'order',
+      key: 'o1',
+      state: 'shipped',
+      lastSeq: 3,
+      buffered: [],
+    });
     const missing = await run(['inspect', 'order', 'nope', ...redis]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('no entity order/nope');
   });
 
   it('stalled lists entities whose buffered events waited past the limit, and --parked the parked ones', async () => {
-    await run(['check', file('gap.ndjson', [{ id: 'o2-5', aggregate: 'order', key: 'o2', seq: 5, type: 'order.shipped', payload: {} }]), ...redis]);
+    await run([
+      'check',
+      file('gap.ndjson', [
+        { id: 'o2-5', aggregate: 'order', key: 'o2', seq: 5, type: 'order.shipped', payload: {} },
+      ]),
+      ...redis,
+    ]);
     const stalled = await run(['stalled', '--json', '--machines', STALL_MACHINES, ...redis]);
     expect(stalled.code).toBe(0);
-    expect(stalled.stdout.trim().split('\n').map((l) => JSON.parse(l) as object)).toEqual([
-      expect.objectContaining({ aggregate: 'order', key: 'o2', stallAfterMs: 1 }),
-    ]);
+    expect(
+      stalled.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as object),
+    ).toEqual([expect.objectContaining({ aggregate: 'order', key: 'o2', stallAfterMs: 1 })]);
     expect((await run(['stalled', '--parked', ...redis])).stdout).toBe('');
   });
 
@@ -95,7 +141,11 @@ describe('the CLI on the Redis store', () => {
 
     const retried = await run(['retry', 'customer', 'c1', '--json', ...redis]);
     expect(retried.code).toBe(0);
-    expect(JSON.parse(retried.stdout.trim()) as object).toMatchObject({ id: 'c1-2', outcome: 'rejected', parked: true });
+    expect(JSON.parse(retried.stdout.trim()) as object).toMatchObject({
+      id: 'c1-2',
+      outcome: 'rejected',
+      parked: true,
+    });
 
     const skipped = await run(['skip', 'customer', 'c1', ...redis]);
     expect(skipped.code).toBe(0);

@@ -10,7 +10,13 @@ import { defineDecisionScenarios } from './support/decision-scenarios.ts';
 import { redisHarness } from './support/harness.ts';
 import { defineHostileInputScenarios } from './support/hostile-scenarios.ts';
 import { killedAndRestarted, twoProcessesOneStream } from './support/process-scenarios.ts';
-import { acquireCluster, clusterClient, deletePrefix, uniquePrefix, type TestCluster } from './support/redis-servers.ts';
+import {
+  acquireCluster,
+  clusterClient,
+  deletePrefix,
+  uniquePrefix,
+  type TestCluster,
+} from './support/redis-servers.ts';
 
 let cluster: TestCluster | undefined;
 const nodes = () => {
@@ -49,8 +55,22 @@ describe('processes on a Redis Cluster', () => {
     const store = redisStore({ cluster: { nodes: nodes() }, prefix });
     const gk = createGatekeeper({ machines, store, sweepIntervalMs: 0 });
     for (let i = 0; i < 64; i += 1) {
-      await gk.handle({ id: `o${i}-1`, aggregate: 'order', key: `o${i}`, seq: 1, type: 'order.placed', payload: { total: 1 } });
-      await gk.handle({ id: `o${i}-3`, aggregate: 'order', key: `o${i}`, seq: 3, type: 'order.shipped', payload: {} });
+      await gk.handle({
+        id: `o${i}-1`,
+        aggregate: 'order',
+        key: `o${i}`,
+        seq: 1,
+        type: 'order.placed',
+        payload: { total: 1 },
+      });
+      await gk.handle({
+        id: `o${i}-3`,
+        aggregate: 'order',
+        key: `o${i}`,
+        seq: 3,
+        type: 'order.shipped',
+        payload: {},
+      });
     }
     await gk.close();
     const admin = clusterClient(nodes());

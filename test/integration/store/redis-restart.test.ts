@@ -12,7 +12,10 @@ import { checkStore, expectInOrder, makeStream } from './support/in-order-check.
 import { startOwnRedis, uniquePrefix, type OwnRedis } from './support/redis-servers.ts';
 
 /** Retries an operation that fails with StoreUnavailableError, as a consumer redelivers; bounded. */
-async function untilAvailable<TResult>(operation: () => Promise<TResult>, onUnavailable: () => void = () => undefined): Promise<TResult> {
+async function untilAvailable<TResult>(
+  operation: () => Promise<TResult>,
+  onUnavailable: () => void = () => undefined,
+): Promise<TResult> {
   for (let attempt = 0; attempt < 1_000; attempt += 1) {
     try {
       return await operation();
@@ -37,11 +40,20 @@ describe('Redis restarts under a running gatekeeper', () => {
   it('fails a decision with StoreUnavailableError promptly while Redis is down, and the same store and gatekeeper work again once it is back', async () => {
     const store = redisStore({ url: server.url, prefix: uniquePrefix('outage') });
     const gk = createGatekeeper({ machines, store, sweepIntervalMs: 0 });
-    const event = (seq: number, type: string, payload: object) => ({ id: `o-${seq}`, aggregate: 'order', key: 'o', seq, type, payload });
+    const event = (seq: number, type: string, payload: object) => ({
+      id: `o-${seq}`,
+      aggregate: 'order',
+      key: 'o',
+      seq,
+      type,
+      payload,
+    });
     await gk.handle(event(1, 'order.placed', { total: 3 }));
     await server.stop();
     const started = Date.now();
-    await expect(gk.handle(event(2, 'order.paid', { amount: 3 }))).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(gk.handle(event(2, 'order.paid', { amount: 3 }))).rejects.toBeInstanceOf(
+      StoreUnavailableError,
+    );
     await expect(store.load({ aggregate: 'order', key: 'o' })).rejects.toBeInstanceOf(StoreUnavailableError);
     // Failing fast matters: a decision must not hang while Redis is away (at most one reconnect attempt).
     expect(Date.now() - started).toBeLessThan(3_000);

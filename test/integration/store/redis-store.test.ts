@@ -11,7 +11,13 @@ import { createGatekeeper, InvalidConfigError, StoreUnavailableError } from '../
 import { redisStore, type RedisStore, type RedisStoreOptions } from '../../../src/store/redis/index.ts';
 import { memoryHarness, standaloneHarness } from './support/harness.ts';
 import { defineHostileInputScenarios, HOSTILE_KEYS } from './support/hostile-scenarios.ts';
-import { deletePrefix, REDIS_URL, startOwnRedis, uniquePrefix, type OwnRedis } from './support/redis-servers.ts';
+import {
+  deletePrefix,
+  REDIS_URL,
+  startOwnRedis,
+  uniquePrefix,
+  type OwnRedis,
+} from './support/redis-servers.ts';
 
 describe.each([memoryHarness(), standaloneHarness()])('hostile input on the $name store', (harness) => {
   defineHostileInputScenarios(harness);
@@ -56,7 +62,14 @@ describe('the Redis store in a real Redis', () => {
     const store = open();
     const gk = createGatekeeper({ machines, store, sweepIntervalMs: 0 });
     for (const [index, key] of HOSTILE_KEYS.entries()) {
-      await gk.handle({ id: `p-${index}`, aggregate: 'order', key, seq: 1, type: 'order.placed', payload: { total: 1 } });
+      await gk.handle({
+        id: `p-${index}`,
+        aggregate: 'order',
+        key,
+        seq: 1,
+        type: 'order.placed',
+        payload: { total: 1 },
+      });
     }
     const keys = await keysOf();
     expect(keys.filter((key) => !key.startsWith(`{${prefix}:`) && key !== `{${prefix}}:meta`)).toEqual([]);
@@ -69,14 +82,28 @@ describe('the Redis store in a real Redis', () => {
   it('writes a decision on a resident entity with exactly one Redis command: the commit script', async () => {
     const store = open();
     const gk = createGatekeeper({ machines, store, sweepIntervalMs: 0 });
-    await gk.handle({ id: 'o-1', aggregate: 'order', key: 'o', seq: 1, type: 'order.placed', payload: { total: 2 } });
+    await gk.handle({
+      id: 'o-1',
+      aggregate: 'order',
+      key: 'o',
+      seq: 1,
+      type: 'order.placed',
+      payload: { total: 2 },
+    });
     const sent: string[] = [];
     const original = store.client.sendCommand.bind(store.client);
     store.client.sendCommand = ((command: { name: string }, ...rest: unknown[]) => {
       sent.push(command.name);
       return (original as (...args: unknown[]) => unknown)(command, ...rest);
     }) as typeof store.client.sendCommand;
-    await gk.handle({ id: 'o-2', aggregate: 'order', key: 'o', seq: 2, type: 'order.paid', payload: { amount: 2 } });
+    await gk.handle({
+      id: 'o-2',
+      aggregate: 'order',
+      key: 'o',
+      seq: 2,
+      type: 'order.paid',
+      payload: { amount: 2 },
+    });
     await gk.handle({ id: 'o-3', aggregate: 'order', key: 'o', seq: 3, type: 'order.shipped', payload: {} });
     expect(sent).toEqual(['evalsha', 'evalsha']);
     await gk.close();
@@ -105,15 +132,45 @@ describe('the Redis store in a real Redis', () => {
     const store = open({ finalEntityTtlMs: 60_000 });
     const gk = createGatekeeper({ machines, store, sweepIntervalMs: 0 });
     const ttl = (key: string) => admin.pttl(store.keys.entity({ aggregate: 'order', key }).state);
-    await gk.handle({ id: 'a-1', aggregate: 'order', key: 'a', seq: 1, type: 'order.placed', payload: { total: 1 } });
+    await gk.handle({
+      id: 'a-1',
+      aggregate: 'order',
+      key: 'a',
+      seq: 1,
+      type: 'order.placed',
+      payload: { total: 1 },
+    });
     expect(await ttl('a')).toBe(-1);
-    await gk.handle({ id: 'a-2', aggregate: 'order', key: 'a', seq: 2, type: 'order.cancelled', payload: {} });
+    await gk.handle({
+      id: 'a-2',
+      aggregate: 'order',
+      key: 'a',
+      seq: 2,
+      type: 'order.cancelled',
+      payload: {},
+    });
     expect(await ttl('a')).toBeGreaterThan(50_000);
-    expect(await admin.pttl(store.keys.entity({ aggregate: 'order', key: 'a' }).history)).toBeGreaterThan(50_000);
+    expect(await admin.pttl(store.keys.entity({ aggregate: 'order', key: 'a' }).history)).toBeGreaterThan(
+      50_000,
+    );
 
-    await gk.handle({ id: 'b-1', aggregate: 'order', key: 'b', seq: 1, type: 'order.placed', payload: { total: 1 } });
+    await gk.handle({
+      id: 'b-1',
+      aggregate: 'order',
+      key: 'b',
+      seq: 1,
+      type: 'order.placed',
+      payload: { total: 1 },
+    });
     await gk.handle({ id: 'b-4', aggregate: 'order', key: 'b', seq: 4, type: 'order.shipped', payload: {} });
-    await gk.handle({ id: 'b-2', aggregate: 'order', key: 'b', seq: 2, type: 'order.cancelled', payload: {} });
+    await gk.handle({
+      id: 'b-2',
+      aggregate: 'order',
+      key: 'b',
+      seq: 2,
+      type: 'order.cancelled',
+      payload: {},
+    });
     expect((await gk.inspect('order', 'b'))?.status).toBe('done');
     expect(await ttl('b')).toBe(-1);
     await gk.close();
@@ -124,7 +181,9 @@ describe('the Redis store in a real Redis', () => {
     expect(() => redisStore({ url: REDIS_URL, historyLimit: -1 })).toThrow(InvalidConfigError);
     expect(() => redisStore({ url: REDIS_URL, finalEntityTtlMs: 0 })).toThrow(InvalidConfigError);
     expect(() => redisStore({ url: 'http://localhost' })).toThrow(InvalidConfigError);
-    expect(() => redisStore({ url: REDIS_URL, cluster: { nodes: ['127.0.0.1:1'] } })).toThrow(InvalidConfigError);
+    expect(() => redisStore({ url: REDIS_URL, cluster: { nodes: ['127.0.0.1:1'] } })).toThrow(
+      InvalidConfigError,
+    );
     expect(() => redisStore({ sentinels: [{ host: '127.0.0.1', port: 26379 }] })).toThrow(InvalidConfigError);
   });
 

@@ -19,14 +19,31 @@ import type { StoreHarness, StoreSettings } from './harness.ts';
 type Payload = Record<string, unknown>;
 
 /** An event envelope; the id defaults to `<key>-<seq>` (or a type-based id without seq). */
-export function ev(aggregate: string, key: string, seq: number | undefined, type: string, payload: Payload = {}, id?: string) {
-  return { id: id ?? `${key}-${seq ?? type}`, aggregate, key, ...(seq === undefined ? {} : { seq }), type, payload };
+export function ev(
+  aggregate: string,
+  key: string,
+  seq: number | undefined,
+  type: string,
+  payload: Payload = {},
+  id?: string,
+) {
+  return {
+    id: id ?? `${key}-${seq ?? type}`,
+    aggregate,
+    key,
+    ...(seq === undefined ? {} : { seq }),
+    type,
+    payload,
+  };
 }
 
 const order = (key: string, seq: number | undefined, type: string, payload: Payload = {}, id?: string) =>
   ev('order', key, seq, `order.${type}`, payload, id);
 
-export function defineDecisionScenarios(harness: StoreHarness, options: { propertyRuns?: number } = {}): void {
+export function defineDecisionScenarios(
+  harness: StoreHarness,
+  options: { propertyRuns?: number } = {},
+): void {
   let gatekeepers: Gatekeeper[] = [];
 
   beforeEach((context) => harness.begin(context.task.name));
@@ -36,13 +53,17 @@ export function defineDecisionScenarios(harness: StoreHarness, options: { proper
     await harness.end();
   });
 
-  const open = (settings: StoreSettings = {}, extra: Partial<CreateGatekeeperOptions> = {}): { gk: Gatekeeper; store: EntityStore } => {
+  const open = (
+    settings: StoreSettings = {},
+    extra: Partial<CreateGatekeeperOptions> = {},
+  ): { gk: Gatekeeper; store: EntityStore } => {
     const store = harness.open(settings);
     const gk = createGatekeeper({ machines, sweepIntervalMs: 0, ...extra, store });
     gatekeepers.push(gk);
     return { gk, store };
   };
-  const kinds = (result: { outcomes: { outcome: string; reason: string }[] }) => result.outcomes.map((o) => `${o.outcome}/${o.reason}`);
+  const kinds = (result: { outcomes: { outcome: string; reason: string }[] }) =>
+    result.outcomes.map((o) => `${o.outcome}/${o.reason}`);
 
   it('applies in-order events, and a new gatekeeper on the same store continues from the stored state', async () => {
     const first = open();
@@ -99,15 +120,22 @@ export function defineDecisionScenarios(harness: StoreHarness, options: { proper
 
   it('keeps unsequenced future events in arrival order across a restart and applies them in that order', async () => {
     const first = open();
-    const valve = (type: string, payload: Payload, id: string) => ev('valve', 'v1', undefined, `valve.${type}`, payload, id);
-    expect(kinds(await first.gk.handle(valve('opened', { flow: 10 }, 'a')))).toEqual(['buffered/future-type']);
+    const valve = (type: string, payload: Payload, id: string) =>
+      ev('valve', 'v1', undefined, `valve.${type}`, payload, id);
+    expect(kinds(await first.gk.handle(valve('opened', { flow: 10 }, 'a')))).toEqual([
+      'buffered/future-type',
+    ]);
     expect(kinds(await first.gk.handle(valve('closed', {}, 'b')))).toEqual(['buffered/future-type']);
     await first.gk.close();
     const second = open();
     await second.gk.handle(valve('opened', { flow: 20 }, 'c'));
     const installed = await second.gk.handle(valve('installed', { site: 'north' }, 'd'));
     expect(installed.transitions.map((t) => t.id)).toEqual(['d', 'a', 'b', 'c']);
-    expect(await second.gk.inspect('valve', 'v1')).toMatchObject({ state: 'open', context: { flow: 20, cycles: 2 }, buffered: [] });
+    expect(await second.gk.inspect('valve', 'v1')).toMatchObject({
+      state: 'open',
+      context: { flow: 20, cycles: 2 },
+      buffered: [],
+    });
   });
 
   it('discards unsequenced events whose type can no longer happen, and events for an entity in a final state', async () => {
@@ -129,8 +157,14 @@ export function defineDecisionScenarios(harness: StoreHarness, options: { proper
   it('rejects an illegal event at its seq, dead-letters it once and moves past it (skip policy)', async () => {
     const { gk, store } = open();
     await gk.handle(order('o1', 1, 'placed', { total: 10 }));
-    expect((await gk.handle(order('o1', 2, 'paid', { amount: 5 }))).outcome).toMatchObject({ outcome: 'rejected', reason: 'guard-refused' });
-    expect((await gk.handle(order('o1', 3, 'cancelled'))).outcome).toMatchObject({ outcome: 'applied', state: 'cancelled' });
+    expect((await gk.handle(order('o1', 2, 'paid', { amount: 5 }))).outcome).toMatchObject({
+      outcome: 'rejected',
+      reason: 'guard-refused',
+    });
+    expect((await gk.handle(order('o1', 3, 'cancelled'))).outcome).toMatchObject({
+      outcome: 'applied',
+      state: 'cancelled',
+    });
     const letters = await store.readDeadLetters(10);
     expect(letters.map((l) => [l.value.event?.id, l.value.reason])).toEqual([['o1-2', 'guard-refused']]);
     expect(await store.readDeadLetters(10)).toEqual(letters);
@@ -140,18 +174,27 @@ export function defineDecisionScenarios(harness: StoreHarness, options: { proper
 
   it('parks an entity on an illegal event, holds what follows, and lets an operator retry and skip it after a restart', async () => {
     const first = open();
-    const customer = (seq: number, type: string, payload: Payload = {}) => ev('customer', 'c1', seq, `customer.${type}`, payload);
+    const customer = (seq: number, type: string, payload: Payload = {}) =>
+      ev('customer', 'c1', seq, `customer.${type}`, payload);
     await first.gk.handle(customer(1, 'created', { name: 'Ada', email: 'ada@example.com' }));
-    expect((await first.gk.handle(customer(2, 'activated'))).outcome).toMatchObject({ outcome: 'rejected', parked: true });
-    expect(kinds(await first.gk.handle(customer(3, 'billing-details.added', { iban: 'DE89370400440532013000' })))).toEqual([
-      'buffered/entity-parked',
-    ]);
+    expect((await first.gk.handle(customer(2, 'activated'))).outcome).toMatchObject({
+      outcome: 'rejected',
+      parked: true,
+    });
+    expect(
+      kinds(await first.gk.handle(customer(3, 'billing-details.added', { iban: 'DE89370400440532013000' }))),
+    ).toEqual(['buffered/entity-parked']);
     expect(await first.gk.parked()).toEqual([{ aggregate: 'customer', key: 'c1' }]);
     await first.gk.close();
 
     const second = open();
-    expect(await second.gk.inspect('customer', 'c1')).toMatchObject({ state: 'created', parked: { event: { seq: 2 } } });
-    expect((await second.gk.retry('customer', 'c1')).map((o) => `${o.outcome}/${o.reason}`)).toEqual(['rejected/illegal-at-seq']);
+    expect(await second.gk.inspect('customer', 'c1')).toMatchObject({
+      state: 'created',
+      parked: { event: { seq: 2 } },
+    });
+    expect((await second.gk.retry('customer', 'c1')).map((o) => `${o.outcome}/${o.reason}`)).toEqual([
+      'rejected/illegal-at-seq',
+    ]);
     expect(await second.gk.parked()).toEqual([{ aggregate: 'customer', key: 'c1' }]);
     const skipped = await second.gk.skip('customer', 'c1');
     expect(skipped.map((o) => `${o.outcome}/${o.state as string}`)).toEqual(['applied/billable']);
@@ -161,11 +204,18 @@ export function defineDecisionScenarios(harness: StoreHarness, options: { proper
 
   it('rejects events beyond maxBuffered as buffer-full', async () => {
     const store = harness.open();
-    const gk = createGatekeeper({ machines: { order: { machine: orderMachine, payloads: orderPayloads, maxBuffered: 2 } }, store, sweepIntervalMs: 0 });
+    const gk = createGatekeeper({
+      machines: { order: { machine: orderMachine, payloads: orderPayloads, maxBuffered: 2 } },
+      store,
+      sweepIntervalMs: 0,
+    });
     gatekeepers.push(gk);
     await gk.handle(order('o1', 3, 'shipped'));
     await gk.handle(order('o1', 4, 'delivered'));
-    expect((await gk.handle(order('o1', 5, 'cancelled'))).outcome).toMatchObject({ outcome: 'rejected', reason: 'buffer-full' });
+    expect((await gk.handle(order('o1', 5, 'cancelled'))).outcome).toMatchObject({
+      outcome: 'rejected',
+      reason: 'buffer-full',
+    });
     expect((await gk.inspect('order', 'o1'))?.buffered).toHaveLength(2);
   });
 
@@ -200,7 +250,9 @@ export function defineDecisionScenarios(harness: StoreHarness, options: { proper
     const { gk, store } = stallGatekeeper('dead-letter', clock);
     await gk.handle(order('o1', 3, 'shipped'));
     clock.advance(5_000);
-    expect((await gk.sweep()).map((o) => `${o.outcome}/${o.reason}/${o.id}`)).toEqual(['rejected/stalled/o1-3']);
+    expect((await gk.sweep()).map((o) => `${o.outcome}/${o.reason}/${o.id}`)).toEqual([
+      'rejected/stalled/o1-3',
+    ]);
     expect(await gk.stalled()).toEqual([]);
     expect((await gk.inspect('order', 'o1'))?.buffered).toEqual([]);
     expect((await store.readDeadLetters(10)).map((l) => l.value.reason)).toEqual(['stalled']);
@@ -219,8 +271,14 @@ export function defineDecisionScenarios(harness: StoreHarness, options: { proper
 
   it('keeps invalid envelopes and unknown aggregates as dead letters until acknowledged', async () => {
     const { gk, store } = open();
-    expect((await gk.handle({ nonsense: true })).outcome).toMatchObject({ outcome: 'rejected', reason: 'invalid-envelope' });
-    expect((await gk.handle(ev('nope', 'k', 1, 'x.y'))).outcome).toMatchObject({ outcome: 'rejected', reason: 'unknown-aggregate' });
+    expect((await gk.handle({ nonsense: true })).outcome).toMatchObject({
+      outcome: 'rejected',
+      reason: 'invalid-envelope',
+    });
+    expect((await gk.handle(ev('nope', 'k', 1, 'x.y'))).outcome).toMatchObject({
+      outcome: 'rejected',
+      reason: 'unknown-aggregate',
+    });
     const letters = await store.readDeadLetters(10);
     expect(letters.map((l) => l.value.reason).sort()).toEqual(['invalid-envelope', 'unknown-aggregate']);
     expect(letters.find((l) => l.value.reason === 'invalid-envelope')?.value.raw).toEqual({ nonsense: true });
@@ -239,7 +297,8 @@ export function defineDecisionScenarios(harness: StoreHarness, options: { proper
     }
     const rows = await store.readOutbox(100);
     expect(rows).toHaveLength(9);
-    for (const key of ['a', 'b', 'c']) expect(rows.filter((r) => r.value.key === key).map((r) => r.value.seq)).toEqual([1, 2, 3]);
+    for (const key of ['a', 'b', 'c'])
+      expect(rows.filter((r) => r.value.key === key).map((r) => r.value.seq)).toEqual([1, 2, 3]);
     expect(await store.readOutbox(100)).toEqual(rows);
     expect(await store.readOutbox(4)).toEqual(rows.slice(0, 4));
     await store.ackOutbox(rows.slice(0, 4).map((r) => r.id));
@@ -255,7 +314,11 @@ export function defineDecisionScenarios(harness: StoreHarness, options: { proper
     await gk.handle(order('o1', 2, 'paid', { amount: 2 }, 'dup'));
     await gk.handle(order('o1', 3, 'shipped'));
     const history = await gk.history('order', 'o1');
-    expect(history.map((h) => `${h.id}/${h.outcome}`)).toEqual(['o1-2/applied', 'dup/discarded', 'o1-3/applied']);
+    expect(history.map((h) => `${h.id}/${h.outcome}`)).toEqual([
+      'o1-2/applied',
+      'dup/discarded',
+      'o1-3/applied',
+    ]);
   });
 
   it('fences two gatekeepers on one store: the stale one reloads, and no transition is applied twice', async () => {
@@ -267,10 +330,18 @@ export function defineDecisionScenarios(harness: StoreHarness, options: { proper
     expect((await a.gk.handle(order('o1', 2, 'paid', { amount: 9 }))).outcome.outcome).toBe('discarded');
     expect((await a.gk.handle(order('o1', 3, 'shipped'))).outcome.outcome).toBe('applied');
     const events = [1, 2, 3, 4].map((seq) =>
-      order('o2', seq, ['placed', 'paid', 'shipped', 'delivered'][seq - 1] as string, seq === 1 ? { total: 1 } : seq === 2 ? { amount: 1 } : {}),
+      order(
+        'o2',
+        seq,
+        ['placed', 'paid', 'shipped', 'delivered'][seq - 1] as string,
+        seq === 1 ? { total: 1 } : seq === 2 ? { amount: 1 } : {},
+      ),
     );
     const shuffled = [events[2]!, events[0]!, events[3]!, events[1]!];
-    await Promise.all([...shuffled.map((e) => a.gk.handle(e)), ...[...shuffled].reverse().map((e) => b.gk.handle(e))]);
+    await Promise.all([
+      ...shuffled.map((e) => a.gk.handle(e)),
+      ...[...shuffled].reverse().map((e) => b.gk.handle(e)),
+    ]);
     const rows = (await a.store.readOutbox(100)).map((r) => r.value);
     expect(rows.filter((r) => r.key === 'o1').map((r) => r.seq)).toEqual([1, 2, 3]);
     expect(rows.filter((r) => r.key === 'o2').map((r) => r.seq)).toEqual([1, 2, 3, 4]);
@@ -324,12 +395,18 @@ export function defineDecisionScenarios(harness: StoreHarness, options: { proper
         fc.array(fc.nat(), { maxLength: 4 }),
         async (aggregate, seed, duplicates) => {
           const key = `p${(run += 1)}`;
-          const events = histories[aggregate].map(([type, payload], index) => ev(aggregate, key, index + 1, type, payload));
+          const events = histories[aggregate].map(([type, payload], index) =>
+            ev(aggregate, key, index + 1, type, payload),
+          );
           const stream = [...events, ...duplicates.map((d) => events[d % events.length]!)];
           const shuffled = shuffle(stream, seed);
           for (const event of shuffled) await gk.handle(event);
           const inspection = await gk.inspect(aggregate, key);
-          expect(inspection).toMatchObject({ state: finals[aggregate], lastSeq: events.length, buffered: [] });
+          expect(inspection).toMatchObject({
+            state: finals[aggregate],
+            lastSeq: events.length,
+            buffered: [],
+          });
           const applied = (await store.readOutbox(10_000)).filter((row) => row.value.key === key);
           expect(applied.map((row) => row.value.id)).toEqual(events.map((e) => e.id));
         },

@@ -27,7 +27,9 @@ const prefix = required('GK_PREFIX');
 const inputs = JSON.parse(readFileSync(required('GK_STREAM'), 'utf8')) as unknown[];
 const concurrency = Number(env.GK_CONCURRENCY ?? 32);
 const clusterNodes = env.GK_CLUSTER_NODES?.split(',');
-const target = clusterNodes ? { cluster: { nodes: clusterNodes } } : { url: env.GK_REDIS_URL ?? 'redis://127.0.0.1:6379' };
+const target = clusterNodes
+  ? { cluster: { nodes: clusterNodes } }
+  : { url: env.GK_REDIS_URL ?? 'redis://127.0.0.1:6379' };
 
 const redis = redisStore({ ...target, prefix, outbox: true, historyLimit: 1_000 });
 let conflicts = 0;
@@ -54,7 +56,9 @@ const gk = createGatekeeper({ machines, store, sweepIntervalMs: 0 });
 // The consumer offset is the test's own key, inside the test's prefix so cleanup finds it.
 const offsetKey = `{${prefix}}:test-consumer-offset`;
 const admin = clusterNodes
-  ? new Cluster(clusterNodes.map((node) => ({ host: node.split(':')[0] as string, port: Number(node.split(':')[1]) })))
+  ? new Cluster(
+      clusterNodes.map((node) => ({ host: node.split(':')[0] as string, port: Number(node.split(':')[1]) })),
+    )
   : new Redis(target.url as string);
 
 function required(name: string): string {
@@ -89,7 +93,9 @@ async function main(): Promise<void> {
   await redis.ready();
   const start = env.GK_USE_OFFSET === '1' ? Number((await admin.get(offsetKey)) ?? 0) : 0;
   if (env.GK_WAIT_FOR_GO === '1') {
-    const go = new Promise<void>((resolve) => process.on('message', (message: { type?: string }) => message.type === 'go' && resolve()));
+    const go = new Promise<void>((resolve) =>
+      process.on('message', (message: { type?: string }) => message.type === 'go' && resolve()),
+    );
     await send({ type: 'ready' });
     await go;
   }
@@ -130,7 +136,9 @@ main().then(
     process.disconnect?.();
   },
   (error: unknown) => {
-    process.stderr.write(`gate-worker failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `gate-worker failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exit(1);
   },
 );

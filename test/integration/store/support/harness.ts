@@ -30,7 +30,10 @@ export function memoryHarness(): StoreHarness {
   return {
     name: 'memory',
     open(settings = {}) {
-      store ??= memoryStore({ outbox: settings.outbox ?? true, ...(settings.historyLimit === undefined ? {} : { historyLimit: settings.historyLimit }) });
+      store ??= memoryStore({
+        outbox: settings.outbox ?? true,
+        ...(settings.historyLimit === undefined ? {} : { historyLimit: settings.historyLimit }),
+      });
       return store;
     },
     begin() {
@@ -44,7 +47,11 @@ export function memoryHarness(): StoreHarness {
 }
 
 /** A harness over a standalone Redis URL (`target: url`) or cluster seed nodes (`target: nodes`). */
-export function redisHarness(name: string, target: () => { url: string } | { nodes: string[] }, extra: RedisStoreOptions = {}): StoreHarness {
+export function redisHarness(
+  name: string,
+  target: () => { url: string } | { nodes: string[] },
+  extra: RedisStoreOptions = {},
+): StoreHarness {
   let prefix = '';
   let opened: EntityStore[] = [];
   return {

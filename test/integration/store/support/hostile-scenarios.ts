@@ -57,7 +57,11 @@ export function defineHostileInputScenarios(harness: StoreHarness): void {
     await harness.end();
   });
   const open = () => {
-    const gk = createGatekeeper({ machines: { ...machines, doc: docMachine }, store: harness.open(), sweepIntervalMs: 0 });
+    const gk = createGatekeeper({
+      machines: { ...machines, doc: docMachine },
+      store: harness.open(),
+      sweepIntervalMs: 0,
+    });
     gatekeepers.push(gk);
     return gk;
   };
@@ -65,16 +69,35 @@ export function defineHostileInputScenarios(harness: StoreHarness): void {
   it('keeps entities whose keys hold separators, braces, unicode, control characters or 1024 characters apart, across a restart', async () => {
     const first = open();
     for (const [index, key] of HOSTILE_KEYS.entries()) {
-      const result = await first.handle({ id: `p-${index}`, aggregate: 'order', key, seq: 1, type: 'order.placed', payload: { total: index + 1 } });
+      const result = await first.handle({
+        id: `p-${index}`,
+        aggregate: 'order',
+        key,
+        seq: 1,
+        type: 'order.placed',
+        payload: { total: index + 1 },
+      });
       expect(result.outcome.outcome).toBe('applied');
       // A future event per key exercises the buffer and the stalled index with the same key.
-      await first.handle({ id: `s-${index}`, aggregate: 'order', key, seq: 3, type: 'order.shipped', payload: {} });
+      await first.handle({
+        id: `s-${index}`,
+        aggregate: 'order',
+        key,
+        seq: 3,
+        type: 'order.shipped',
+        payload: {},
+      });
     }
     await first.close();
     const second = open();
     for (const [index, key] of HOSTILE_KEYS.entries()) {
       const inspection = await second.inspect('order', key);
-      expect(inspection, `entity ${JSON.stringify(key)}`).toMatchObject({ key, state: 'placed', context: { total: index + 1 }, lastSeq: 1 });
+      expect(inspection, `entity ${JSON.stringify(key)}`).toMatchObject({
+        key,
+        state: 'placed',
+        context: { total: index + 1 },
+        lastSeq: 1,
+      });
       expect(inspection?.buffered.map((b) => b.event.id)).toEqual([`s-${index}`]);
     }
     const stalled = await second.store.stalled(Date.now() + 1, 1_000);
@@ -90,12 +113,28 @@ export function defineHostileInputScenarios(harness: StoreHarness): void {
     ) as Record<string, unknown>;
     const first = open();
     // seq 2 waits in the buffer (stored), then is applied from it after a restart (read back, into the outbox).
-    expect((await first.handle({ id: 'd-2', aggregate: 'doc', key: 'd', seq: 2, type: 'doc.saved', payload: hostile })).outcome.outcome).toBe(
-      'buffered',
-    );
+    expect(
+      (
+        await first.handle({
+          id: 'd-2',
+          aggregate: 'doc',
+          key: 'd',
+          seq: 2,
+          type: 'doc.saved',
+          payload: hostile,
+        })
+      ).outcome.outcome,
+    ).toBe('buffered');
     await first.close();
     const second = open();
-    const result = await second.handle({ id: 'd-1', aggregate: 'doc', key: 'd', seq: 1, type: 'doc.saved', payload: {} });
+    const result = await second.handle({
+      id: 'd-1',
+      aggregate: 'doc',
+      key: 'd',
+      seq: 1,
+      type: 'doc.saved',
+      payload: {},
+    });
     expect(result.outcomes.map((o) => o.outcome)).toEqual(['applied', 'applied']);
     const row = (await second.store.readOutbox(10)).find((r) => r.value.id === 'd-2');
     const payload = row?.value.payload as Record<string, unknown>;
@@ -110,8 +149,19 @@ export function defineHostileInputScenarios(harness: StoreHarness): void {
 
   it('records input that is not an envelope, however odd, as a dead letter', async () => {
     const gk = open();
-    const odd = [JSON.parse('{"__proto__":{"polluted":"yes"},"id":5}') as unknown, 'just a string', null, 42, [1, [2, [3]]], { key: '\uD800' }];
-    for (const input of odd) expect((await gk.handle(input)).outcome).toMatchObject({ outcome: 'rejected', reason: 'invalid-envelope' });
+    const odd = [
+      JSON.parse('{"__proto__":{"polluted":"yes"},"id":5}') as unknown,
+      'just a string',
+      null,
+      42,
+      [1, [2, [3]]],
+      { key: '\uD800' },
+    ];
+    for (const input of odd)
+      expect((await gk.handle(input)).outcome).toMatchObject({
+        outcome: 'rejected',
+        reason: 'invalid-envelope',
+      });
     const cyclic: Record<string, unknown> = { name: 'loop' };
     cyclic.self = cyclic;
     expect((await gk.handle(cyclic)).outcome.outcome).toBe('rejected');
@@ -123,14 +173,28 @@ export function defineHostileInputScenarios(harness: StoreHarness): void {
 
   it('refuses an event whose payload JSON cannot hold with a typed error, and the entity and process carry on', async () => {
     const gk = open();
-    const refused = gk.handle({ id: 'b-1', aggregate: 'doc', key: 'b', seq: 1, type: 'doc.saved', payload: { amount: 10n } });
+    const refused = gk.handle({
+      id: 'b-1',
+      aggregate: 'doc',
+      key: 'b',
+      seq: 1,
+      type: 'doc.saved',
+      payload: { amount: 10n },
+    });
     // The memory store keeps objects as they are, so it may accept what Redis cannot hold.
     const settled = await refused.then(
       (result) => ({ ok: true as const, result }),
       (error: unknown) => ({ ok: false as const, error }),
     );
     if (!settled.ok) expect(settled.error).toBeInstanceOf(GatekeeperError);
-    const next = await gk.handle({ id: settled.ok ? 'b-2' : 'b-1b', aggregate: 'doc', key: 'b', seq: settled.ok ? 2 : 1, type: 'doc.saved', payload: {} });
+    const next = await gk.handle({
+      id: settled.ok ? 'b-2' : 'b-1b',
+      aggregate: 'doc',
+      key: 'b',
+      seq: settled.ok ? 2 : 1,
+      type: 'doc.saved',
+      payload: {},
+    });
     expect(next.outcome.outcome).toBe('applied');
   });
 }

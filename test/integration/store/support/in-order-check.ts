@@ -39,7 +39,8 @@ export function makeStream(options: DemoStreamOptions): DemoStream {
 export async function expectInOrder(stream: DemoStream): Promise<Expectation> {
   const store = memoryStore({ outbox: true });
   const gk = createGatekeeper({ machines, store, sweepIntervalMs: 0 });
-  for (const history of stream.histories) for (const event of history) await gk.handle(structuredClone(event));
+  for (const history of stream.histories)
+    for (const event of history) await gk.handle(structuredClone(event));
   const entities: EntityExpectation[] = [];
   for (const history of stream.histories) {
     const { aggregate, key } = history[0] as EventEnvelope;
@@ -55,7 +56,11 @@ export async function expectInOrder(stream: DemoStream): Promise<Expectation> {
     });
   }
   const applied = new Set((await store.readOutbox(Number.MAX_SAFE_INTEGER)).map((row) => row.value.id));
-  const rejected = new Set((await store.readDeadLetters(Number.MAX_SAFE_INTEGER)).flatMap((l) => (l.value.event ? [l.value.event.id] : [])));
+  const rejected = new Set(
+    (await store.readDeadLetters(Number.MAX_SAFE_INTEGER)).flatMap((l) =>
+      l.value.event ? [l.value.event.id] : [],
+    ),
+  );
   await gk.close();
   const garbage = new Set(
     stream.inputs.flatMap((input) => {
@@ -68,13 +73,18 @@ export async function expectInOrder(stream: DemoStream): Promise<Expectation> {
 
 /** The garbage records of the demo stream carry ids `garbage-<n>` (as a field, or as an array's item). */
 function garbageId(input: unknown): string | undefined {
-  if (Array.isArray(input) && typeof input[0] === 'string' && input[0].startsWith('garbage-')) return input[0];
+  if (Array.isArray(input) && typeof input[0] === 'string' && input[0].startsWith('garbage-'))
+    return input[0];
   const id = (input as { id?: unknown }).id;
   return typeof id === 'string' && id.startsWith('garbage-') ? id : undefined;
 }
 
 /** Asserts the store holds exactly the in-order result, with each transition once in the outbox. */
-export async function checkStore(store: EntityStore, stream: DemoStream, expected: Expectation): Promise<void> {
+export async function checkStore(
+  store: EntityStore,
+  stream: DemoStream,
+  expected: Expectation,
+): Promise<void> {
   const gk = createGatekeeper({ machines, store, sweepIntervalMs: 0 });
   try {
     const mismatches: string[] = [];
@@ -89,12 +99,16 @@ export async function checkStore(store: EntityStore, stream: DemoStream, expecte
         buffered: inspection?.buffered.map((b) => b.event.id),
         parked: inspection?.parked?.event.id,
       };
-      if (JSON.stringify(actual) !== JSON.stringify(entity)) mismatches.push(`${JSON.stringify(actual)} != ${JSON.stringify(entity)}`);
+      if (JSON.stringify(actual) !== JSON.stringify(entity))
+        mismatches.push(`${JSON.stringify(actual)} != ${JSON.stringify(entity)}`);
       for (const id of actual.buffered ?? []) accounted.add(id);
       if (actual.parked) accounted.add(actual.parked);
-      for (const entry of await gk.history(entity.aggregate, entity.key)) if (entry.outcome === 'discarded' && entry.id) accounted.add(entry.id);
+      for (const entry of await gk.history(entity.aggregate, entity.key))
+        if (entry.outcome === 'discarded' && entry.id) accounted.add(entry.id);
     }
-    expect(mismatches.slice(0, 5), `${mismatches.length} entities differ from in-order processing`).toEqual([]);
+    expect(mismatches.slice(0, 5), `${mismatches.length} entities differ from in-order processing`).toEqual(
+      [],
+    );
 
     const outbox = (await store.readOutbox(Number.MAX_SAFE_INTEGER)).map((row) => row.value);
     const outboxIds = outbox.map((row) => row.id);
@@ -104,15 +118,29 @@ export async function checkStore(store: EntityStore, stream: DemoStream, expecte
     for (const id of outboxIds) accounted.add(id);
 
     const letters = (await store.readDeadLetters(Number.MAX_SAFE_INTEGER)).map((item) => item.value);
-    const rejectedIds = letters.flatMap((l) => (l.event && !l.event.id.startsWith('garbage-') ? [l.event.id] : []));
+    const rejectedIds = letters.flatMap((l) =>
+      l.event && !l.event.id.startsWith('garbage-') ? [l.event.id] : [],
+    );
     expect(duplicates(rejectedIds), 'events dead-lettered more than once').toEqual([]);
     expect(new Set(rejectedIds)).toEqual(expected.rejected);
     for (const id of rejectedIds) accounted.add(id);
-    const garbageSeen = new Set(letters.flatMap((l) => [l.event?.id, (l.raw as unknown[] | undefined)?.[0], (l.raw as { id?: unknown } | undefined)?.id]));
-    expect([...expected.garbage].filter((id) => !garbageSeen.has(id)), 'garbage inputs with no dead letter').toEqual([]);
+    const garbageSeen = new Set(
+      letters.flatMap((l) => [
+        l.event?.id,
+        (l.raw as unknown[] | undefined)?.[0],
+        (l.raw as { id?: unknown } | undefined)?.id,
+      ]),
+    );
+    expect(
+      [...expected.garbage].filter((id) => !garbageSeen.has(id)),
+      'garbage inputs with no dead letter',
+    ).toEqual([]);
 
     const inputIds = new Set(stream.histories.flat().map((event) => event.id));
-    expect([...inputIds].filter((id) => !accounted.has(id)), 'input events neither applied, rejected, buffered nor discarded').toEqual([]);
+    expect(
+      [...inputIds].filter((id) => !accounted.has(id)),
+      'input events neither applied, rejected, buffered nor discarded',
+    ).toEqual([]);
   } finally {
     // The caller owns the store; only the gatekeeper's resident state goes.
     await gk.idle();

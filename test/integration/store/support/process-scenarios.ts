@@ -19,8 +19,15 @@ function targetEnv(target: RedisTarget): Record<string, string> {
   return 'url' in target ? { GK_REDIS_URL: target.url } : { GK_CLUSTER_NODES: target.nodes.join(',') };
 }
 
-async function checkAgainstInOrder(target: RedisTarget, prefix: string, stream: ReturnType<typeof makeStream>): Promise<void> {
-  const store = redisStore({ ...('url' in target ? { url: target.url } : { cluster: { nodes: target.nodes } }), prefix });
+async function checkAgainstInOrder(
+  target: RedisTarget,
+  prefix: string,
+  stream: ReturnType<typeof makeStream>,
+): Promise<void> {
+  const store = redisStore({
+    ...('url' in target ? { url: target.url } : { cluster: { nodes: target.nodes } }),
+    prefix,
+  });
   try {
     await checkStore(store, stream, await expectInOrder(stream));
   } finally {
@@ -34,9 +41,19 @@ function writeStream(prefix: string, inputs: unknown[]): string {
   return file;
 }
 
-export async function twoProcessesOneStream(target: RedisTarget, prefix: string, entities: number): Promise<void> {
+export async function twoProcessesOneStream(
+  target: RedisTarget,
+  prefix: string,
+  entities: number,
+): Promise<void> {
   const stream = makeStream({ entities, seed: 7 });
-  const env = { ...targetEnv(target), GK_PREFIX: prefix, GK_STREAM: writeStream(prefix, stream.inputs), GK_WAIT_FOR_GO: '1', GK_CONCURRENCY: '16' };
+  const env = {
+    ...targetEnv(target),
+    GK_PREFIX: prefix,
+    GK_STREAM: writeStream(prefix, stream.inputs),
+    GK_WAIT_FOR_GO: '1',
+    GK_CONCURRENCY: '16',
+  };
   const workers = [startWorker(env), startWorker(env)];
   await Promise.all(workers.map((w) => w.message('ready')));
   for (const worker of workers) worker.child.send({ type: 'go' });
@@ -48,12 +65,25 @@ export async function twoProcessesOneStream(target: RedisTarget, prefix: string,
   await checkAgainstInOrder(target, prefix, stream);
 }
 
-export async function killedAndRestarted(target: RedisTarget, prefix: string, entities: number, killCount: number): Promise<void> {
+export async function killedAndRestarted(
+  target: RedisTarget,
+  prefix: string,
+  entities: number,
+  killCount: number,
+): Promise<void> {
   const stream = makeStream({ entities, seed: 11 });
-  const env = { ...targetEnv(target), GK_PREFIX: prefix, GK_STREAM: writeStream(prefix, stream.inputs), GK_USE_OFFSET: '1', GK_CONCURRENCY: '32' };
+  const env = {
+    ...targetEnv(target),
+    GK_PREFIX: prefix,
+    GK_STREAM: writeStream(prefix, stream.inputs),
+    GK_USE_OFFSET: '1',
+    GK_CONCURRENCY: '32',
+  };
   // Kill points spread over the stream, each at a random offset within its stretch.
   const random = new Random(Date.now() % 2 ** 31);
-  const killAt = Array.from({ length: killCount }, (_, i) => Math.floor(((i + random.next()) / (killCount + 1)) * stream.inputs.length));
+  const killAt = Array.from({ length: killCount }, (_, i) =>
+    Math.floor(((i + random.next()) / (killCount + 1)) * stream.inputs.length),
+  );
   const kills: number[] = [];
   for (let run = 0; run <= killCount; run += 1) {
     const worker: RunningWorker = startWorker(env);

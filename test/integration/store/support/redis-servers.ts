@@ -31,7 +31,11 @@ function parseOutput(stdout: string): Record<string, string> {
   return values;
 }
 
-async function script(name: string, args: string[], env: Record<string, string> = {}): Promise<Record<string, string>> {
+async function script(
+  name: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<Record<string, string>> {
   const { stdout } = await run('bash', [`${SCRIPTS}${name}`, ...args], {
     env: { ...process.env, ...env },
     timeout: 120_000,
@@ -54,9 +58,12 @@ export interface OwnRedis {
  * Starts a throw-away redis-server. With `durable`, every write goes to an append-only file
  * (fsync always) so a stop/start keeps the data, as a production Redis would.
  */
-export async function startOwnRedis(options: { durable?: boolean; password?: string } = {}): Promise<OwnRedis> {
+export async function startOwnRedis(
+  options: { durable?: boolean; password?: string } = {},
+): Promise<OwnRedis> {
   const args = options.durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : [];
-  const auth: Record<string, string> = options.password === undefined ? {} : { REDIS_PASSWORD: options.password };
+  const auth: Record<string, string> =
+    options.password === undefined ? {} : { REDIS_PASSWORD: options.password };
   const first = await script('start-redis.sh', args, auth);
   const port = Number(first.REDIS_PORT);
   const runDir = first.REDIS_RUN_DIR as string;
@@ -100,7 +107,10 @@ export async function acquireCluster(): Promise<TestCluster> {
 
 export function clusterClient(nodes: readonly string[]): Cluster {
   return new Cluster(
-    nodes.map((node) => ({ host: node.slice(0, node.lastIndexOf(':')), port: Number(node.slice(node.lastIndexOf(':') + 1)) })),
+    nodes.map((node) => ({
+      host: node.slice(0, node.lastIndexOf(':')),
+      port: Number(node.slice(node.lastIndexOf(':') + 1)),
+    })),
   );
 }
 
