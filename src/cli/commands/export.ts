@@ -4,17 +4,22 @@
  */
 import type { AnyStateMachine } from 'xstate';
 import { buildAggregates } from '../../core/aggregate.ts';
-import { exportMachine, machinesMarkdown, toMachineConfig } from '../../observe/export/index.ts';
+import {
+  exportMachine,
+  machinesMarkdown,
+  toMachineConfig,
+  toStudioSource,
+} from '../../observe/export/index.ts';
 import { EXIT, stringFlag, write, type Command } from '../command.ts';
 import { loadMachines } from '../load-machines.ts';
 import { UsageError } from '../usage-error.ts';
 
-const FORMATS = ['json', 'mermaid', 'dot', 'markdown'] as const;
+const FORMATS = ['json', 'mermaid', 'dot', 'markdown', 'studio'] as const;
 
 export const exportCommand: Command = {
   name: 'export',
   summary: 'print machines as JSON (Stately Studio), Mermaid or Graphviz DOT',
-  usage: `Usage: gatekeeper export [--machines <module>] [--aggregate <name>] [--format json|mermaid|dot|markdown]
+  usage: `Usage: gatekeeper export [--machines <module>] [--aggregate <name>] [--format json|mermaid|dot|markdown|studio]
 
 Prints each machine of the registry (the examples when --machines is omitted), or only
 --aggregate's. Formats:
@@ -24,7 +29,9 @@ Prints each machine of the registry (the examples when --machines is omitted), o
   mermaid   a stateDiagram-v2 (default); several machines are separated by a %% comment line,
             so pass --aggregate for a file that renders on its own
   dot       a Graphviz digraph per machine (render with: dot -Tsvg)
-  markdown  a page with a Mermaid diagram per machine (docs/machines.md is made with it)`,
+  markdown  a page with a Mermaid diagram per machine (docs/machines.md is made with it)
+  studio    a TypeScript module with one createMachine({...}) per machine, for Stately Studio's
+            code import or the XState VS Code extension`,
   options: {
     machines: { type: 'string' },
     aggregate: { type: 'string' },
@@ -50,6 +57,7 @@ Prints each machine of the registry (the examples when --machines is omitted), o
 
 function render(machines: Map<string, AnyStateMachine>, format: (typeof FORMATS)[number]): string {
   if (format === 'markdown') return machinesMarkdown(machines);
+  if (format === 'studio') return toStudioSource(machines);
   if (format === 'json') {
     if (machines.size === 1) return exportMachine([...machines.values()][0] as AnyStateMachine, 'json');
     const all = Object.fromEntries([...machines].map(([name, machine]) => [name, toMachineConfig(machine)]));

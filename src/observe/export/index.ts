@@ -5,7 +5,7 @@ import { toJson } from './to-json.ts';
 import { toMermaid } from './to-mermaid.ts';
 
 export { machineModel, type MachineModel, type StateModel, type TransitionModel } from './machine-model.ts';
-export { toMachineConfig, toJson, type JsonValue } from './to-json.ts';
+export { toMachineConfig, toJson, toStudioSource, type JsonValue } from './to-json.ts';
 export { toMermaid, modelToMermaid, mermaidIds, type MermaidDecorations } from './to-mermaid.ts';
 export { toDot, modelToDot } from './to-dot.ts';
 export { transitionLabel } from './labels.ts';

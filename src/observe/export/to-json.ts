@@ -100,3 +100,19 @@ function jsonContext(context: unknown): JsonValue | undefined {
     return undefined;
   }
 }
+
+/**
+ * A TypeScript module with one `createMachine(<config>)` per machine: what Stately Studio's code
+ * import and the XState VS Code extension read. Inline actions and guards appear by name only.
+ */
+export function toStudioSource(machines: ReadonlyMap<string, AnyStateMachine>): string {
+  const parts = ["import { createMachine } from 'xstate';", ''];
+  for (const [name, machine] of machines) {
+    const identifier = `${name.replace(/[^A-Za-z0-9_$]+(.)?/g, (_match, next?: string) => (next ?? '').toUpperCase())}Machine`;
+    parts.push(
+      `export const ${/^[A-Za-z_$]/.test(identifier) ? identifier : `_${identifier}`} = createMachine(${JSON.stringify(toMachineConfig(machine), null, 2)});`,
+      '',
+    );
+  }
+  return parts.join('\n');
+}

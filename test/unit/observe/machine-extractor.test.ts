@@ -12,6 +12,8 @@ import { describe, expect, it } from 'vitest';
 import type { AnyStateMachine } from 'xstate';
 import { isStateMachine } from '../../../src/core/aggregate.ts';
 import { machineModel } from '../../../src/observe/export/machine-model.ts';
+import { toStudioSource } from '../../../src/observe/export/to-json.ts';
+import { customerMachine, orderMachine, valveMachine } from '../../../machines/index.ts';
 
 const toolDir = new URL('../../../tools/machine-extractor/', import.meta.url);
 const machinesDir = new URL('../../../machines/', import.meta.url);
@@ -114,6 +116,17 @@ describe('Stately’s machine extractor reads machines/', () => {
       }
     });
   }
+});
+
+describe('gatekeeper export --format studio', () => {
+  it('is read back by Stately’s extractor as the same machines', () => {
+    const live = [orderMachine, customerMachine, valveMachine];
+    const source = toStudioSource(new Map(live.map((machine) => [machine.id, machine])));
+    const extracted = (loadExtractor().extractMachinesFromFile(source)?.machines ?? []).filter(
+      (machine): machine is ExtractedMachine => machine !== undefined,
+    );
+    expect(extracted.map((machine) => extractedShape(machine.toConfig()))).toEqual(live.map(liveShape));
+  });
 });
 
 describe('the extractor check has teeth', () => {
