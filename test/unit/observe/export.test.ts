@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createMachine, setup, type AnyStateMachine } from 'xstate';
 import { customerMachine, orderMachine, valveMachine } from '../../../machines/index.ts';
@@ -93,6 +94,17 @@ describe('export of nested, parallel, eventless and delayed states', () => {
     expect(JSON.stringify(config)).toContain(
       '"target":"#shipment.transit","guard":"isBig","actions":[{"type":"notify"}]',
     );
+  });
+});
+
+describe('docs/machines.md', () => {
+  it('shows the current Mermaid diagram of every example machine', () => {
+    const page = readFileSync(new URL('../../../docs/machines.md', import.meta.url), 'utf8');
+    for (const [name, machine] of examples) {
+      expect(page, `regenerate the ${name} diagram: gatekeeper export --format markdown`).toContain(
+        '```mermaid\n' + toMermaid(machine),
+      );
+    }
   });
 });
 
