@@ -30,6 +30,8 @@ export interface KafkaBenchOptions {
   entities?: number;
   partitions?: number;
   rounds?: number;
+  /** The gatekeeper's limits.relayBatchSize (default 1,000). */
+  relayBatchSize?: number;
   log?: (line: string) => void;
 }
 
@@ -50,9 +52,12 @@ export interface KafkaBenchFigures {
   partitions: number;
   rounds: number;
   gatekeeper: KafkaSideFigures;
+  /** The same runtime on the in-memory store: what Kafka and the runtime cost without Redis. */
+  memory: KafkaSideFigures;
   baseline: KafkaSideFigures;
   ratio: number;
-  samples: { gatekeeper: number[]; baseline: number[] };
+  memoryRatio: number;
+  samples: { gatekeeper: number[]; baseline: number[]; memory: number[] };
 }
 
 const run = promisify(execFile);
@@ -90,18 +95,24 @@ export async function benchKafka(options: KafkaBenchOptions = {}): Promise<Kafka
       `kafka end to end, demo stream: ${fmt(messages.length)} records for ${fmt(entities)} entities, ${partitions} partitions, broker ${broker.brokers}, Redis ${redisUrl}`,
     );
 
-    const samples = { gatekeeper: [] as KafkaSideFigures[], baseline: [] as KafkaSideFigures[] };
+    const samples = {
+      gatekeeper: [] as KafkaSideFigures[],
+      baseline: [] as KafkaSideFigures[],
+      memory: [] as KafkaSideFigures[],
+    };
     for (let round = 1; round <= rounds; round += 1) {
       // Interleaved so machine noise hits both sides alike; each round is a new group and output.
       const names = {
         out: `${tag}-r${round}-gated`,
         dead: `${tag}-r${round}-dead`,
         base: `${tag}-r${round}-forwarded`,
+        memOut: `${tag}-r${round}-mem-gated`,
+        memDead: `${tag}-r${round}-mem-dead`,
       };
-      topics.push(names.out, names.dead, names.base);
+      topics.push(names.out, names.dead, names.base, names.memOut, names.memDead);
       await admin.createTopics({
         waitForLeaders: true,
-        topics: [names.out, names.dead, names.base].map((topic) => ({
+        topics: [names.out, names.dead, names.base, names.memOut, names.memDead].map((topic) => ({
           topic,
           numPartitions: partitions,
           replicationFactor: 1,
@@ -119,6 +130,19 @@ export async function benchKafka(options: KafkaBenchOptions = {}): Promise<Kafka
           `${tag}-r${round}-gatekeeper`,
           `${tag}-r${round}`,
           messages.length,
+          options.relayBatchSize ?? 1_000,
+        ),
+      );
+      samples.memory.push(
+        await gatekeeperSide(
+          broker.brokers,
+          undefined,
+          input,
+          { out: names.memOut, dead: names.memDead },
+          `${tag}-r${round}-memory`,
+          `${tag}-r${round}-memory`,
+          messages.length,
+          options.relayBatchSize ?? 1_000,
         ),
       );
     }
@@ -131,6 +155,7 @@ export async function benchKafka(options: KafkaBenchOptions = {}): Promise<Kafka
     };
     const gatekeeper = pick(samples.gatekeeper);
     const baseline = pick(samples.baseline);
+    const memory = pick(samples.memory);
     const figures: KafkaBenchFigures = {
       brokers: broker.brokers,
       inputs: messages.length,
@@ -139,10 +164,13 @@ export async function benchKafka(options: KafkaBenchOptions = {}): Promise<Kafka
       rounds,
       gatekeeper,
       baseline,
+      memory,
       ratio: Number((gatekeeper.eventsPerSec / baseline.eventsPerSec).toFixed(3)),
+      memoryRatio: Number((memory.eventsPerSec / baseline.eventsPerSec).toFixed(3)),
       samples: {
         gatekeeper: samples.gatekeeper.map((s) => s.eventsPerSec),
         baseline: samples.baseline.map((s) => s.eventsPerSec),
+        memory: samples.memory.map((s) => s.eventsPerSec),
       },
     };
     printKafkaFigures(figures, log);
@@ -167,17 +195,23 @@ export function printKafkaFigures(figures: KafkaBenchFigures, log: (line: string
   );
   line('baseline', figures.baseline, '(plain kafkajs consumer forwarding each record)');
   log(`  ratio      ${figures.ratio.toFixed(2)}   (target ≥ 0.50)`);
+  line(
+    'in-memory',
+    figures.memory,
+    `(same runtime, in-memory store instead of Redis: ratio ${figures.memoryRatio.toFixed(2)})`,
+  );
   log(`  gatekeeper lag every 250 ms: ${figures.gatekeeper.lagSamples.map(fmt).join(' ')}`);
 }
 
 async function gatekeeperSide(
   brokers: string,
-  redisUrl: string,
+  redisUrl: string | undefined,
   input: string,
   names: { out: string; dead: string },
   groupId: string,
   prefix: string,
   total: number,
+  relayBatchSize: number,
 ): Promise<KafkaSideFigures> {
   const lags = new Map<number, number>();
   let committedRecords = 0;
@@ -188,8 +222,8 @@ async function gatekeeperSide(
       groupId,
       clientId: 'gatekeeper-bench',
       topics: { input: [input], output: names.out, deadLetter: names.dead },
-      redis: { url: redisUrl, prefix },
-      limits: { partitionsConsumedConcurrently: 6, maxInFlight: 2_000, relayBatchSize: 2_000 },
+      ...(redisUrl === undefined ? {} : { redis: { url: redisUrl, prefix } }),
+      limits: { partitionsConsumedConcurrently: 6, maxInFlight: 500, relayBatchSize },
     },
     {
       metrics: {
@@ -226,9 +260,11 @@ async function gatekeeperSide(
   } finally {
     clearInterval(sampler);
     await running.stop();
-    const redis = new Redis(redisUrl);
-    await deleteKeys(redis, `{${prefix}`);
-    await redis.quit();
+    if (redisUrl !== undefined) {
+      const redis = new Redis(redisUrl);
+      await deleteKeys(redis, `{${prefix}`);
+      await redis.quit();
+    }
   }
 }
 
@@ -354,6 +390,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       entities: { type: 'string' },
       partitions: { type: 'string' },
       rounds: { type: 'string' },
+      'relay-batch': { type: 'string' },
       json: { type: 'boolean' },
     },
   });
@@ -361,6 +398,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     ...(values.entities ? { entities: Number(values.entities) } : {}),
     ...(values.partitions ? { partitions: Number(values.partitions) } : {}),
     ...(values.rounds ? { rounds: Number(values.rounds) } : {}),
+    ...(values['relay-batch'] ? { relayBatchSize: Number(values['relay-batch']) } : {}),
   });
   if (values.json) console.log(JSON.stringify(figures));
 }

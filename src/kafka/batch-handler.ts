@@ -28,6 +28,11 @@ export interface BatchHandlerOptions {
 
 type KafkaMessage = EachBatchPayload['batch']['messages'][number];
 
+/** Longest stretch a batch keeps the event loop to itself. */
+const YIELD_EVERY_MS = 20;
+/** How often a running batch reports its partition's lag. */
+const LAG_EVERY_MS = 200;
+
 /** Builds the function given to `consumer.run({ eachBatch, eachBatchAutoResolve: false })`. */
 export function createBatchHandler(
   options: BatchHandlerOptions,
@@ -59,6 +64,9 @@ export function createBatchHandler(
     let inFlight = 0;
     let wake: (() => void) | undefined;
     let lastBeat = started;
+    let lastYield = started;
+    let lastLag = started;
+    const high = Number(batch.highWatermark);
 
     const settled = () => {
       inFlight -= 1;
@@ -71,8 +79,21 @@ export function createBatchHandler(
     /** Resolves what became resolvable and heartbeats now and then; a rebalance ends the batch. */
     const progress = async () => {
       const offset = tracker.advance();
-      if (offset !== undefined) payload.resolveOffset(offset);
-      const now = performance.now();
+      let now = performance.now();
+      if (offset !== undefined) {
+        payload.resolveOffset(offset);
+        if (now - lastLag >= LAG_EVERY_MS) {
+          lastLag = now;
+          metrics.lag(topic, partition, Math.max(0, high - Number(offset) - 1));
+        }
+      }
+      if (now - lastYield >= YIELD_EVERY_MS) {
+        // With a fast store every decision settles in microtasks, and a batch of thousands would
+        // keep timers and I/O (the relays, heartbeat replies) waiting until it ends.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        now = performance.now();
+        lastYield = now;
+      }
       if (failure === undefined && now - lastBeat >= heartbeatEveryMs) {
         lastBeat = now;
         try {
@@ -92,6 +113,7 @@ export function createBatchHandler(
       }
       if (failure !== undefined) break;
       const ticket = tracker.track(message.offset);
+      if ((ticket & 127) === 127) await progress();
       inFlight += 1;
       decide(topic, partition, message).then(
         () => {

@@ -54,6 +54,8 @@ Example:
     const merged = mergeFlags(config, flags);
     if (merged.machines === undefined)
       throw new UsageError('give --machines (or `machines` in the config file)');
+    // Listen before starting: a SIGTERM during start-up then stops cleanly once started.
+    const signal = io.stopSignal().then((name) => ({ signal: name }));
     // runGatekeeper validates the merged object with zod; the cast only hands it over.
     const running = await runGatekeeper(merged as RunConfigInput, {
       kafkaLogLevel: booleanFlag(flags, 'verbose') ? 'info' : 'warn',
@@ -65,7 +67,6 @@ Example:
       io.stderr,
       `gatekeeper run: ${topics.input.join(',')} -> ${topics.output} (dead letters: ${topics.deadLetter}), group ${groupId}`,
     );
-    const signal = io.stopSignal().then((name) => ({ signal: name }));
     const crashed = running.done.then(
       () => ({ signal: 'stopped' }),
       (error: unknown) => ({ error }),
