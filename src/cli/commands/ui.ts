@@ -74,6 +74,12 @@ Runs until Ctrl-C.`,
       });
       try {
         write(io.stdout, `gatekeeper ui: ${server.url} (Ctrl-C to stop)`);
+        if (!isLoopback(stringFlag(flags, 'host') ?? '127.0.0.1')) {
+          write(
+            io.stderr,
+            'gatekeeper ui: not bound to loopback: anyone who can reach this port sees entity keys and events',
+          );
+        }
         const stop = io.stopSignal();
         if (demo) {
           const stopped = { value: false };
@@ -111,4 +117,8 @@ async function feedPaced(
     await delay(Math.max(0, 100 - (Date.now() - started)), undefined, { ref: false });
   }
   return sent;
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
