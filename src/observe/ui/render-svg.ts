@@ -9,7 +9,7 @@ export function renderMachineSvg(aggregate: string, layout: MachineLayout): stri
   const arrow = `arrow-${slug(aggregate)}`;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" class="machine" data-aggregate="${escape(aggregate)}" viewBox="0 0 ${round(layout.width)} ${round(layout.height)}" width="${round(layout.width)}" height="${round(layout.height)}" role="img" aria-label="${escape(`${aggregate} state machine`)}">`,
-    `<defs><marker id="${arrow}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" class="arrow-head"/></marker></defs>`,
+    `<defs><marker id="${arrow}" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" class="arrow-head"/></marker></defs>`,
   ];
   const ordered = [...layout.states].sort((a, b) => a.depth - b.depth);
   parts.push('<g class="containers">');
