@@ -2,7 +2,7 @@
  * The CLI on the Redis store: --redis on check (state survives between runs), and the operator
  * commands inspect, stalled, retry and skip reading and changing what a gatekeeper stored.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -52,6 +52,7 @@ describe('the CLI on the Redis store', () => {
   afterAll(async () => {
     await deletePrefix(admin, prefix);
     await admin.quit();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   const order = (seq: number, type: string, payload: object = {}) => ({

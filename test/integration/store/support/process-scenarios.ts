@@ -3,7 +3,7 @@
  * (two processes, one stream, at the same time) and crash (SIGKILL at random moments, restart from
  * the saved consumer offset). Both end by checking the store against in-order processing.
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
@@ -47,10 +47,24 @@ export async function twoProcessesOneStream(
   entities: number,
 ): Promise<void> {
   const stream = makeStream({ entities, seed: 7 });
+  const file = writeStream(prefix, stream.inputs);
+  try {
+    await twoProcesses(target, prefix, stream, file);
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
+async function twoProcesses(
+  target: RedisTarget,
+  prefix: string,
+  stream: ReturnType<typeof makeStream>,
+  file: string,
+): Promise<void> {
   const env = {
     ...targetEnv(target),
     GK_PREFIX: prefix,
-    GK_STREAM: writeStream(prefix, stream.inputs),
+    GK_STREAM: file,
     GK_WAIT_FOR_GO: '1',
     GK_CONCURRENCY: '16',
   };
@@ -72,10 +86,25 @@ export async function killedAndRestarted(
   killCount: number,
 ): Promise<void> {
   const stream = makeStream({ entities, seed: 11 });
+  const file = writeStream(prefix, stream.inputs);
+  try {
+    await killRestartLoop(target, prefix, stream, file, killCount);
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
+async function killRestartLoop(
+  target: RedisTarget,
+  prefix: string,
+  stream: ReturnType<typeof makeStream>,
+  file: string,
+  killCount: number,
+): Promise<void> {
   const env = {
     ...targetEnv(target),
     GK_PREFIX: prefix,
-    GK_STREAM: writeStream(prefix, stream.inputs),
+    GK_STREAM: file,
     GK_USE_OFFSET: '1',
     GK_CONCURRENCY: '32',
   };
