@@ -179,7 +179,7 @@ export async function runGatekeeper(
       if (restart) log('warn', `consumer failed, restarting: ${error.message}`);
       else {
         log('error', `consumer failed for good: ${error.message}`);
-        void shutdown(error);
+        void shutdown(rootCause(error));
       }
     });
     await consumer.connect();
@@ -232,6 +232,14 @@ function shouldRestart(error: Error, log: RunLogger): boolean {
     }
   }
   return true;
+}
+
+/** kafkajs wraps what eachBatch threw; report the gatekeeper's own error when there is one. */
+function rootCause(error: Error): Error {
+  for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
+    if (cause instanceof GatekeeperError) return cause;
+  }
+  return error;
 }
 
 function kafkaConfig(config: RunConfig, log: RunLogger, level: RunLogLevel): KafkaConfig {
