@@ -15,6 +15,7 @@ import {
   deletePrefix,
   REDIS_URL,
   startOwnRedis,
+  startSentinel,
   uniquePrefix,
   type OwnRedis,
 } from './support/redis-servers.ts';
@@ -185,6 +186,40 @@ describe('the Redis store in a real Redis', () => {
       InvalidConfigError,
     );
     expect(() => redisStore({ sentinels: [{ host: '127.0.0.1', port: 26379 }] })).toThrow(InvalidConfigError);
+  });
+
+  describe('through Redis Sentinel', () => {
+    let server: OwnRedis;
+    let sentinel: Awaited<ReturnType<typeof startSentinel>>;
+    beforeAll(async () => {
+      server = await startOwnRedis();
+      sentinel = await startSentinel('gkmaster', server.port);
+    });
+    afterAll(async () => {
+      await sentinel.stop();
+      await server.destroy();
+    });
+
+    it('finds the master through the sentinels and commits decisions there', async () => {
+      const store = open({
+        url: undefined,
+        sentinels: [{ host: '127.0.0.1', port: sentinel.port }],
+        name: 'gkmaster',
+      });
+      const gk = createGatekeeper({ machines, store, sweepIntervalMs: 0 });
+      await gk.handle({
+        id: 's-1',
+        aggregate: 'order',
+        key: 's',
+        seq: 1,
+        type: 'order.placed',
+        payload: { total: 1 },
+      });
+      const direct = new Redis(server.url);
+      expect(await direct.hget(store.keys.entity({ aggregate: 'order', key: 's' }).state, 'v')).toBe('1');
+      await direct.quit();
+      await gk.close();
+    });
   });
 
   describe('with a password-protected server', () => {

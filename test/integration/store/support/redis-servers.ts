@@ -4,11 +4,15 @@
  * ports for tests that stop and restart Redis, and a 3-master cluster (REDIS_CLUSTER_NODES, or
  * one started here). Also per-test key prefixes and their cleanup.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { Cluster } from 'ioredis';
 
 const run = promisify(execFile);
@@ -149,4 +153,64 @@ export async function countPrefixKeys(client: Redis | Cluster, prefix: string): 
     }
   }
   return total;
+}
+
+/** A free loopback port (the OS picks it; nothing listens on it afterwards). */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** A Redis Sentinel (redis-server --sentinel) monitoring `masterPort` as `name`, until `stop`. */
+export async function startSentinel(
+  name: string,
+  masterPort: number,
+): Promise<{ port: number; stop(): Promise<void> }> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'gk-sentinel-'));
+  const conf = join(dir, 'sentinel.conf');
+  writeFileSync(
+    conf,
+    [
+      `port ${port}`,
+      'bind 127.0.0.1',
+      `dir ${dir}`,
+      `sentinel monitor ${name} 127.0.0.1 ${masterPort} 1`,
+      `sentinel down-after-milliseconds ${name} 5000`,
+      '',
+    ].join('\n'),
+  );
+  const child = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const probe = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    retryStrategy: () => 50,
+    maxRetriesPerRequest: 0,
+  });
+  probe.on('error', () => undefined);
+  try {
+    for (let attempt = 0; attempt < 200; attempt += 1) {
+      const master = await probe.call('SENTINEL', 'get-master-addr-by-name', name).catch(() => null);
+      if (Array.isArray(master)) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  } finally {
+    probe.disconnect();
+  }
+  return {
+    port,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
