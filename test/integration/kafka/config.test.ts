@@ -1,0 +1,143 @@
+/**
+ * `gatekeeper run` configuration: zod validation with clear errors, config files (.json, .mjs)
+ * with flags overriding them, and the command run from flags alone against a real broker.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../../src/cli/main.ts';
+import { InvalidConfigError } from '../../../src/core/errors.ts';
+import { loadRunConfigFile, parseRunConfig } from '../../../src/kafka/index.ts';
+import { Redis } from 'ioredis';
+import { captureIO } from '../../unit/observe/support/cli-io.ts';
+import { deletePrefix, REDIS_URL } from '../store/support/redis-servers.ts';
+import { eventMessage, produce, readTopic, sharedBroker, type Broker } from './support/kafka.ts';
+import { setUp, waitFor, type TestSetup } from './support/runtime.ts';
+
+const minimal = {
+  machines: './machines/index.ts',
+  brokers: '127.0.0.1:9092, 127.0.0.1:9093',
+  groupId: 'g',
+  topics: { input: 'a,b', output: 'out', deadLetter: 'dead' },
+};
+
+describe('run configuration', () => {
+  it('fills defaults and accepts comma lists for brokers and input topics', () => {
+    const config = parseRunConfig(minimal);
+    expect(config.brokers).toEqual(['127.0.0.1:9092', '127.0.0.1:9093']);
+    expect(config.topics.input).toEqual(['a', 'b']);
+    expect(config.clientId).toBe('gatekeeper');
+    expect(config.fromBeginning).toBe(true);
+    expect(config.limits.maxInFlight).toBe(1_000);
+    expect(config.redis).toBeUndefined();
+  });
+
+  it('accepts SSL and SASL (plain, scram-sha-256, scram-sha-512) and Redis options', () => {
+    for (const mechanism of ['plain', 'scram-sha-256', 'scram-sha-512'] as const) {
+      const config = parseRunConfig({
+        ...minimal,
+        ssl: { rejectUnauthorized: false },
+        sasl: { mechanism, username: 'u', password: 'p' },
+        redis: { url: 'rediss://r:6380', prefix: 'gk', operationTimeoutMs: 5_000 },
+      });
+      expect(config.sasl?.mechanism).toBe(mechanism);
+    }
+  });
+
+  it.each([
+    [{ ...minimal, brokers: 'localhost' }, 'brokers.0: a broker must look like host:port'],
+    [{ ...minimal, groupID: 'typo' }, 'groupID'],
+    [{ ...minimal, topics: { input: 'a', output: 'out' } }, 'topics.deadLetter'],
+    [{ ...minimal, sasl: { mechanism: 'oauthbearer', username: 'u', password: 'p' } }, 'sasl.mechanism'],
+    [{ ...minimal, redis: 'http://redis' }, 'redis'],
+    [{ ...minimal, limits: { maxInFlight: 0 } }, 'limits.maxInFlight'],
+  ])('refuses a bad configuration with an error naming the field (%#)', (input, field) => {
+    expect(() => parseRunConfig(input)).toThrow(InvalidConfigError);
+    expect(() => parseRunConfig(input)).toThrow(field);
+  });
+
+  it('reads .json and .mjs config files, resolving machines against the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gk-config-'));
+    writeFileSync(join(dir, 'a.json'), JSON.stringify(minimal));
+    writeFileSync(join(dir, 'b.mjs'), `export default ${JSON.stringify({ ...minimal, machines: 'm.mjs' })};`);
+    writeFileSync(join(dir, 'bad.json'), '{ nope');
+    expect((await loadRunConfigFile(join(dir, 'a.json'))).machines).toBe(resolve(dir, 'machines/index.ts'));
+    expect((await loadRunConfigFile(join(dir, 'b.mjs'))).machines).toBe(resolve(dir, 'm.mjs'));
+    await expect(loadRunConfigFile(join(dir, 'bad.json'))).rejects.toThrow(/not valid JSON/);
+    await expect(loadRunConfigFile(join(dir, 'missing.json'))).rejects.toThrow(/not found/);
+  });
+
+  it('gatekeeper run reports a bad configuration and exits 1, a missing --machines with usage and exit 2', async () => {
+    const io = captureIO();
+    expect(
+      await main(['run', '--machines', 'machines/index.ts', '--brokers', 'nohost', '--group', 'g'], io),
+    ).toBe(1);
+    expect(io.err()).toMatch(/invalid gatekeeper run configuration: .*brokers/);
+    const io2 = captureIO();
+    expect(await main(['run', '--brokers', '127.0.0.1:1'], io2)).toBe(2);
+    expect(io2.err()).toMatch(/--machines/);
+  });
+});
+
+describe('gatekeeper run from flags alone', () => {
+  let broker: Broker;
+  let setup: TestSetup | undefined;
+  beforeAll(async () => {
+    broker = await sharedBroker();
+  }, 600_000);
+  afterAll(async () => {
+    await broker.stop();
+  });
+  afterEach(async () => {
+    await setup?.cleanup();
+  });
+
+  it('consumes, publishes and stops cleanly on SIGINT with exit code 0', async () => {
+    setup = await setUp(broker.brokers, 'flags', 1);
+    const io = captureIO();
+    // The flags give no prefix, so the store uses its default one: keep it in a database of its own.
+    const redisUrl = `${REDIS_URL.replace(/\/\d+$/, '')}/14`;
+    const exit = main(
+      [
+        'run',
+        '--machines',
+        'machines/index.ts',
+        '--brokers',
+        setup.brokers,
+        '--group',
+        setup.group,
+        '--input',
+        setup.input,
+        '--output',
+        setup.output,
+        '--dead-letter',
+        setup.deadLetter,
+        '--redis',
+        redisUrl,
+      ],
+      io,
+    );
+    await io.waitFor('err', /consuming/);
+    const key = `f-${process.pid}-${Date.now()}`;
+    const order = {
+      id: key,
+      aggregate: 'order',
+      key,
+      seq: 1,
+      type: 'order.placed',
+      payload: { total: 1, currency: 'EUR' },
+    };
+    await produce(setup.brokers, setup.input, [eventMessage(order)]);
+    await waitFor(
+      'the transition',
+      async () => (await readTopic(setup!.brokers, setup!.output)).length === 1,
+    );
+    io.interrupt();
+    expect(await exit).toBe(0);
+    expect(io.err()).toMatch(/stopped \(published 1 transitions, 0 dead letters\)/);
+    const redis = new Redis(redisUrl);
+    await deletePrefix(redis, 'gk');
+    await redis.quit();
+  }, 60_000);
+});
