@@ -3,6 +3,7 @@
  * the namespace check, final-entity expiry, connection options and client ownership. Plus the
  * hostile-input scenarios on the memory store and on Redis.
  */
+import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import machines from '../../../machines/index.ts';
@@ -13,6 +14,8 @@ import { memoryHarness, standaloneHarness } from './support/harness.ts';
 import { defineHostileInputScenarios, HOSTILE_KEYS } from './support/hostile-scenarios.ts';
 import {
   deletePrefix,
+  freePort,
+  makeTlsFiles,
   REDIS_URL,
   startOwnRedis,
   startSentinel,
@@ -219,6 +222,46 @@ describe('the Redis store in a real Redis', () => {
       expect(await direct.hget(store.keys.entity({ aggregate: 'order', key: 's' }).state, 'v')).toBe('1');
       await direct.quit();
       await gk.close();
+    });
+  });
+
+  describe('over TLS', () => {
+    let server: OwnRedis;
+    let tls: Awaited<ReturnType<typeof makeTlsFiles>>;
+    let tlsPort = 0;
+    beforeAll(async () => {
+      tls = await makeTlsFiles();
+      tlsPort = await freePort();
+      const tlsArgs = ['--tls-port', String(tlsPort), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key];
+      server = await startOwnRedis({
+        extraArgs: [...tlsArgs, '--tls-ca-cert-file', tls.ca, '--tls-auth-clients', 'no'],
+      });
+    });
+    afterAll(async () => {
+      await server.destroy();
+      tls.remove();
+    });
+
+    it('connects with rediss:// and the tls option, and refuses a server certificate it cannot verify', async () => {
+      const url = `rediss://127.0.0.1:${tlsPort}`;
+      const store = open({ url, tls: { ca: readFileSync(tls.ca) } });
+      const gk = createGatekeeper({ machines, store, sweepIntervalMs: 0 });
+      expect(
+        (
+          await gk.handle({
+            id: 't-1',
+            aggregate: 'order',
+            key: 't',
+            seq: 1,
+            type: 'order.placed',
+            payload: { total: 1 },
+          })
+        ).outcome.outcome,
+      ).toBe('applied');
+      expect(await gk.inspect('order', 't')).toMatchObject({ state: 'placed', version: 1 });
+      await gk.close();
+      const unverified = open({ url, operationTimeoutMs: 2_000 });
+      await expect(unverified.ready()).rejects.toBeInstanceOf(StoreUnavailableError);
     });
   });
 

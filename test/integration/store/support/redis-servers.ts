@@ -63,9 +63,12 @@ export interface OwnRedis {
  * (fsync always) so a stop/start keeps the data, as a production Redis would.
  */
 export async function startOwnRedis(
-  options: { durable?: boolean; password?: string } = {},
+  options: { durable?: boolean; password?: string; extraArgs?: string[] } = {},
 ): Promise<OwnRedis> {
-  const args = options.durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : [];
+  const args = [
+    ...(options.durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : []),
+    ...(options.extraArgs ?? []),
+  ];
   const auth: Record<string, string> =
     options.password === undefined ? {} : { REDIS_PASSWORD: options.password };
   const first = await script('start-redis.sh', args, auth);
@@ -156,7 +159,7 @@ export async function countPrefixKeys(client: Redis | Cluster, prefix: string): 
 }
 
 /** A free loopback port (the OS picks it; nothing listens on it afterwards). */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -212,5 +215,70 @@ export async function startSentinel(
       await exited;
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** A throw-away CA and a server certificate for 127.0.0.1 (openssl), for TLS tests. */
+export async function makeTlsFiles(): Promise<{
+  dir: string;
+  ca: string;
+  cert: string;
+  key: string;
+  remove(): void;
+}> {
+  const dir = mkdtempSync(join(tmpdir(), 'gk-tls-'));
+  const at = (name: string) => join(dir, name);
+  const openssl = (args: string[]) => run('openssl', args, { cwd: dir });
+  await openssl([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=gatekeeper test CA',
+    '-keyout',
+    at('ca.key'),
+    '-out',
+    at('ca.crt'),
+  ]);
+  await openssl([
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-keyout',
+    at('server.key'),
+    '-out',
+    at('server.csr'),
+  ]);
+  writeFileSync(at('san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  await openssl([
+    'x509',
+    '-req',
+    '-in',
+    at('server.csr'),
+    '-CA',
+    at('ca.crt'),
+    '-CAkey',
+    at('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '1',
+    '-extfile',
+    at('san.ext'),
+    '-out',
+    at('server.crt'),
+  ]);
+  return {
+    dir,
+    ca: at('ca.crt'),
+    cert: at('server.crt'),
+    key: at('server.key'),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
