@@ -33,6 +33,7 @@ export class Relay<TValue> {
   private sleeper: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
   private woken = false;
   private published = 0;
+  private active = true;
 
   constructor(private readonly options: RelayOptions<TValue>) {}
 
@@ -49,6 +50,20 @@ export class Relay<TValue> {
     this.interruptSleep();
   }
 
+  /**
+   * An inactive relay publishes nothing and leaves the rows to the active relay of another process
+   * sharing the store (see runner.ts: one relay per consumer group publishes).
+   */
+  setActive(active: boolean): void {
+    if (this.active === active) return;
+    this.active = active;
+    this.wake();
+  }
+
+  get isActive(): boolean {
+    return this.active;
+  }
+
   /** Rows published since the relay was created. */
   get total(): number {
     return this.published;
@@ -62,6 +77,7 @@ export class Relay<TValue> {
     this.running = false;
     this.interruptSleep();
     await this.loopDone;
+    if (!this.active) return true; // the active relay elsewhere publishes the rest
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       try {
@@ -90,6 +106,10 @@ export class Relay<TValue> {
     let backoff = 0;
     while (this.running) {
       this.woken = false;
+      if (!this.active) {
+        await this.sleep(this.options.idleMs);
+        continue;
+      }
       try {
         const moved = await this.round();
         backoff = 0;

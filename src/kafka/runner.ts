@@ -61,6 +61,8 @@ export async function runGatekeeper(
   // The relays get a connection of their own: on the deciding connection each relay read would
   // queue behind thousands of pipelined commits, and publishing would fall far behind deciding.
   const relayStore = options.store ?? (config.redis === undefined ? store : openStore(config));
+  /** Other processes may share this store (Redis): then one relay per group publishes. */
+  const sharedStore = options.store === undefined && config.redis !== undefined;
   const gatekeeper = createGatekeeperWithStore({
     machines,
     store,
@@ -110,6 +112,9 @@ export async function runGatekeeper(
     ...relayLimits(config),
     metrics,
   });
+  // With a shared store the relays wait for the group assignment (below) before publishing.
+  outputRelay.setActive(!sharedStore);
+  deadLetterRelay.setActive(!sharedStore);
   gatekeeper.subscribe({
     onOutcome: (outcome) => metrics.decision(outcome),
     onTransition: () => outputRelay.wake(),
@@ -173,6 +178,19 @@ export async function runGatekeeper(
       allowAutoTopicCreation: false,
       retry: { retries: 8, restartOnFailure: (error) => Promise.resolve(shouldRestart(error, log)) },
     });
+    if (sharedStore) {
+      // Every process's relays read the same outbox; only the member holding partition 0 of the
+      // first input topic publishes, so rows are not produced once per process. After a
+      // rebalance another member takes over (a dead member's share waits for its session timeout).
+      const leaderTopic = config.topics.input[0] as string;
+      consumer.on(consumer.events.GROUP_JOIN, (event) => {
+        const leads = event.payload.memberAssignment[leaderTopic]?.includes(0) ?? false;
+        if (leads !== outputRelay.isActive)
+          log('info', leads ? 'this process publishes the outbox' : 'another process publishes the outbox');
+        outputRelay.setActive(leads);
+        deadLetterRelay.setActive(leads);
+      });
+    }
     consumer.on(consumer.events.CRASH, (event) => {
       const { error, restart } = event.payload;
       metrics.retry('consumer', error);
