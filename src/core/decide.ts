@@ -374,9 +374,11 @@ class DecisionDraft {
   }
 
   private discardStaleSequenced(): void {
-    for (const entry of [...this.currentBuffer()]) {
-      const seq = entry.event.seq;
-      if (seq === undefined || seq > this.lastSeq) continue;
+    const isStale = (entry: BufferedEvent) =>
+      entry.event.seq !== undefined && entry.event.seq <= this.lastSeq;
+    if (!this.currentBuffer().some(isStale)) return;
+    for (const entry of this.currentBuffer().filter(isStale)) {
+      const seq = entry.event.seq as number;
       this.removeFromBuffer(entry);
       if (entry.rejection) continue;
       this.settle(

@@ -15,6 +15,8 @@ export interface Resident {
   entity: EntityState;
   /** The store version `entity` and `cursor` correspond to. */
   version: number;
+  /** Set on every use; cleared when eviction passes over the entity once. */
+  recentlyUsed?: boolean;
 }
 
 export class ResidentEntities {
@@ -27,11 +29,8 @@ export class ResidentEntities {
 
   get(id: string): Resident | undefined {
     const resident = this.residents.get(id);
-    if (resident) {
-      // Re-inserting moves the entry to the young end of the Map's insertion order.
-      this.residents.delete(id);
-      this.residents.set(id, resident);
-    }
+    // Second-chance LRU: a flag here, the reordering only when eviction runs (cheaper per event).
+    if (resident) resident.recentlyUsed = true;
     return resident;
   }
 
@@ -58,9 +57,18 @@ export class ResidentEntities {
 
   private evictIdle(count: number): void {
     let evicted = 0;
+    let visited = 0;
+    const limit = this.residents.size * 2; // every entry gets its second chance at most once
     for (const [id, resident] of this.residents) {
-      if (evicted >= count) return;
+      if (evicted >= count || visited >= limit) return;
+      visited += 1;
       if (this.isBusy(id)) continue;
+      if (resident.recentlyUsed) {
+        resident.recentlyUsed = false;
+        this.residents.delete(id);
+        this.residents.set(id, resident);
+        continue;
+      }
       resident.cursor.stop();
       this.residents.delete(id);
       evicted += 1;
