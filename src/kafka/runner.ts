@@ -6,7 +6,15 @@
  * broker unreachable) restarts the consumer after a back-off; anything else stops the runner and
  * rejects `done`.
  */
-import { Kafka, logLevel, type Consumer, type KafkaConfig, type LogEntry, type Producer } from 'kafkajs';
+import {
+  Kafka,
+  logLevel,
+  Partitioners,
+  type Consumer,
+  type KafkaConfig,
+  type LogEntry,
+  type Producer,
+} from 'kafkajs';
 import type { MachineRegistryInput } from '../core/aggregate.ts';
 import { GatekeeperError } from '../core/errors.ts';
 import type { AppliedTransition, DeadLetter } from '../core/outcome.ts';
@@ -164,7 +172,12 @@ export async function runGatekeeper(
 
   try {
     if (config.createTopics !== false) await createTopics(kafka, config);
-    producer = kafka.producer({ allowAutoTopicCreation: true, maxInFlightRequests: 1 });
+    // The default (Java-compatible murmur2) partitioner, named so kafkajs does not warn about it.
+    producer = kafka.producer({
+      allowAutoTopicCreation: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
     await producer.connect();
     outputRelay.start();
     deadLetterRelay.start();
@@ -277,7 +290,7 @@ function kafkaConfig(config: RunConfig, log: RunLogger, level: RunLogLevel): Kaf
       () =>
       ({ level: entryLevel, namespace, log: entry }: LogEntry) => {
         const { message, ...extra } = entry;
-        log(names[entryLevel] ?? 'info', `kafkajs ${namespace}: ${message}`, extra);
+        log(names[entryLevel] ?? 'info', `kafkajs${namespace ? ` ${namespace}` : ''}: ${message}`, extra);
       },
   };
 }
