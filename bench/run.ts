@@ -1,7 +1,13 @@
 /**
- * `npm run bench [-- --json] [-- --entities N] [-- --rounds N]`: the embedded benchmark.
- * Prints medians and the ratio against the baseline measured in the same run; with --json the
- * last line is one JSON object with eventsPerSec, baselineEventsPerSec and ratio.
+ * `npm run bench` — every benchmark prints medians and a ratio against a baseline measured in
+ * the same run; with --json the last line is one JSON object (eventsPerSec, baselineEventsPerSec,
+ * ratio).
+ *
+ *   npm run bench                          embedded store vs one live actor per entity
+ *   npm run bench -- --store redis         Redis store vs one trivial EVALSHA per event (REDIS_URL)
+ *   npm run bench -- --store redis --memory [--max-entities N]   memory as entities grow
+ *   npm run bench -- --kafka               input topic → gatekeeper (Redis) → output topic vs a plain forwarder
+ * Common flags: --entities N, --rounds N, --json.
  */
 import { parseArgs } from 'node:util';
 import { benchEmbedded } from './embedded.ts';
@@ -12,22 +18,63 @@ const { values } = parseArgs({
     json: { type: 'boolean' },
     entities: { type: 'string' },
     rounds: { type: 'string' },
+    store: { type: 'string' },
+    memory: { type: 'boolean' },
+    'max-entities': { type: 'string' },
+    kafka: { type: 'boolean' },
   },
 });
-
-const figures = await benchEmbedded({
+const sizes = {
   ...(values.entities ? { entities: Number(values.entities) } : {}),
   ...(values.rounds ? { rounds: Number(values.rounds) } : {}),
-});
-console.log(
-  `embedded store, demo stream: ${fmt(figures.inputs)} records for ${fmt(figures.entities)} entities, median of ${figures.rounds} rounds`,
-);
-console.log(
-  `  gatekeeper  ${fmt(figures.eventsPerSec).padStart(9)} events/s   (samples ${figures.samples.gatekeeper.map(fmt).join(', ')})`,
-);
-console.log(
-  `  baseline    ${fmt(figures.baselineEventsPerSec).padStart(9)} events/s   (live actor per entity, in order, no gatekeeping)`,
-);
-console.log(`  ratio       ${figures.ratio.toFixed(2)}   (target ≥ 0.50; and ≥ 50,000 events/s)`);
-console.log(`  memory      ${fmt(figures.bytesPerResidentEntity)} bytes per resident entity`);
-if (values.json) console.log(JSON.stringify(figures));
+};
+const log = (line: string) => console.log(line);
+
+if (values.kafka) {
+  const { benchKafka, printKafkaFigures } = await import('./kafka.ts');
+  const figures = await benchKafka({ ...sizes, log });
+  printKafkaFigures(figures, log);
+  if (values.json) {
+    const { eventsPerSec } = figures.gatekeeper;
+    console.log(
+      JSON.stringify({ ...figures, eventsPerSec, baselineEventsPerSec: figures.baseline.eventsPerSec }),
+    );
+  }
+} else if (values.store === 'redis' && values.memory) {
+  const { benchRedisMemory, printRedisMemoryFigures } = await import('./redis-memory.ts');
+  const figures = await benchRedisMemory({
+    ...(values['max-entities'] ? { maxEntities: Number(values['max-entities']) } : {}),
+    log,
+  });
+  printRedisMemoryFigures(figures, log);
+  if (values.json) console.log(JSON.stringify(figures));
+} else if (values.store === 'redis') {
+  const { benchRedisStore } = await import('./redis-store.ts');
+  const figures = await benchRedisStore({ ...sizes, log });
+  if (values.json) {
+    console.log(
+      JSON.stringify({
+        ...figures,
+        eventsPerSec: figures.gatekeeper.eventsPerSec,
+        baselineEventsPerSec: figures.baseline.eventsPerSec,
+      }),
+    );
+  }
+} else if (values.store !== undefined && values.store !== 'memory') {
+  console.error(`unknown --store ${values.store} (memory or redis)`);
+  process.exitCode = 2;
+} else {
+  const figures = await benchEmbedded(sizes);
+  log(
+    `embedded store, demo stream: ${fmt(figures.inputs)} records for ${fmt(figures.entities)} entities, median of ${figures.rounds} rounds`,
+  );
+  log(
+    `  gatekeeper  ${fmt(figures.eventsPerSec).padStart(9)} events/s   (samples ${figures.samples.gatekeeper.map(fmt).join(', ')})`,
+  );
+  log(
+    `  baseline    ${fmt(figures.baselineEventsPerSec).padStart(9)} events/s   (live actor per entity, in order, no gatekeeping)`,
+  );
+  log(`  ratio       ${figures.ratio.toFixed(2)}   (target ≥ 0.50; and ≥ 50,000 events/s)`);
+  log(`  memory      ${fmt(figures.bytesPerResidentEntity)} bytes per resident entity`);
+  if (values.json) console.log(JSON.stringify(figures));
+}
