@@ -2,7 +2,11 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-/** Layers may only import inward: faces → gatekeeper → core. */
+/**
+ * Layers may only import inward: faces → gatekeeper → core.
+ * @param {string[]} patterns
+ * @param {string} message
+ */
 const forbid = (patterns, message) => ({
   'no-restricted-imports': ['error', { patterns: patterns.map((group) => ({ group: [group], message })) }],
 });
@@ -13,9 +17,15 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'bin/*.mjs', 'scripts/*.mjs'] } },
+      parserOptions: {
+        projectService: {
+          allowDefaultProject: ['*.js', 'bin/*.mjs', 'scripts/*.mjs', 'test/fixtures/*.mjs'],
+        },
+      },
     },
     rules: {
+      // TypeScript already resolves every identifier (including Node globals in .mjs files).
+      'no-undef': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
     },
