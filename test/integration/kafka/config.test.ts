@@ -57,11 +57,16 @@ describe('run configuration', () => {
     expect(() => parseRunConfig(input)).toThrow(field);
   });
 
-  it('reads .json and .mjs config files, resolving machines against the file', async () => {
+  it('reads .json, .mjs and .ts config files, resolving machines against the file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gk-config-'));
     writeFileSync(join(dir, 'a.json'), JSON.stringify(minimal));
     writeFileSync(join(dir, 'b.mjs'), `export default ${JSON.stringify({ ...minimal, machines: 'm.mjs' })};`);
     writeFileSync(join(dir, 'bad.json'), '{ nope');
+    writeFileSync(
+      join(dir, 'c.ts'),
+      `export const config: Record<string, unknown> = ${JSON.stringify(minimal)};`,
+    );
+    expect(parseRunConfig(await loadRunConfigFile(join(dir, 'c.ts'))).groupId).toBe('g');
     expect((await loadRunConfigFile(join(dir, 'a.json'))).machines).toBe(resolve(dir, 'machines/index.ts'));
     expect((await loadRunConfigFile(join(dir, 'b.mjs'))).machines).toBe(resolve(dir, 'm.mjs'));
     await expect(loadRunConfigFile(join(dir, 'bad.json'))).rejects.toThrow(/not valid JSON/);
