@@ -18,6 +18,7 @@ import {
 import type { MachineRegistryInput } from '../core/aggregate.ts';
 import { GatekeeperError } from '../core/errors.ts';
 import type { AppliedTransition, DeadLetter } from '../core/outcome.ts';
+import type { ActorInspector } from '../gatekeeper/actor-cursor.ts';
 import { createGatekeeperWithStore, type Gatekeeper } from '../gatekeeper/gatekeeper.ts';
 import type { EntityStore } from '../store/entity-store.ts';
 import { memoryStore } from '../store/memory-store.ts';
@@ -42,6 +43,8 @@ export interface RunOptions {
   kafkaLogLevel?: RunLogLevel;
   /** Use this store instead of the one the config names (it must keep an outbox). */
   store?: EntityStore;
+  /** Receives XState inspection events from every entity actor (GatekeeperOptions.inspect). */
+  inspect?: ActorInspector;
 }
 
 export interface RunningGatekeeper {
@@ -74,6 +77,7 @@ export async function runGatekeeper(
   const gatekeeper = createGatekeeperWithStore({
     machines,
     store,
+    ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
     ...(config.limits.maxResidentEntities === undefined
       ? {}
       : { maxResidentEntities: config.limits.maxResidentEntities }),

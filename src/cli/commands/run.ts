@@ -6,7 +6,17 @@
 import type { RunConfigInput } from '../../kafka/config.ts';
 import { loadRunConfigFile } from '../../kafka/config-file.ts';
 import { runGatekeeper, type RunLogLevel } from '../../kafka/runner.ts';
-import { booleanFlag, EXIT, stringFlag, write, type Command, type FlagValues } from '../command.ts';
+import type { KafkaRuntimeMetrics } from '../../kafka/metrics.ts';
+import { parsePort, startObservers, type Observers } from '../../observe/observers.ts';
+import {
+  booleanFlag,
+  EXIT,
+  stringFlag,
+  write,
+  type CliIO,
+  type Command,
+  type FlagValues,
+} from '../command.ts';
 import { UsageError } from '../usage-error.ts';
 
 export const runCommand: Command = {
@@ -30,6 +40,8 @@ every rejected or unreadable record to the dead-letter topic. Stops cleanly on S
   --create-topics       create missing topics (1 partition) at start
   --from-latest         a new consumer group starts at the end of the input, not the beginning
   --verbose             also log kafkajs info messages
+  --metrics-port <port> serve Prometheus metrics on http://127.0.0.1:<port>/metrics
+  --inspect <ws-url>    send XState inspection events of every entity actor to a WebSocket server
 
 Example:
   gatekeeper run --machines ./my-machines.mjs --brokers 127.0.0.1:9092 --group g \\
@@ -47,6 +59,8 @@ Example:
     'create-topics': { type: 'boolean' },
     'from-latest': { type: 'boolean' },
     verbose: { type: 'boolean' },
+    'metrics-port': { type: 'string' },
+    inspect: { type: 'string' },
   },
   async run(flags, _positionals, io) {
     const configPath = stringFlag(flags, 'config');
@@ -54,35 +68,64 @@ Example:
     const merged = mergeFlags(config, flags);
     if (merged.machines === undefined)
       throw new UsageError('give --machines (or `machines` in the config file)');
-    // Listen before starting: a SIGTERM during start-up then stops cleanly once started.
-    const signal = io.stopSignal().then((name) => ({ signal: name }));
-    // runGatekeeper validates the merged object with zod; the cast only hands it over.
-    const running = await runGatekeeper(merged as RunConfigInput, {
-      kafkaLogLevel: booleanFlag(flags, 'verbose') ? 'info' : 'warn',
-      logger: (level: RunLogLevel, message: string) =>
-        write(io.stderr, `gatekeeper run: ${level === 'info' ? '' : `${level}: `}${message}`),
+    const observers = startObservers({
+      metricsPort: parsePort('metrics-port', stringFlag(flags, 'metrics-port')),
+      inspectUrl: stringFlag(flags, 'inspect'),
+      notify: (message) => write(io.stderr, `gatekeeper run: ${message}`),
     });
-    const { topics, groupId } = running.config;
-    write(
-      io.stderr,
-      `gatekeeper run: ${topics.input.join(',')} -> ${topics.output} (dead letters: ${topics.deadLetter}), group ${groupId}`,
-    );
-    const crashed = running.done.then(
-      () => ({ signal: 'stopped' }),
-      (error: unknown) => ({ error }),
-    );
-    const first = await Promise.race([signal, crashed]);
-    if ('error' in first) throw first.error;
-    write(io.stderr, `gatekeeper run: ${first.signal}: finishing in-flight work`);
-    await running.stop();
-    const published = running.published();
-    write(
-      io.stderr,
-      `gatekeeper run: stopped (published ${published.output} transitions, ${published.deadLetters} dead letters)`,
-    );
-    return EXIT.ok;
+    try {
+      return await runUntilStopped(merged as RunConfigInput, flags, io, observers);
+    } finally {
+      await observers.close();
+    }
   },
 };
+
+async function runUntilStopped(
+  config: RunConfigInput,
+  flags: FlagValues,
+  io: CliIO,
+  observers: Observers,
+): Promise<number> {
+  // Listen before starting: a SIGTERM during start-up then stops cleanly once started.
+  const signal = io.stopSignal().then((name) => ({ signal: name }));
+  // The metrics exist only once the gatekeeper does (observers.attach); the hooks look them up.
+  const kafka = (): KafkaRuntimeMetrics | undefined => observers.metrics()?.kafka;
+  // runGatekeeper validates the merged object with zod; the cast only hands it over.
+  const running = await runGatekeeper(config, {
+    kafkaLogLevel: booleanFlag(flags, 'verbose') ? 'info' : 'warn',
+    logger: (level: RunLogLevel, message: string) =>
+      write(io.stderr, `gatekeeper run: ${level === 'info' ? '' : `${level}: `}${message}`),
+    ...(observers.inspect ? { inspect: observers.inspect } : {}),
+    metrics: {
+      lag: (topic, partition, lag) => kafka()?.lag?.(topic, partition, lag),
+      batch: (topic, partition, records, ms) => kafka()?.batch?.(topic, partition, records, ms),
+      backlog: (kind, rows) => kafka()?.backlog?.(kind, rows),
+      published: (kind, records) => kafka()?.published?.(kind, records),
+      retry: (where, error) => kafka()?.retry?.(where, error),
+    },
+  });
+  await observers.attach(running.gatekeeper);
+  const { topics, groupId } = running.config;
+  write(
+    io.stderr,
+    `gatekeeper run: ${topics.input.join(',')} -> ${topics.output} (dead letters: ${topics.deadLetter}), group ${groupId}`,
+  );
+  const crashed = running.done.then(
+    () => ({ signal: 'stopped' }),
+    (error: unknown) => ({ error }),
+  );
+  const first = await Promise.race([signal, crashed]);
+  if ('error' in first) throw first.error;
+  write(io.stderr, `gatekeeper run: ${first.signal}: finishing in-flight work`);
+  await running.stop();
+  const published = running.published();
+  write(
+    io.stderr,
+    `gatekeeper run: stopped (published ${published.output} transitions, ${published.deadLetters} dead letters)`,
+  );
+  return EXIT.ok;
+}
 
 /** Flags override the file's values; input topics from flags replace the file's. */
 function mergeFlags(config: Record<string, unknown>, flags: FlagValues): Record<string, unknown> {

@@ -98,7 +98,7 @@ describe('gatekeeper run from flags alone', () => {
     await setup?.cleanup();
   });
 
-  it('consumes, publishes and stops cleanly on SIGINT with exit code 0', async () => {
+  it('consumes, publishes, serves Kafka metrics and stops cleanly on SIGINT with exit code 0', async () => {
     setup = await setUp(broker.brokers, 'flags', 1);
     const io = captureIO();
     // The flags give no prefix, so the store uses its default one: keep it in a database of its own.
@@ -120,6 +120,8 @@ describe('gatekeeper run from flags alone', () => {
         setup.deadLetter,
         '--redis',
         redisUrl,
+        '--metrics-port',
+        '0',
       ],
       io,
     );
@@ -138,6 +140,9 @@ describe('gatekeeper run from flags alone', () => {
       'the transition',
       async () => (await readTopic(setup!.brokers, setup!.output)).length === 1,
     );
+    const [, url] = await io.waitFor('err', /metrics: (http:\S+)/);
+    const metrics = await (await fetch(url as string)).text();
+    expect(metrics).toMatch(/gatekeeper_kafka_consumer_lag\{[^}]*topic="t-flags-in/);
     io.interrupt();
     expect(await exit).toBe(0);
     expect(io.err()).toMatch(/stopped \(published 1 transitions, 0 dead letters\)/);
