@@ -40,7 +40,8 @@ export function createBatchHandler(
   const { gatekeeper, sources, metrics, maxInFlight } = options;
   const heartbeatEveryMs = options.heartbeatEveryMs ?? 500;
 
-  const decide = (topic: string, partition: number, message: KafkaMessage): Promise<HandleResult> => {
+  // async: a synchronous throw (a closed gatekeeper) becomes a rejection like any other failure.
+  const decide = async (topic: string, partition: number, message: KafkaMessage): Promise<HandleResult> => {
     const decoded = decodeRecord(topic, partition, message);
     if (decoded.kind === 'unparseable') return gatekeeper.rejectUnparseable(decoded.raw, decoded.detail);
     if (decoded.id !== undefined) sources.remember(decoded.id, { topic, partition, offset: message.offset });
@@ -62,6 +63,8 @@ export function createBatchHandler(
     const tracker = new OffsetTracker();
     let failure: { error: unknown } | undefined;
     let inFlight = 0;
+    /** Records handed to the gatekeeper (fewer than the batch when it stops early). */
+    let handed = 0;
     let wake: (() => void) | undefined;
     let lastBeat = started;
     let lastYield = started;
@@ -113,6 +116,7 @@ export function createBatchHandler(
       }
       if (failure !== undefined) break;
       const ticket = tracker.track(message.offset);
+      handed += 1;
       if ((ticket & 127) === 127) await progress();
       inFlight += 1;
       decide(topic, partition, message).then(
@@ -135,7 +139,7 @@ export function createBatchHandler(
     const resolved = tracker.resolved;
     if (resolved !== undefined)
       metrics.lag(topic, partition, Math.max(0, Number(batch.highWatermark) - Number(resolved) - 1));
-    metrics.batch(topic, partition, batch.messages.length, performance.now() - started);
+    metrics.batch(topic, partition, handed, performance.now() - started);
     if (failure !== undefined) throw failure.error; // kafkajs commits the resolved offsets, then retries
     // Commit now rather than on a timer: a stop or a rebalance right after this batch then
     // reprocesses nothing, and kafkajs never commits on stop() by itself.

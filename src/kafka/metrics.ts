@@ -16,7 +16,7 @@ export interface KafkaRuntimeMetrics {
    * offset to process (records not yet durably decided).
    */
   lag?(topic: string, partition: number, lag: number): void;
-  /** One input batch finished: its record count and how long it took. */
+  /** One input batch finished: the records it handed to the gatekeeper and how long it took. */
   batch?(topic: string, partition: number, records: number, ms: number): void;
   /**
    * Rows waiting in the store's outbox or dead-letter queue as the relay last saw them. A relay
