@@ -18,23 +18,28 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# Reads KEY=value lines a start script prints, exporting each.
-export_from() { while IFS= read -r line; do [[ "$line" == *=* ]] && export "${line?}"; done; }
+# The value of KEY in the KEY=value lines a start script printed. Only the URLs are exported:
+# a test that starts its own server must not inherit REDIS_PORT or KAFKA_RUN_DIR and take over
+# (and stop) the shared one.
+value_of() { sed -n "s/^$1=//p" <<<"$2" | tail -n 1; }
 
 bash scripts/redis/ensure-redis.sh
 if [[ -z "${REDIS_URL:-}" ]]; then
-  export_from < <(bash scripts/redis/start-redis.sh)
-  started_redis_port="$REDIS_PORT"
+  out="$(env -u REDIS_PORT -u REDIS_RUN_DIR bash scripts/redis/start-redis.sh)"
+  started_redis_port="$(value_of REDIS_PORT "$out")"
+  export REDIS_URL="$(value_of REDIS_URL "$out")"
 fi
 if [[ -z "${REDIS_CLUSTER_NODES:-}" ]]; then
-  export_from < <(bash scripts/redis/start-redis-cluster.sh)
-  started_cluster_dir="$REDIS_CLUSTER_RUN_DIR"
+  out="$(env -u REDIS_CLUSTER_BASE_PORT -u REDIS_CLUSTER_RUN_DIR bash scripts/redis/start-redis-cluster.sh)"
+  started_cluster_dir="$(value_of REDIS_CLUSTER_RUN_DIR "$out")"
+  export REDIS_CLUSTER_NODES="$(value_of REDIS_CLUSTER_NODES "$out")"
 fi
 if [[ -z "${KAFKA_BROKERS:-}" ]]; then
-  unset KAFKA_PORT
-  export_from < <(bash scripts/kafka/start-kafka.sh)
-  started_kafka_dir="$KAFKA_RUN_DIR"
+  out="$(env -u KAFKA_PORT -u KAFKA_RUN_DIR -u KAFKA_CONTROLLER_PORT bash scripts/kafka/start-kafka.sh)"
+  started_kafka_dir="$(value_of KAFKA_RUN_DIR "$out")"
+  export KAFKA_BROKERS="$(value_of KAFKA_BROKERS "$out")"
 fi
+unset REDIS_PORT REDIS_RUN_DIR REDIS_CLUSTER_RUN_DIR REDIS_CLUSTER_BASE_PORT KAFKA_PORT KAFKA_RUN_DIR KAFKA_CONTROLLER_PORT
 [[ -x scripts/ensure-chromium.sh ]] && bash scripts/ensure-chromium.sh
 if [[ -f tools/machine-extractor/package-lock.json ]]; then
   npm ci --prefix tools/machine-extractor --no-audit --no-fund --loglevel=error
