@@ -30,7 +30,7 @@ export interface KafkaBenchOptions {
   entities?: number;
   partitions?: number;
   rounds?: number;
-  /** The gatekeeper's limits.relayBatchSize (default 1,000). */
+  /** The gatekeeper's limits.relayBatchSize (default: the runtime's default). */
   relayBatchSize?: number;
   log?: (line: string) => void;
 }
@@ -130,7 +130,7 @@ export async function benchKafka(options: KafkaBenchOptions = {}): Promise<Kafka
           `${tag}-r${round}-gatekeeper`,
           `${tag}-r${round}`,
           messages.length,
-          options.relayBatchSize ?? 1_000,
+          options.relayBatchSize,
         ),
       );
       samples.memory.push(
@@ -142,7 +142,7 @@ export async function benchKafka(options: KafkaBenchOptions = {}): Promise<Kafka
           `${tag}-r${round}-memory`,
           `${tag}-r${round}-memory`,
           messages.length,
-          options.relayBatchSize ?? 1_000,
+          options.relayBatchSize,
         ),
       );
     }
@@ -211,7 +211,7 @@ async function gatekeeperSide(
   groupId: string,
   prefix: string,
   total: number,
-  relayBatchSize: number,
+  relayBatchSize: number | undefined,
 ): Promise<KafkaSideFigures> {
   const lags = new Map<number, number>();
   let committedRecords = 0;
@@ -223,7 +223,11 @@ async function gatekeeperSide(
       clientId: 'gatekeeper-bench',
       topics: { input: [input], output: names.out, deadLetter: names.dead },
       ...(redisUrl === undefined ? {} : { redis: { url: redisUrl, prefix } }),
-      limits: { partitionsConsumedConcurrently: 6, maxInFlight: 500, relayBatchSize },
+      limits: {
+        partitionsConsumedConcurrently: 6,
+        maxInFlight: 500,
+        ...(relayBatchSize === undefined ? {} : { relayBatchSize }),
+      },
     },
     {
       metrics: {

@@ -89,8 +89,12 @@ const limits = z.strictObject({
   rebalanceTimeoutMs: z.number().int().positive().default(60_000),
   /** Most bytes fetched per partition per request. */
   maxBytesPerPartition: z.number().int().positive().default(1_048_576),
-  /** Outbox / dead-letter rows read and published per relay round. */
-  relayBatchSize: z.number().int().positive().default(1_000),
+  /**
+   * Outbox / dead-letter rows read per relay round (produced 1,000 per request). Large rounds
+   * matter with Redis: a read costs Redis up to `shards` times the rows it returns once the
+   * backlog exceeds the round, and nothing extra below it.
+   */
+  relayBatchSize: z.number().int().positive().default(5_000),
   /** How long an idle relay waits before looking at the store again (it is also woken by decisions). */
   relayIdleMs: z.number().int().positive().default(200),
   /** Longest back-off of a relay whose store or producer fails. */

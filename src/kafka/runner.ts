@@ -13,6 +13,7 @@ import {
   type Consumer,
   type KafkaConfig,
   type LogEntry,
+  type Message,
   type Producer,
 } from 'kafkajs';
 import type { MachineRegistryInput } from '../core/aggregate.ts';
@@ -100,13 +101,12 @@ export async function runGatekeeper(
     kind: 'output',
     read: (limit) => relayStore.readOutbox(limit),
     ack: (ids) => relayStore.ackOutbox(ids),
-    publish: async (rows) => {
-      await (producer as Producer).send({
-        topic: config.topics.output,
-        acks: -1,
-        messages: rows.map((row) => outputMessage(row.value)),
-      });
-    },
+    publish: (rows) =>
+      sendInChunks(
+        producer as Producer,
+        config.topics.output,
+        rows.map((row) => outputMessage(row.value)),
+      ),
     ...relayLimits(config),
     metrics,
   });
@@ -114,13 +114,12 @@ export async function runGatekeeper(
     kind: 'dead-letter',
     read: (limit) => relayStore.readDeadLetters(limit),
     ack: (ids) => relayStore.ackDeadLetters(ids),
-    publish: async (rows) => {
-      await (producer as Producer).send({
-        topic: config.topics.deadLetter,
-        acks: -1,
-        messages: rows.map((row) => deadLetterMessage(row, sources)),
-      });
-    },
+    publish: (rows) =>
+      sendInChunks(
+        producer as Producer,
+        config.topics.deadLetter,
+        rows.map((row) => deadLetterMessage(row, sources)),
+      ),
     ...relayLimits(config),
     metrics,
   });
@@ -242,6 +241,19 @@ export async function runGatekeeper(
     },
     published: () => ({ output: outputRelay.total, deadLetters: deadLetterRelay.total }),
   };
+}
+
+/** Records per produce request: keeps each partition's record batch well under the broker's 1 MB default. */
+const SEND_CHUNK = 1_000;
+
+/**
+ * Produces `messages` in order, one request at a time (a relay round may be larger than one
+ * request should be). A failure rejects; the relay then retries the whole round.
+ */
+async function sendInChunks(producer: Producer, topic: string, messages: Message[]): Promise<void> {
+  for (let at = 0; at < messages.length; at += SEND_CHUNK) {
+    await producer.send({ topic, acks: -1, messages: messages.slice(at, at + SEND_CHUNK) });
+  }
 }
 
 function openStore(config: RunConfig): EntityStore {
