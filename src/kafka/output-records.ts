@@ -18,6 +18,8 @@ export const HEADERS = {
   sourceTopic: 'gatekeeper-source-topic',
   sourcePartition: 'gatekeeper-source-partition',
   sourceOffset: 'gatekeeper-source-offset',
+  /** Present when the broker refused the full record: why, e.g. MESSAGE_TOO_LARGE (the payload is left out). */
+  truncated: 'gatekeeper-truncated',
 } as const;
 
 /** Longest detail header; the full detail is in the value. */
@@ -49,34 +51,37 @@ export function transitionIdentity(row: Pick<AppliedTransition, 'aggregate' | 'k
   return row.seq > 0 ? `${entity}/${row.seq}` : `${entity}/id:${encodeURIComponent(row.id)}`;
 }
 
-export function outputMessage(row: AppliedTransition): Message {
+/** The output record of a transition; with `truncated` (why), the payload is left out. */
+export function outputMessage(row: AppliedTransition, truncated?: string): Message {
   const value: OutputRecordValue = {
     id: row.id,
     aggregate: row.aggregate,
     key: row.key,
     seq: row.seq,
     type: row.type,
-    payload: row.payload ?? null,
+    payload: truncated === undefined ? (row.payload ?? null) : null,
     state: row.state,
     from: row.from,
     time: row.time ?? null,
   };
-  return {
-    key: row.key,
-    value: JSON.stringify(value),
-    headers: {
-      [HEADERS.id]: transitionIdentity(row),
-      [HEADERS.aggregate]: row.aggregate,
-      [HEADERS.seq]: String(row.seq),
-    },
+  const headers: Record<string, string> = {
+    [HEADERS.id]: transitionIdentity(row),
+    [HEADERS.aggregate]: row.aggregate,
+    [HEADERS.seq]: String(row.seq),
   };
+  if (truncated !== undefined) headers[HEADERS.truncated] = truncated;
+  return { key: row.key, value: JSON.stringify(value), headers };
 }
 
 /**
  * A dead-letter record: key = the entity key (or the input record's key), value = the dead letter
  * as JSON, headers = reason, detail, identity and, when known, the input record's coordinates.
  */
-export function deadLetterMessage(item: QueuedItem<DeadLetter>, sources: SourceIndex): Message {
+export function deadLetterMessage(
+  item: QueuedItem<DeadLetter>,
+  sources: SourceIndex,
+  truncated?: string,
+): Message {
   const letter = item.value;
   const unparseable = asUnparseable(letter.raw);
   const source: SourceCoordinates | undefined =
@@ -92,7 +97,13 @@ export function deadLetterMessage(item: QueuedItem<DeadLetter>, sources: SourceI
     headers[HEADERS.sourcePartition] = String(source.partition);
     headers[HEADERS.sourceOffset] = source.offset;
   }
-  return { key: letter.key ?? unparseable?.kafka.key ?? null, value: JSON.stringify(letter), headers };
+  if (truncated !== undefined) headers[HEADERS.truncated] = truncated;
+  // Reduced: the event / raw input left out, its identity kept.
+  const value =
+    truncated === undefined
+      ? letter
+      : { ...letter, event: undefined, raw: undefined, id: letter.event?.id ?? rawId(letter.raw) ?? null };
+  return { key: letter.key ?? unparseable?.kafka.key ?? null, value: JSON.stringify(value), headers };
 }
 
 function asUnparseable(raw: unknown): UnparseableRecord | undefined {

@@ -13,7 +13,6 @@ import {
   type Consumer,
   type KafkaConfig,
   type LogEntry,
-  type Message,
   type Producer,
 } from 'kafkajs';
 import type { MachineRegistryInput } from '../core/aggregate.ts';
@@ -30,6 +29,7 @@ import { parseRunConfig, type RunConfig, type RunConfigInput } from './config.ts
 import { MetricsSink, type KafkaRuntimeMetrics } from './metrics.ts';
 import { deadLetterMessage, outputMessage } from './output-records.ts';
 import { SourceIndex } from './record.ts';
+import { publishRows } from './publish.ts';
 import { Relay } from './relay.ts';
 
 export type RunLogLevel = 'error' | 'warn' | 'info';
@@ -102,11 +102,15 @@ export async function runGatekeeper(
     read: (limit) => relayStore.readOutbox(limit),
     ack: (ids) => relayStore.ackOutbox(ids),
     publish: (rows) =>
-      sendInChunks(
-        producer as Producer,
-        config.topics.output,
-        rows.map((row) => outputMessage(row.value)),
-      ),
+      publishRows({
+        producer: producer as Producer,
+        topic: config.topics.output,
+        rows,
+        full: (row) => outputMessage(row.value),
+        reduced: (row, reason) => outputMessage(row.value, reason),
+        onRefused: (reason) =>
+          log('warn', `the broker refused an output record (${reason}); sent without its payload`),
+      }),
     ...relayLimits(config),
     metrics,
   });
@@ -115,11 +119,15 @@ export async function runGatekeeper(
     read: (limit) => relayStore.readDeadLetters(limit),
     ack: (ids) => relayStore.ackDeadLetters(ids),
     publish: (rows) =>
-      sendInChunks(
-        producer as Producer,
-        config.topics.deadLetter,
-        rows.map((row) => deadLetterMessage(row, sources)),
-      ),
+      publishRows({
+        producer: producer as Producer,
+        topic: config.topics.deadLetter,
+        rows,
+        full: (row) => deadLetterMessage(row, sources),
+        reduced: (row, reason) => deadLetterMessage(row, sources, reason),
+        onRefused: (reason) =>
+          log('warn', `the broker refused a dead-letter record (${reason}); sent without the event`),
+      }),
     ...relayLimits(config),
     metrics,
   });
@@ -241,19 +249,6 @@ export async function runGatekeeper(
     },
     published: () => ({ output: outputRelay.total, deadLetters: deadLetterRelay.total }),
   };
-}
-
-/** Records per produce request: keeps each partition's record batch well under the broker's 1 MB default. */
-const SEND_CHUNK = 1_000;
-
-/**
- * Produces `messages` in order, one request at a time (a relay round may be larger than one
- * request should be). A failure rejects; the relay then retries the whole round.
- */
-async function sendInChunks(producer: Producer, topic: string, messages: Message[]): Promise<void> {
-  for (let at = 0; at < messages.length; at += SEND_CHUNK) {
-    await producer.send({ topic, acks: -1, messages: messages.slice(at, at + SEND_CHUNK) });
-  }
 }
 
 function openStore(config: RunConfig): EntityStore {

@@ -6,7 +6,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DeadLetter } from '../../../src/core/outcome.ts';
 import { HEADERS, type OutputRecordValue } from '../../../src/kafka/index.ts';
+import { ConfigResourceTypes } from 'kafkajs';
 import {
+  client,
   committedTotal,
   eventMessage,
   produce,
@@ -125,5 +127,45 @@ describe('gatekeeper run on Kafka', () => {
     expect(await outputSizes(setup)).toEqual({ output: 65, deadLetters: 1 });
     const output = await readTopic(setup.brokers, setup.output);
     expect(new Set(output.map((record) => record.headers[HEADERS.id])).size).toBe(65);
+  });
+});
+
+describe('records the broker refuses for good', () => {
+  it('publishes a transition too large for the output topic without its payload, and the ones after it whole', async () => {
+    setup = await setUp(broker.brokers, 'oversize', 1);
+    const admin = client(setup.brokers).admin();
+    await admin.connect();
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [
+        {
+          type: ConfigResourceTypes.TOPIC,
+          name: setup.output,
+          configEntries: [{ name: 'max.message.bytes', value: '900' }],
+        },
+      ],
+    });
+    await admin.disconnect();
+    const running = await setup.start();
+    const customer = (seq: number, type: string, payload: Record<string, unknown>) => ({
+      id: `c1-${seq}`,
+      aggregate: 'customer',
+      key: 'c1',
+      seq,
+      type,
+      payload,
+    });
+    await produce(setup.brokers, setup.input, [
+      eventMessage(customer(1, 'customer.created', { name: 'x'.repeat(2_000), email: 'c1@example.com' })),
+      eventMessage(customer(2, 'customer.billing-details.added', { iban: 'NL91ABNA0417164300' })),
+    ]);
+    await waitFor('both transitions', async () => (await outputSizes(setup as TestSetup)).output >= 2);
+    await running.stop();
+    const output = await readTopic(setup.brokers, setup.output);
+    expect(output.map((record) => record.headers[HEADERS.id])).toEqual(['customer/c1/1', 'customer/c1/2']);
+    expect(output[0]?.headers[HEADERS.truncated]).toBe('MESSAGE_TOO_LARGE');
+    expect(JSON.parse(output[0]?.value ?? '')).toMatchObject({ id: 'c1-1', state: 'created', payload: null });
+    expect(output[1]?.headers[HEADERS.truncated]).toBeUndefined();
+    expect(JSON.parse(output[1]?.value ?? '')).toMatchObject({ payload: { iban: 'NL91ABNA0417164300' } });
   });
 });

@@ -1,0 +1,57 @@
+/**
+ * Produces a relay round in order, 1,000 records per request. A record the broker refuses for
+ * good (larger than the topic's max.message.bytes, or invalid) would otherwise be retried forever
+ * and stall every row behind it: the failing request is then sent again one record at a time, and
+ * the refused record is replaced by a reduced copy (same key and identity, the payload left out,
+ * a `gatekeeper-truncated` header saying why).
+ */
+import type { Message, Producer } from 'kafkajs';
+
+/** Records per produce request: keeps each partition's record batch well under the broker's 1 MB default. */
+export const SEND_CHUNK = 1_000;
+
+const REFUSED_FOR_GOOD = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD']);
+
+export interface PublishRowsOptions<TRow> {
+  producer: Producer;
+  topic: string;
+  rows: readonly TRow[];
+  full(row: TRow): Message;
+  /** The copy sent instead of a refused record. */
+  reduced(row: TRow, reason: string): Message;
+  onRefused?(reason: string): void;
+}
+
+export async function publishRows<TRow>(options: PublishRowsOptions<TRow>): Promise<void> {
+  const { producer, topic, rows } = options;
+  const send = (messages: Message[]) => producer.send({ topic, acks: -1, messages });
+  for (let at = 0; at < rows.length; at += SEND_CHUNK) {
+    const chunk = rows.slice(at, at + SEND_CHUNK);
+    try {
+      await send(chunk.map((row) => options.full(row)));
+    } catch (error) {
+      if (refusedForGood(error) === undefined) throw error;
+      // Some records of the request may have landed: sending them again only makes duplicates,
+      // which consumers drop by identity; the order of first copies is kept.
+      for (const row of chunk) {
+        try {
+          await send([options.full(row)]);
+        } catch (single) {
+          const reason = refusedForGood(single);
+          if (reason === undefined) throw single;
+          options.onRefused?.(reason);
+          await send([options.reduced(row, reason)]);
+        }
+      }
+    }
+  }
+}
+
+/** The broker's error type when the error (or a cause) says the record can never be accepted. */
+function refusedForGood(error: unknown): string | undefined {
+  for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
+    const type = (cause as { type?: unknown }).type;
+    if (typeof type === 'string' && REFUSED_FOR_GOOD.has(type)) return type;
+  }
+  return undefined;
+}
