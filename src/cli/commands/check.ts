@@ -10,6 +10,7 @@ import { loadMachines } from '../load-machines.ts';
 import { openStore, storeOptions } from '../open-store.ts';
 import { Progress } from '../progress.ts';
 import { readLines } from '../read-lines.ts';
+import { outcomeLine } from './operator-format.ts';
 
 /** In-flight events; outcome lines of one entity still come out in order. */
 const WINDOW = 256;
@@ -53,7 +54,7 @@ Lines that are not JSON are rejected with their line number. --final adds, after
     const entities = new Map<string, { aggregate: string; key: string }>();
     const print = (outcome: Outcome, line?: number) => {
       progress.outcome(outcome.outcome);
-      write(io.stdout, JSON.stringify(toLine(outcome, line)));
+      write(io.stdout, outcomeLine(outcome, line));
     };
     try {
       // Events are decided concurrently (per-key order holds), but printed in input order, each
@@ -123,20 +124,4 @@ async function handleLine(
   return known
     ? { result, entity: { aggregate: own.aggregate as string, key: own.key as string } }
     : { result };
-}
-
-function toLine(outcome: Outcome, line: number | undefined) {
-  return {
-    id: outcome.id,
-    aggregate: outcome.aggregate,
-    key: outcome.key,
-    seq: outcome.seq,
-    type: outcome.type,
-    outcome: outcome.outcome,
-    reason: outcome.reason,
-    state: outcome.state,
-    ...(outcome.detail === undefined ? {} : { detail: outcome.detail }),
-    ...(outcome.parked ? { parked: true } : {}),
-    ...(line === undefined ? {} : { line }),
-  };
 }

@@ -30,8 +30,8 @@ export function describeOutcome(outcome: Outcome): string {
   return `${outcome.outcome.padEnd(9)} ${outcome.type ?? '?'}${seq} → ${describeState(outcome.state)} (${outcome.reason}${detail})${outcome.parked ? ' — parked' : ''}`;
 }
 
-/** One outcome as a JSON line, the fields `gatekeeper check` prints. */
-export function outcomeLine(outcome: Outcome): string {
+/** One outcome as a JSON line, the fields `gatekeeper check` prints (`line` when the event has no id). */
+export function outcomeLine(outcome: Outcome, line?: number): string {
   return JSON.stringify({
     id: outcome.id,
     aggregate: outcome.aggregate,
@@ -43,5 +43,6 @@ export function outcomeLine(outcome: Outcome): string {
     state: outcome.state,
     ...(outcome.detail === undefined ? {} : { detail: outcome.detail }),
     ...(outcome.parked ? { parked: true } : {}),
+    ...(line === undefined ? {} : { line }),
   });
 }

@@ -10,7 +10,7 @@ import { main } from '../../../src/cli/main.ts';
 import { InvalidConfigError } from '../../../src/core/errors.ts';
 import { loadRunConfigFile, parseRunConfig } from '../../../src/kafka/index.ts';
 import { Redis } from 'ioredis';
-import { captureIO } from '../../unit/observe/support/cli-io.ts';
+import { captureIO } from '../../support/cli-io.ts';
 import { deletePrefix, REDIS_URL } from '../store/support/redis-servers.ts';
 import { eventMessage, produce, readTopic, sharedBroker, type Broker } from './support/kafka.ts';
 import { setUp, waitFor, type TestSetup } from './support/runtime.ts';

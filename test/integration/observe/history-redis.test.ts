@@ -14,7 +14,7 @@ import { historyMermaid } from '../../../src/observe/history/render-history.ts';
 import { startUiServer } from '../../../src/observe/ui/ui-server.ts';
 import { redisStore } from '../../../src/store/redis/index.ts';
 import { main } from '../../../src/cli/main.ts';
-import { captureIO } from '../../unit/observe/support/cli-io.ts';
+import { captureIO } from '../../support/cli-io.ts';
 import { deletePrefix, REDIS_URL, uniquePrefix } from '../store/support/redis-servers.ts';
 
 const cleanup: (() => Promise<unknown>)[] = [];

@@ -5,33 +5,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { runCli } from '../../support/cli-io.ts';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIO } from '../../../src/cli/command.ts';
-import { main } from '../../../src/cli/main.ts';
 import { deletePrefix, REDIS_URL, uniquePrefix } from './support/redis-servers.ts';
 
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const chunks = { out: '', err: '' };
-  stdout.on('data', (c: Buffer) => (chunks.out += c.toString()));
-  stderr.on('data', (c: Buffer) => (chunks.err += c.toString()));
-  const stdin = new PassThrough();
-  stdin.end('');
-  const io: CliIO = {
-    stdout,
-    stderr,
-    stdin,
-    interactive: false,
-    env: {},
-    stopSignal: () => new Promise(() => undefined),
-  };
-  const code = await main(argv, io);
-  return { code, stdout: chunks.out, stderr: chunks.err };
-}
+const run = runCli;
 
 const ndjson = (events: object[]) => events.map((e) => JSON.stringify(e)).join('\n');
 const STALL_MACHINES = fileURLToPath(new URL('./support/stall-machines.ts', import.meta.url));

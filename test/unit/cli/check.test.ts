@@ -1,33 +1,10 @@
-import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { runCli } from '../../support/cli-io.ts';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../../src/cli/main.ts';
-import type { CliIO } from '../../../src/cli/command.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/${name}`, import.meta.url));
 
-async function run(
-  argv: string[],
-  stdinText = '',
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const chunks = { out: '', err: '' };
-  stdout.on('data', (c: Buffer) => (chunks.out += c.toString()));
-  stderr.on('data', (c: Buffer) => (chunks.err += c.toString()));
-  const stdin = new PassThrough();
-  stdin.end(stdinText);
-  const io: CliIO = {
-    stdout,
-    stderr,
-    stdin,
-    interactive: false,
-    env: {},
-    stopSignal: () => new Promise(() => undefined),
-  };
-  const code = await main(argv, io);
-  return { code, stdout: chunks.out, stderr: chunks.err };
-}
+const run = runCli;
 
 const lines = (text: string) =>
   text

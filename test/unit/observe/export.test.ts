@@ -10,7 +10,7 @@ import {
   toMachineConfig,
   toMermaid,
 } from '../../../src/observe/export/index.ts';
-import { captureIO } from './support/cli-io.ts';
+import { captureIO } from '../../support/cli-io.ts';
 
 const examples: [string, AnyStateMachine][] = [
   ['order', orderMachine],

@@ -12,7 +12,7 @@ import { createGatekeeperWithStore, type Gatekeeper } from '../../../src/gatekee
 import { entityPath } from '../../../src/observe/history/entity-path.ts';
 import { historyMermaid, historyText, renderHistory } from '../../../src/observe/history/render-history.ts';
 import { memoryStore } from '../../../src/store/memory-store.ts';
-import { captureIO } from './support/cli-io.ts';
+import { captureIO } from '../../support/cli-io.ts';
 
 const open: Gatekeeper[] = [];
 afterEach(async () => {

@@ -8,7 +8,7 @@ import { main } from '../../../src/cli/main.ts';
 import { createGatekeeperWithStore } from '../../../src/gatekeeper/gatekeeper.ts';
 import { connectInspector, stringifySafely } from '../../../src/observe/inspect.ts';
 import { memoryStore } from '../../../src/store/memory-store.ts';
-import { captureIO } from './support/cli-io.ts';
+import { captureIO } from '../../support/cli-io.ts';
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {

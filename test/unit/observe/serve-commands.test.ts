@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.ts';
-import { captureIO } from './support/cli-io.ts';
+import { captureIO } from '../../support/cli-io.ts';
 
 describe('long-running commands that serve pages', () => {
   it('gatekeeper ui --demo serves the page, gates the demo stream and stops on Ctrl-C', async () => {

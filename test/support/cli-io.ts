@@ -1,6 +1,6 @@
 /** A CliIO that collects what a command prints, for calling main() in tests. */
 import { PassThrough } from 'node:stream';
-import type { CliIO } from '../../../../src/cli/command.ts';
+import type { CliIO } from '../../src/cli/command.ts';
 
 export interface CapturedIO extends CliIO {
   out(): string;
@@ -53,4 +53,16 @@ export function captureIO(): CapturedIO {
         check();
       }),
   };
+}
+
+/** Runs the CLI's main() with `argv` and `stdinText` on stdin; returns the exit code and what it printed. */
+export async function runCli(
+  argv: string[],
+  stdinText = '',
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { main } = await import('../../src/cli/main.ts');
+  const io = captureIO();
+  (io.stdin as PassThrough).end(stdinText);
+  const code = await main(argv, io);
+  return { code, stdout: io.out(), stderr: io.err() };
 }
