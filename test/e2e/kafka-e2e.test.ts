@@ -32,9 +32,12 @@ beforeAll(async () => {
 }, 600_000);
 afterAll(async () => {
   for (const process of processes) process.kill('SIGKILL');
-  await setup?.cleanup();
-  await broker.stop();
-});
+  try {
+    await setup?.cleanup();
+  } finally {
+    await broker.stop();
+  }
+}, 120_000);
 
 it('two processes in one group, one SIGKILLed and restarted: every entity gets exactly its in-order transitions, every illegal event a dead letter', async () => {
   const stream = demoStream({

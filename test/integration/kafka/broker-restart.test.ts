@@ -23,8 +23,11 @@ beforeAll(async () => {
   broker = await startOwnBroker();
 }, 600_000);
 afterAll(async () => {
-  await setup?.cleanup();
-  await broker?.stop();
+  try {
+    await setup?.cleanup();
+  } finally {
+    await broker?.stop();
+  }
 }, 120_000);
 
 it('loses nothing when the broker stops and starts again during processing', async () => {

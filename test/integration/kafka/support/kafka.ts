@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,14 +62,18 @@ function clusterId(): string {
 
 /** Starts a broker of this test file's own, on a fresh run dir. */
 export async function startOwnBroker(): Promise<Broker> {
-  const runDir = join(mkdtempSync(join(tmpdir(), 'gk-kafka-test-')), 'broker');
+  const parent = mkdtempSync(join(tmpdir(), 'gk-kafka-test-'));
+  const runDir = join(parent, 'broker');
   const out = await startScript({ KAFKA_RUN_DIR: runDir, KAFKA_CLUSTER_ID: clusterId() });
   const brokers = out.KAFKA_BROKERS;
   if (!brokers) throw new Error('start-kafka.sh printed no KAFKA_BROKERS');
   return {
     brokers,
     runDir,
-    stop: (options = {}) => stopScript(runDir, options.keep ?? false),
+    stop: async (options = {}) => {
+      await stopScript(runDir, options.keep ?? false);
+      if (!options.keep) rmSync(parent, { recursive: true, force: true });
+    },
     restart: async () => {
       await startScript({ KAFKA_RUN_DIR: runDir });
     },
