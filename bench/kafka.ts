@@ -8,7 +8,9 @@
  * input offset is committed and everything the side produces is acknowledged by the broker. Lag is
  * the consumer lag the runtime reports after each batch (sampled every 250 ms).
  *
- * Run alone: `node --import tsx bench/kafka.ts [--entities N] [--partitions N] [--rounds N] [--json]`.
+ * `benchKafka()` logs what it measures and returns the figures; `printKafkaFigures` prints them.
+ * Run alone: `node --import tsx bench/kafka.ts [--entities N] [--partitions N] [--rounds N] [--json]`,
+ * or `npm run bench -- --kafka`.
  * Uses KAFKA_BROKERS (else starts a broker with scripts/kafka/start-kafka.sh) and REDIS_URL.
  */
 import { execFile } from 'node:child_process';
@@ -173,7 +175,6 @@ export async function benchKafka(options: KafkaBenchOptions = {}): Promise<Kafka
         memory: samples.memory.map((s) => s.eventsPerSec),
       },
     };
-    printKafkaFigures(figures, log);
     return figures;
   } finally {
     await admin.deleteTopics({ topics }).catch(() => undefined);
@@ -398,11 +399,14 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       json: { type: 'boolean' },
     },
   });
+  const log = (line: string) => console.log(line);
   const figures = await benchKafka({
+    log,
     ...(values.entities ? { entities: Number(values.entities) } : {}),
     ...(values.partitions ? { partitions: Number(values.partitions) } : {}),
     ...(values.rounds ? { rounds: Number(values.rounds) } : {}),
     ...(values['relay-batch'] ? { relayBatchSize: Number(values['relay-batch']) } : {}),
   });
+  printKafkaFigures(figures, log);
   if (values.json) console.log(JSON.stringify(figures));
 }
