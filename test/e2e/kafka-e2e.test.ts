@@ -5,6 +5,8 @@
  * holds, per entity, exactly the in-order legal transitions once copies with the same identity are
  * dropped, and the dead-letter topic holds every rejected event with its reason.
  */
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { demoStream } from '../../src/demo/stream.ts';
 import { checkDeadLetters, checkOutput, expectationFor } from '../integration/kafka/support/expected.ts';
@@ -26,12 +28,14 @@ import { setUp, waitFor, waitUntilCaughtUp, type TestSetup } from '../integratio
 let broker: Broker;
 let setup: TestSetup | undefined;
 const processes: GatekeeperProcess[] = [];
+let configFile: string | undefined;
 
 beforeAll(async () => {
   broker = await sharedBroker();
 }, 600_000);
 afterAll(async () => {
   for (const process of processes) process.kill('SIGKILL');
+  if (configFile) rmSync(dirname(configFile), { recursive: true, force: true });
   try {
     await setup?.cleanup();
   } finally {
@@ -59,7 +63,7 @@ it('two processes in one group, the publishing one SIGKILLed and restarted: ever
   const expected = await expectationFor(stream);
   const messages = stream.inputs.map(eventMessage);
   setup = await setUp(broker.brokers, 'e2e', 6);
-  const configFile = writeConfig(
+  configFile = writeConfig(
     setup.config({
       limits: { sessionTimeoutMs: 8_000, heartbeatIntervalMs: 1_000, relayIdleMs: 50, maxInFlight: 200 },
     }),

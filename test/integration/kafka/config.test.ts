@@ -2,7 +2,7 @@
  * `gatekeeper run` configuration: zod validation with clear errors, config files (.json, .mjs)
  * with flags overriding them, and the command run from flags alone against a real broker.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -71,6 +71,7 @@ describe('run configuration', () => {
     expect((await loadRunConfigFile(join(dir, 'b.mjs'))).machines).toBe(resolve(dir, 'm.mjs'));
     await expect(loadRunConfigFile(join(dir, 'bad.json'))).rejects.toThrow(/not valid JSON/);
     await expect(loadRunConfigFile(join(dir, 'missing.json'))).rejects.toThrow(/not found/);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('gatekeeper run reports a bad configuration and exits 1, a missing --machines with usage and exit 2', async () => {
