@@ -356,7 +356,12 @@ JAVA_CMD=("$JAVA" "${HEAP[@]}" "${JVM_OPTS[@]}" -Djava.awt.headless=true
 if [[ -f "$DATA_DIR/meta.properties" ]]; then
   log "storage in $DATA_DIR already formatted (cluster $(prop "$DATA_DIR/meta.properties" cluster.id)); not reformatting"
 else
-  cluster_id="${KAFKA_CLUSTER_ID:-$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')}"
+  # A Kafka cluster id is 16 bytes in URL-safe base64. One starting with '-' would be read by
+  # StorageTool as an option, so the first character is drawn again until it is not.
+  cluster_id="${KAFKA_CLUSTER_ID:-}"
+  while [[ -z "$cluster_id" || "$cluster_id" == -* ]]; do
+    cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+  done
   log "formatting $DATA_DIR (cluster id $cluster_id)"
   # Static quorum (controller.quorum.voters): no --standalone in 3.9.
   "${JAVA_CMD[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$PROPS" --ignore-formatted \
