@@ -2,11 +2,10 @@
  * `gatekeeper history <aggregate> <key>`: an entity's stored decisions as text, JSON, or its
  * machine's Mermaid diagram with the path it took. Reads whatever store the flags open.
  */
-import { createGatekeeperWithStore } from '../../gatekeeper/gatekeeper.ts';
 import { HISTORY_FORMATS, renderHistory, type HistoryFormat } from '../../observe/history/render-history.ts';
 import { EXIT, stringFlag, write, type Command } from '../command.ts';
-import { loadMachines } from '../load-machines.ts';
-import { openStore, STORE_USAGE, storeOptions } from '../open-store.ts';
+import { openOperatorGatekeeper, requireAggregate } from '../open-gatekeeper.ts';
+import { STORE_USAGE, storeOptions } from '../open-store.ts';
 import { UsageError } from '../usage-error.ts';
 
 export const historyCommand: Command = {
@@ -39,17 +38,9 @@ ${STORE_USAGE}`,
     if (!(HISTORY_FORMATS as readonly string[]).includes(format)) {
       throw new UsageError(`--format must be one of ${HISTORY_FORMATS.join(', ')} (got ${format})`);
     }
-    const gatekeeper = createGatekeeperWithStore({
-      machines: await loadMachines(stringFlag(flags, 'machines')),
-      store: await openStore(flags),
-      sweepIntervalMs: 0,
-    });
+    const gatekeeper = await openOperatorGatekeeper(flags);
     try {
-      const definition = gatekeeper.aggregates.get(aggregate);
-      if (!definition)
-        throw new UsageError(
-          `unknown aggregate "${aggregate}" (known: ${[...gatekeeper.aggregates.keys()].join(', ')})`,
-        );
+      const definition = requireAggregate(gatekeeper, aggregate);
       const history = await gatekeeper.history(aggregate, key);
       if (history.length === 0) {
         write(io.stderr, `gatekeeper history: no history for ${aggregate}/${key} in this store`);

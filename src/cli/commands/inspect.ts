@@ -2,11 +2,10 @@
  * `gatekeeper inspect <aggregate> <key>`: one entity as the store holds it — state, context, last
  * seq, version, the events waiting in its buffer, the event it is parked on and its last rejections.
  */
-import { createGatekeeperWithStore, type EntityInspection } from '../../gatekeeper/gatekeeper.ts';
-import { booleanFlag, EXIT, stringFlag, write, type Command } from '../command.ts';
-import { loadMachines } from '../load-machines.ts';
-import { openStore, STORE_USAGE, storeOptions } from '../open-store.ts';
-import { UsageError } from '../usage-error.ts';
+import type { EntityInspection } from '../../gatekeeper/gatekeeper.ts';
+import { booleanFlag, EXIT, write, type Command } from '../command.ts';
+import { openOperatorGatekeeper, requireAggregate } from '../open-gatekeeper.ts';
+import { STORE_USAGE, storeOptions } from '../open-store.ts';
 import { describeState, entityArguments, formatAge } from './operator-format.ts';
 
 export const inspectCommand: Command = {
@@ -29,17 +28,9 @@ The embedded store starts empty in every process: point this at the Redis the ga
   positionals: true,
   async run(flags, positionals, io) {
     const { aggregate, key } = entityArguments(positionals);
-    const gatekeeper = createGatekeeperWithStore({
-      machines: await loadMachines(stringFlag(flags, 'machines')),
-      store: await openStore(flags),
-      sweepIntervalMs: 0,
-    });
+    const gatekeeper = await openOperatorGatekeeper(flags);
     try {
-      if (!gatekeeper.aggregates.has(aggregate)) {
-        throw new UsageError(
-          `unknown aggregate "${aggregate}" (known: ${[...gatekeeper.aggregates.keys()].join(', ')})`,
-        );
-      }
+      requireAggregate(gatekeeper, aggregate);
       const entity = await gatekeeper.inspect(aggregate, key);
       if (!entity) {
         write(io.stderr, `gatekeeper inspect: no entity ${aggregate}/${key} in this store`);

@@ -4,11 +4,9 @@
  * what waited behind it. The decision is committed like any other (version-fenced), so it is safe
  * while gatekeepers are running against the same store.
  */
-import { createGatekeeperWithStore } from '../../gatekeeper/gatekeeper.ts';
-import { booleanFlag, EXIT, stringFlag, write, type Command } from '../command.ts';
-import { loadMachines } from '../load-machines.ts';
-import { openStore, STORE_USAGE, storeOptions } from '../open-store.ts';
-import { UsageError } from '../usage-error.ts';
+import { booleanFlag, EXIT, write, type Command } from '../command.ts';
+import { openOperatorGatekeeper, requireAggregate } from '../open-gatekeeper.ts';
+import { STORE_USAGE, storeOptions } from '../open-store.ts';
 import { describeOutcome, entityArguments, outcomeLine } from './operator-format.ts';
 
 function operatorCommand(action: 'retry' | 'skip'): Command {
@@ -37,17 +35,9 @@ ${STORE_USAGE}`,
     positionals: true,
     async run(flags, positionals, io) {
       const { aggregate, key } = entityArguments(positionals);
-      const gatekeeper = createGatekeeperWithStore({
-        machines: await loadMachines(stringFlag(flags, 'machines')),
-        store: await openStore(flags),
-        sweepIntervalMs: 0,
-      });
+      const gatekeeper = await openOperatorGatekeeper(flags);
       try {
-        if (!gatekeeper.aggregates.has(aggregate)) {
-          throw new UsageError(
-            `unknown aggregate "${aggregate}" (known: ${[...gatekeeper.aggregates.keys()].join(', ')})`,
-          );
-        }
+        requireAggregate(gatekeeper, aggregate);
         const outcomes =
           action === 'retry' ? await gatekeeper.retry(aggregate, key) : await gatekeeper.skip(aggregate, key);
         for (const outcome of outcomes)

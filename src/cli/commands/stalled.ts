@@ -2,10 +2,9 @@
  * `gatekeeper stalled`: entities whose oldest buffered event has waited longer than their
  * aggregate's stall limit (and, with --parked, entities stopped on a parked event).
  */
-import { createGatekeeperWithStore } from '../../gatekeeper/gatekeeper.ts';
-import { booleanFlag, EXIT, intFlag, stringFlag, write, type Command } from '../command.ts';
-import { loadMachines } from '../load-machines.ts';
-import { openStore, STORE_USAGE, storeOptions } from '../open-store.ts';
+import { booleanFlag, EXIT, intFlag, write, type Command } from '../command.ts';
+import { openOperatorGatekeeper } from '../open-gatekeeper.ts';
+import { STORE_USAGE, storeOptions } from '../open-store.ts';
 import { formatAge } from './operator-format.ts';
 
 export const stalledCommand: Command = {
@@ -31,11 +30,7 @@ ${STORE_USAGE}`,
   async run(flags, _positionals, io) {
     const limit = intFlag(flags, 'limit', 1_000);
     const json = booleanFlag(flags, 'json');
-    const gatekeeper = createGatekeeperWithStore({
-      machines: await loadMachines(stringFlag(flags, 'machines')),
-      store: await openStore(flags),
-      sweepIntervalMs: 0,
-    });
+    const gatekeeper = await openOperatorGatekeeper(flags);
     try {
       if (booleanFlag(flags, 'parked')) {
         const parked = await gatekeeper.parked(limit);
