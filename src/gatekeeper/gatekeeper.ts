@@ -176,7 +176,7 @@ class GatekeeperRuntime implements Gatekeeper {
   }
 
   rejectUnparseable(raw: unknown, detail: string): Promise<HandleResult> {
-    if (this.closed) throw new ClosedError();
+    if (this.closed) return Promise.reject(new ClosedError());
     return this.rejectWithoutEntity(raw, 'invalid-envelope', detail, {});
   }
 
@@ -185,7 +185,7 @@ class GatekeeperRuntime implements Gatekeeper {
     reason: 'invalid-envelope' | 'key-mismatch',
     detail: string,
   ): Promise<HandleResult> {
-    if (this.closed) throw new ClosedError();
+    if (this.closed) return Promise.reject(new ClosedError());
     const parsed = parseEnvelope(raw);
     return parsed.ok
       ? this.rejectWithoutEntity(raw, reason, detail, parsed.event, parsed.event)

@@ -3,7 +3,7 @@
  * otherwise (metrics name aggregates and reasons; expose them on purpose, not by default).
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from './listen.ts';
 import type { Registry } from 'prom-client';
 
 export interface MetricsServerOptions {
@@ -43,17 +43,9 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
         response.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${String(error)}\n`),
     );
   });
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const { port, origin } = await listen(server, options.port, options.host);
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics`,
+    url: `${origin}/metrics`,
     port,
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -104,43 +104,41 @@ export function createMetrics(gatekeeper?: Gatekeeper, options: MetricsOptions =
     help: 'Scrapes where reading stalled or parked entities from the store failed (the last value is kept).',
     registers,
   });
-  const countByAggregate = (
-    gauge: Gauge<'aggregate'>,
-    source: Gatekeeper,
-    refs: readonly { aggregate: string }[],
-  ) => {
-    const counts = new Map<string, number>([...source.aggregates.keys()].map((aggregate) => [aggregate, 0]));
-    for (const ref of refs) counts.set(ref.aggregate, (counts.get(ref.aggregate) ?? 0) + 1);
-    for (const [aggregate, count] of counts) gauge.set({ aggregate }, count);
-  };
-  new Gauge({
-    name: name(METRIC_NAMES.stalled),
-    help: `Entities whose oldest buffered event is older than their aggregate's stall limit (read per scrape, at most ${limit}).`,
-    labelNames: ['aggregate'] as const,
-    registers,
-    async collect() {
-      if (!target) return;
-      try {
-        countByAggregate(this, target, await target.stalled(limit));
-      } catch {
-        scrapeErrors.inc();
-      }
-    },
-  });
-  new Gauge({
-    name: name(METRIC_NAMES.parked),
-    help: `Entities stopped on a parked event, waiting for an operator (read per scrape, at most ${limit}).`,
-    labelNames: ['aggregate'] as const,
-    registers,
-    async collect() {
-      if (!target) return;
-      try {
-        countByAggregate(this, target, await target.parked(limit));
-      } catch {
-        scrapeErrors.inc();
-      }
-    },
-  });
+  /** A gauge of entities per aggregate, read from the store on every scrape. */
+  const entitiesPerAggregate = (
+    metric: string,
+    help: string,
+    read: (source: Gatekeeper) => Promise<readonly { aggregate: string }[]>,
+  ) =>
+    new Gauge({
+      name: name(metric),
+      help,
+      labelNames: ['aggregate'] as const,
+      registers,
+      async collect() {
+        if (!target) return;
+        try {
+          const counts = new Map<string, number>(
+            [...target.aggregates.keys()].map((aggregate) => [aggregate, 0]),
+          );
+          for (const ref of await read(target))
+            counts.set(ref.aggregate, (counts.get(ref.aggregate) ?? 0) + 1);
+          for (const [aggregate, count] of counts) this.set({ aggregate }, count);
+        } catch {
+          scrapeErrors.inc();
+        }
+      },
+    });
+  entitiesPerAggregate(
+    METRIC_NAMES.stalled,
+    `Entities whose oldest buffered event is older than their aggregate's stall limit (read per scrape, at most ${limit}).`,
+    (source) => source.stalled(limit),
+  );
+  entitiesPerAggregate(
+    METRIC_NAMES.parked,
+    `Entities stopped on a parked event, waiting for an operator (read per scrape, at most ${limit}).`,
+    (source) => source.parked(limit),
+  );
   new Gauge({
     name: name(METRIC_NAMES.resident),
     help: 'Entities with a live actor in this process.',

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from '../listen.ts';
 import type { Gatekeeper } from '../../gatekeeper/gatekeeper.ts';
 import { machineModel } from '../export/machine-model.ts';
 import { entityPath } from '../history/entity-path.ts';
@@ -124,17 +124,9 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
       response.end(`error: ${error instanceof Error ? error.message : String(error)}\n`);
     });
   });
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const { port, origin } = await listen(server, options.port, options.host);
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/`,
+    url: `${origin}/`,
     port,
     live,
     close: () =>
