@@ -356,7 +356,8 @@ class DecisionDraft {
   /** After the sequence moved: apply what became legal, discard what became past, until nothing moves. */
   private drain(): void {
     for (;;) {
-      if (this.parked) return;
+      // Most events arrive in order: nothing waits, so there is nothing to look through.
+      if (this.parked || this.currentBuffer().length === 0) return;
       this.discardStaleSequenced();
       const next = this.currentBuffer().find((entry) => entry.event.seq === this.lastSeq + 1);
       if (next) {

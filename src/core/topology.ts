@@ -19,6 +19,8 @@ interface AnyStateNode {
   transitions: Map<string, { target?: readonly AnyStateNode[] | undefined }[]>;
   always?: { target?: readonly AnyStateNode[] | undefined }[] | undefined;
   initial?: { target: readonly AnyStateNode[] } | undefined;
+  after: readonly unknown[];
+  invoke: readonly unknown[];
 }
 
 function nodesOf(machine: AnyStateMachine): AnyStateNode[] {
@@ -40,6 +42,11 @@ export interface MachineTopology {
   /** Ids of the leaf states, with the event types each accepts (its own and its ancestors'). */
   leaves: ReadonlyMap<string, readonly string[]>;
   finalStates: readonly string[];
+  /**
+   * States with delayed (`after`) transitions or invoked actors. The gatekeeper moves a machine
+   * only on events it decides, so these timers and actors never run there.
+   */
+  notRunHere: readonly { state: string; feature: 'after' | 'invoke' }[];
   /** True when some state accepts this type (or a wildcard that matches it). */
   isKnownType(type: string): boolean;
   /** True when one of the active leaves (or an ancestor) has a transition for `type`, guards aside. */
@@ -144,6 +151,10 @@ export function analyzeMachine(
     ),
     leaves: leafAccepts,
     finalStates: leafNodes.filter((leaf) => leaf.type === 'final').map((leaf) => leaf.id),
+    notRunHere: nodes.flatMap((node) => [
+      ...(node.after.length > 0 ? [{ state: node.id, feature: 'after' as const }] : []),
+      ...(node.invoke.length > 0 ? [{ state: node.id, feature: 'invoke' as const }] : []),
+    ]),
     isKnownType: (type) => descriptors.some((d) => descriptorMatches(d, type)),
     acceptsNow: (value, type) => leavesOf(value).some((id) => anyMatches(leafAccepts.get(id), type)),
     acceptsLater: (value, type) => leavesOf(value).some((id) => anyMatches(laterDescriptors.get(id), type)),

@@ -1,6 +1,6 @@
 /**
- * A MachineCursor backed by a live XState actor. Measured on this machine, a live actor's `send`
- * is about 3x faster than the pure `transition()` (see bench/), so each resident entity keeps one.
+ * A MachineCursor backed by a live XState actor, used when an inspector is attached: Stately's
+ * inspection events come from actors. Otherwise entities use the lighter SnapshotCursor.
  */
 import {
   createActor,

@@ -29,6 +29,7 @@ import type {
   SyncEntityStore,
 } from '../store/entity-store.ts';
 import { ActorCursor, type ActorInspector } from './actor-cursor.ts';
+import { SnapshotCursor } from './snapshot-cursor.ts';
 import { Listeners, type GatekeeperListener } from './listeners.ts';
 import { Mailboxes } from './mailbox.ts';
 import { ResidentEntities, type Resident } from './resident-entities.ts';
@@ -170,9 +171,12 @@ class GatekeeperRuntime implements Gatekeeper {
         event,
       );
     }
-    return this.decideFor(aggregate, event.key, (resident, now) =>
-      decide(this.contextFor(resident, now), resident.entity, event),
-    ).then(toHandleResult);
+    return this.decideFor(
+      aggregate,
+      event.key,
+      (resident, now) => decide(this.contextFor(resident, now), resident.entity, event),
+      toHandleResult,
+    );
   }
 
   rejectUnparseable(raw: unknown, detail: string): Promise<HandleResult> {
@@ -253,12 +257,17 @@ class GatekeeperRuntime implements Gatekeeper {
     for (const report of await this.stalled()) {
       const aggregate = this.aggregates.get(report.aggregate) as Aggregate;
       if (aggregate.onStall === 'keep') continue;
-      const decided = await this.decideFor(aggregate, report.key, (resident, now) => {
-        const oldest = oldestBufferedAt(resident.entity);
-        // Another decision may have drained the buffer since the index was read.
-        if (oldest === undefined || now - oldest <= aggregate.stallAfterMs) return undefined;
-        return decideStall(this.contextFor(resident, now), resident.entity);
-      });
+      const decided = await this.decideFor(
+        aggregate,
+        report.key,
+        (resident, now) => {
+          const oldest = oldestBufferedAt(resident.entity);
+          // Another decision may have drained the buffer since the index was read.
+          if (oldest === undefined || now - oldest <= aggregate.stallAfterMs) return undefined;
+          return decideStall(this.contextFor(resident, now), resident.entity);
+        },
+        asDecided,
+      );
       outcomes.push(...decided.outcomes);
     }
     return outcomes;
@@ -295,18 +304,20 @@ class GatekeeperRuntime implements Gatekeeper {
    * Runs one decision for one entity inside its mailbox and commits it; on a version conflict the
    * entity is reloaded from the store and the decision is made again.
    */
-  private decideFor(
+  private decideFor<TResult>(
     aggregate: Aggregate,
     key: string,
     makeDecision: (resident: Resident, now: number) => Decision | undefined,
-  ): Promise<Pick<Decision, 'outcomes' | 'applied'>> {
+    toResult: (decided: Decided) => TResult,
+  ): Promise<TResult> {
     const id = entityId(aggregate.name, key);
     const sync = this.store.sync;
     // Fast path for stores that answer synchronously (the embedded one): with nothing queued for
     // this key, deciding right now keeps arrival order and skips the mailbox's promise chain.
     if (sync && !this.mailboxes.isBusy(id)) {
       try {
-        return Promise.resolve(this.decideSync(sync, id, aggregate, key, makeDecision));
+        // Mapped before wrapping: a `.then` would cost one more promise and microtask per event.
+        return Promise.resolve(toResult(this.decideSync(sync, id, aggregate, key, makeDecision)));
       } catch (error) {
         return Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }
@@ -318,7 +329,7 @@ class GatekeeperRuntime implements Gatekeeper {
           this.admit(id, aggregate, key, await this.store.load({ aggregate: aggregate.name, key }));
         const now = this.clock.now();
         const decision = makeDecision(resident, now);
-        if (!decision) return NO_DECISION;
+        if (!decision) return toResult(NO_DECISION);
         let committed: CommitResult;
         try {
           committed = await this.store.commit(resident.ref, this.toCommit(resident, decision, now));
@@ -327,7 +338,7 @@ class GatekeeperRuntime implements Gatekeeper {
           this.residents.evict(id);
           throw error;
         }
-        if (this.settle(id, resident, decision, committed)) return decision;
+        if (this.settle(id, resident, decision, committed)) return toResult(decision);
       }
       throw new VersionConflictError(aggregate.name, key, -1);
     });
@@ -339,7 +350,7 @@ class GatekeeperRuntime implements Gatekeeper {
     aggregate: Aggregate,
     key: string,
     makeDecision: (resident: Resident, now: number) => Decision | undefined,
-  ): Pick<Decision, 'outcomes' | 'applied'> {
+  ): Decided {
     for (let attempt = 0; attempt <= this.maxConflictRetries; attempt += 1) {
       const resident =
         this.residents.get(id) ??
@@ -389,7 +400,9 @@ class GatekeeperRuntime implements Gatekeeper {
     const resident: Resident = {
       ref: { aggregate: aggregate.name, key },
       aggregate,
-      cursor: new ActorCursor(aggregate.machine, stored?.snapshot, this.options.inspect),
+      cursor: this.options.inspect
+        ? new ActorCursor(aggregate.machine, stored?.snapshot, this.options.inspect)
+        : new SnapshotCursor(aggregate.machine, stored?.snapshot),
       entity: stored ?? EMPTY_ENTITY,
       version: stored?.version ?? 0,
     };
@@ -405,10 +418,15 @@ class GatekeeperRuntime implements Gatekeeper {
   ): Promise<Outcome[]> {
     const definition = this.requireAggregate(aggregate);
     let parked = false;
-    const { outcomes } = await this.decideFor(definition, key, (resident, now) => {
-      parked = resident.entity.parked !== undefined;
-      return parked ? rule(this.contextFor(resident, now), resident.entity) : undefined;
-    });
+    const { outcomes } = await this.decideFor(
+      definition,
+      key,
+      (resident, now) => {
+        parked = resident.entity.parked !== undefined;
+        return parked ? rule(this.contextFor(resident, now), resident.entity) : undefined;
+      },
+      asDecided,
+    );
     if (!parked)
       throw new OperatorActionError(`${aggregate}/${key} is not parked, so there is nothing to ${action}`);
     return outcomes;
@@ -458,9 +476,16 @@ class GatekeeperRuntime implements Gatekeeper {
   }
 }
 
-const NO_DECISION: Pick<Decision, 'outcomes' | 'applied'> = { outcomes: [], applied: [] };
+/** What callers of a decision read back. */
+type Decided = Pick<Decision, 'outcomes' | 'applied'>;
 
-function toHandleResult({ outcomes, applied }: Pick<Decision, 'outcomes' | 'applied'>): HandleResult {
+const NO_DECISION: Decided = { outcomes: [], applied: [] };
+
+function asDecided(decided: Decided): Decided {
+  return decided;
+}
+
+function toHandleResult({ outcomes, applied }: Decided): HandleResult {
   return { outcome: outcomes[0] as Outcome, outcomes, transitions: applied };
 }
 

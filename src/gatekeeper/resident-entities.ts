@@ -7,11 +7,12 @@ import type { Aggregate } from '../core/aggregate.ts';
 import type { EntityState } from '../core/entity.ts';
 import type { EntityRef } from '../store/entity-store.ts';
 import type { ActorCursor } from './actor-cursor.ts';
+import type { SnapshotCursor } from './snapshot-cursor.ts';
 
 export interface Resident {
   ref: EntityRef;
   aggregate: Aggregate;
-  cursor: ActorCursor;
+  cursor: ActorCursor | SnapshotCursor;
   entity: EntityState;
   /** The store version `entity` and `cursor` correspond to. */
   version: number;

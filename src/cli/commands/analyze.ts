@@ -44,6 +44,10 @@ function report(aggregate: Aggregate) {
           `cycle ${cycle.join(' → ')}: events without seq cannot be told past from future here; give them seq`,
       ),
       ...topology.neverAccepted.map((type) => `payload schema for ${type}, but no state accepts ${type}`),
+      ...topology.notRunHere.map(
+        ({ state, feature }) =>
+          `${state} has ${feature === 'after' ? 'a delayed (after) transition' : 'an invoked actor'}: the gatekeeper moves machines only on events, so it never runs`,
+      ),
     ],
   };
 }
@@ -60,6 +64,6 @@ function format(r: ReturnType<typeof report>): string {
     `  policies: onRejected=${r.policies.onRejected} onStall=${r.policies.onStall} stallAfterMs=${r.policies.stallAfterMs} maxBuffered=${r.policies.maxBuffered}`,
   );
   for (const warning of r.warnings) lines.push(`  warning: ${warning}`);
-  if (r.warnings.length === 0) lines.push('  no cycles: events without seq can be ordered by topology');
+  if (r.cycles.length === 0) lines.push('  no cycles: events without seq can be ordered by topology');
   return lines.join('\n');
 }

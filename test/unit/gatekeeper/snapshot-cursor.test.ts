@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import { assign, createMachine, setup } from 'xstate';
+import machines from '../../../machines/index.ts';
+import { analyzeMachine } from '../../../src/core/topology.ts';
+import { toMachineEvent } from '../../../src/core/envelope.ts';
+import { demoStream } from '../../../src/demo/stream.ts';
+import { ActorCursor } from '../../../src/gatekeeper/actor-cursor.ts';
+import { SnapshotCursor } from '../../../src/gatekeeper/snapshot-cursor.ts';
+import { createGatekeeper } from '../../../src/index.ts';
+
+const registry = machines as unknown as Record<string, { machine: Parameters<typeof analyzeMachine>[0] }>;
+
+describe('snapshot cursor (the default per-entity state)', () => {
+  it('moves exactly like a live actor through every demo history, legal and illegal events alike', () => {
+    const stream = demoStream({ entities: 300, seed: 7 });
+    for (const history of stream.histories) {
+      const machine = (registry[history[0]?.aggregate ?? ''] as { machine: never }).machine;
+      const live = new ActorCursor(machine, undefined);
+      const pure = new SnapshotCursor(machine, undefined);
+      // Every type the machine knows, at every step: illegal ones must be refused by both alike.
+      const probes = analyzeMachine(machine).eventTypes.map((type) => ({ type }));
+      for (const envelope of history) {
+        for (const probe of probes) expect(pure.can(probe)).toBe(live.can(probe));
+        const event = toMachineEvent(envelope);
+        if (live.can(event)) expect(pure.apply(event)).toBe(live.apply(event));
+        expect(pure.value()).toEqual(live.value());
+        expect(pure.context()).toEqual(live.context());
+        expect(pure.done()).toBe(live.done());
+        expect(pure.persistLater()()).toEqual(live.persisted());
+      }
+      live.stop();
+    }
+  });
+
+  it('continues from a persisted snapshot where the entity left off', () => {
+    const { machine } = registry.order as { machine: never };
+    const first = new SnapshotCursor(machine, undefined);
+    first.apply({ type: 'order.placed', total: 40 });
+    const restored = new SnapshotCursor(machine, first.persistLater()());
+    expect(restored.value()).toEqual(first.value());
+    expect(restored.value()).toBe('placed');
+    expect(restored.can({ type: 'order.paid', amount: 40 })).toBe(true);
+    expect(restored.can({ type: 'order.paid', amount: 41 })).toBe(false);
+  });
+
+  it('runs a custom action once per transition, as a started actor does', () => {
+    const calls: string[] = [];
+    const machine = setup({
+      actions: { note: (_, params: { at: string }) => calls.push(params.at) },
+    }).createMachine({
+      initial: 'a',
+      states: {
+        a: { on: { GO: { target: 'b', actions: { type: 'note', params: { at: 'a→b' } } } } },
+        b: { entry: { type: 'note', params: { at: 'entered b' } } },
+      },
+    });
+    const cursor = new SnapshotCursor(machine, undefined);
+    expect(calls).toEqual([]);
+    cursor.apply({ type: 'GO' });
+    expect(calls).toEqual(['a→b', 'entered b']);
+  });
+
+  it('reports a throwing action as the error message and keeps the snapshot from before the event', () => {
+    const machine = createMachine({
+      initial: 'idle',
+      context: { count: 0 },
+      states: {
+        idle: {
+          on: {
+            BUMP: { actions: assign({ count: ({ context }) => context.count + 1 }) },
+            BREAK: {
+              target: 'broken',
+              actions: () => {
+                throw new Error('printer on fire');
+              },
+            },
+          },
+        },
+        broken: {},
+      },
+    });
+    const cursor = new SnapshotCursor(machine, undefined);
+    cursor.apply({ type: 'BUMP' });
+    expect(cursor.apply({ type: 'BREAK' })).toBe('printer on fire');
+    expect(cursor.value()).toBe('idle');
+    expect(cursor.context()).toEqual({ count: 1 });
+    expect(cursor.apply({ type: 'BUMP' })).toBeUndefined();
+    expect(cursor.context()).toEqual({ count: 2 });
+  });
+
+  it('makes a throwing action a machine-error rejection, and the entity goes on with the next seq', async () => {
+    const machine = createMachine({
+      id: 'press',
+      initial: 'idle',
+      states: {
+        idle: {
+          on: {
+            JAM: {
+              target: 'done',
+              actions: () => {
+                throw new Error('jammed');
+              },
+            },
+            RUN: 'running',
+          },
+        },
+        running: {},
+        done: {},
+      },
+    });
+    const gk = createGatekeeper({ machines: { press: machine }, sweepIntervalMs: 0 });
+    const base = { aggregate: 'press', key: 'p-1' };
+    const jam = await gk.handle({ ...base, id: 'e1', seq: 1, type: 'JAM' });
+    expect(jam.outcome).toMatchObject({ outcome: 'rejected', reason: 'machine-error', state: 'idle' });
+    expect(jam.outcome.detail).toContain('jammed');
+    const run = await gk.handle({ ...base, id: 'e2', seq: 2, type: 'RUN' });
+    expect(run.outcome).toMatchObject({ outcome: 'applied', state: 'running' });
+    await gk.close();
+  });
+});
+
+describe('what the gatekeeper does not run', () => {
+  it('names states with delayed transitions or invoked actors, which move machines without an event', () => {
+    const machine = createMachine({
+      id: 'door',
+      initial: 'open',
+      states: {
+        open: { after: { 1000: 'closed' }, on: { CLOSE: 'closed' } },
+        closed: { invoke: { src: createMachine({}) }, on: { OPEN: 'open' } },
+      },
+    });
+    expect(analyzeMachine(machine).notRunHere).toEqual([
+      { state: 'door.open', feature: 'after' },
+      { state: 'door.closed', feature: 'invoke' },
+    ]);
+    expect(analyzeMachine(registry.order?.machine as never).notRunHere).toEqual([]);
+  });
+});
