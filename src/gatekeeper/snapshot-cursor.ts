@@ -4,14 +4,7 @@
  * actor scope is shared by every entity of a machine, so an entity costs a snapshot, not an actor
  * with its own system, mailbox and observers (see README, "Per-entity state").
  */
-import {
-  createActor,
-  type ActorScope,
-  type AnyActorScope,
-  type AnyMachineSnapshot,
-  type AnyStateMachine,
-  type Snapshot,
-} from 'xstate';
+import { createActor, type AnyMachineSnapshot, type AnyStateMachine, type Snapshot } from 'xstate';
 import type { MachineCursor } from '../core/entity.ts';
 import type { StateValue } from '../core/outcome.ts';
 import type { PersistedSnapshot } from '../store/entity-store.ts';
@@ -79,13 +72,15 @@ export class SnapshotCursor implements MachineCursor {
  * The scope a machine's transitions run in. Actions run as they would in a started actor: a
  * custom action executes during the transition, and deferred work runs right after it.
  */
+type MachineActorScope = Parameters<AnyStateMachine['transition']>[2];
+
 class MachineScope {
-  readonly actorScope: AnyActorScope;
+  readonly actorScope: MachineActorScope;
   private readonly deferred: (() => void)[] = [];
 
   constructor(machine: AnyStateMachine) {
     const self = createActor(machine);
-    const scope: ActorScope<AnyMachineSnapshot, { type: string }> = {
+    this.actorScope = {
       self,
       id: self.id,
       sessionId: self.sessionId,
@@ -96,7 +91,6 @@ class MachineScope {
       stopChild: () => undefined,
       actionExecutor: (action) => action.exec?.(action.info, action.params),
     };
-    this.actorScope = scope as unknown as AnyActorScope;
   }
 
   run<T>(step: () => T): T {
