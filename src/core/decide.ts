@@ -162,13 +162,15 @@ class DecisionDraft {
   private duplicateReason(
     event: EventEnvelope,
   ): { reason: ReasonOf<'discarded'>; detail: string } | undefined {
-    if (
-      this.entity.seenIds.includes(event.id) ||
-      this.parked?.event.id === event.id ||
-      this.currentBuffer().some((entry) => entry.event.id === event.id)
-    ) {
-      return { reason: 'duplicate-id', detail: `event id ${event.id} was already handled for this entity` };
+    // Plain loops: this runs for every event, and closures per call showed in profiles.
+    const buffer = this.currentBuffer();
+    let waitingSameSeq = false;
+    for (const entry of buffer) {
+      if (entry.event.id === event.id) return duplicateId(event);
+      if (event.seq !== undefined && entry.event.seq === event.seq) waitingSameSeq = true;
     }
+    if (this.entity.seenIds.includes(event.id) || this.parked?.event.id === event.id)
+      return duplicateId(event);
     if (event.seq === undefined) return undefined;
     if (event.seq <= this.lastSeq) {
       return {
@@ -176,10 +178,7 @@ class DecisionDraft {
         detail: `seq ${event.seq} is not after the last applied seq ${this.lastSeq} (a duplicate or a late event)`,
       };
     }
-    if (
-      this.parked?.event.seq === event.seq ||
-      this.currentBuffer().some((entry) => entry.event.seq === event.seq)
-    ) {
+    if (waitingSameSeq || this.parked?.event.seq === event.seq) {
       return { reason: 'duplicate-seq', detail: `another event with seq ${event.seq} is already waiting` };
     }
     return undefined;
@@ -359,8 +358,10 @@ class DecisionDraft {
       // Most events arrive in order: nothing waits, so there is nothing to look through.
       if (this.parked || this.currentBuffer().length === 0) return;
       this.discardStaleSequenced();
-      const next = this.currentBuffer().find((entry) => entry.event.seq === this.lastSeq + 1);
-      if (next) {
+      // The buffer keeps sequenced entries first, by seq: with the stale ones gone, the next
+      // expected seq can only be at the head.
+      const next = this.currentBuffer()[0];
+      if (next?.event.seq === this.lastSeq + 1) {
         this.removeFromBuffer(next);
         if (next.rejection) {
           const { reason, detail } = next.rejection;
@@ -374,16 +375,15 @@ class DecisionDraft {
     }
   }
 
+  /** Sequenced entries at or below lastSeq sit at the head of the buffer; each leaves as stale. */
   private discardStaleSequenced(): void {
-    const isStale = (entry: BufferedEvent) =>
-      entry.event.seq !== undefined && entry.event.seq <= this.lastSeq;
-    if (!this.currentBuffer().some(isStale)) return;
-    for (const entry of this.currentBuffer().filter(isStale)) {
-      const seq = entry.event.seq as number;
-      this.removeFromBuffer(entry);
-      if (entry.rejection) continue;
+    for (let head = this.currentBuffer()[0]; head?.event.seq !== undefined; head = this.currentBuffer()[0]) {
+      const seq = head.event.seq;
+      if (seq > this.lastSeq) return;
+      this.removeFromBuffer(head);
+      if (head.rejection) continue;
       this.settle(
-        entry.event,
+        head.event,
         'discarded',
         'stale-seq',
         true,
@@ -394,6 +394,9 @@ class DecisionDraft {
 
   /** Handles the first unsequenced entry whose turn has come; returns true when the machine moved. */
   private drainUnsequencedOnce(): boolean {
+    const buffer = this.currentBuffer();
+    // Unsequenced entries sit behind the sequenced ones: none at the tail means none at all.
+    if (buffer[buffer.length - 1]?.event.seq !== undefined) return false;
     const { cursor, aggregate } = this.context;
     for (const entry of [...this.currentBuffer()]) {
       if (entry.event.seq !== undefined) continue;
@@ -494,11 +497,17 @@ class DecisionDraft {
     const buffer = (this.buffer ??= [...this.entity.buffer]);
     const seq = entry.event.seq;
     // Sequenced entries stay sorted by seq ahead of unsequenced ones, which keep arrival order.
-    const at =
-      seq === undefined
-        ? buffer.length
-        : buffer.findIndex((other) => other.event.seq === undefined || other.event.seq > seq);
-    buffer.splice(at === -1 ? buffer.length : at, 0, entry);
+    let at = buffer.length;
+    if (seq !== undefined) {
+      for (let index = 0; index < buffer.length; index += 1) {
+        const other = (buffer[index] as BufferedEvent).event.seq;
+        if (other === undefined || other > seq) {
+          at = index;
+          break;
+        }
+      }
+    }
+    buffer.splice(at, 0, entry);
     (this.bufferAdded = writable(this.bufferAdded)).push(entry);
   }
 
@@ -518,6 +527,10 @@ class DecisionDraft {
     const overflow = merged.length - this.context.dedupWindow;
     return overflow > 0 ? merged.slice(overflow) : merged;
   }
+}
+
+function duplicateId(event: EventEnvelope): { reason: 'duplicate-id'; detail: string } {
+  return { reason: 'duplicate-id', detail: `event id ${event.id} was already handled for this entity` };
 }
 
 /** The shared empty list (frozen: a write to it would throw, never corrupt). */

@@ -110,6 +110,9 @@ export function analyzeMachine(
     }
   }
   const descriptors = [...acceptedIn.keys()];
+  // Asked for every event: exact types answer from a set, only wildcards need matching.
+  const exactTypes = new Set(descriptors.filter((d) => d !== '*' && !d.endsWith('.*')));
+  const wildcards = descriptors.filter((d) => !exactTypes.has(d));
 
   const leafAccepts = new Map<string, string[]>();
   for (const leaf of leafNodes) {
@@ -155,7 +158,7 @@ export function analyzeMachine(
       ...(node.after.length > 0 ? [{ state: node.id, feature: 'after' as const }] : []),
       ...(node.invoke.length > 0 ? [{ state: node.id, feature: 'invoke' as const }] : []),
     ]),
-    isKnownType: (type) => descriptors.some((d) => descriptorMatches(d, type)),
+    isKnownType: (type) => exactTypes.has(type) || wildcards.some((d) => descriptorMatches(d, type)),
     acceptsNow: (value, type) => leavesOf(value).some((id) => anyMatches(leafAccepts.get(id), type)),
     acceptsLater: (value, type) => leavesOf(value).some((id) => anyMatches(laterDescriptors.get(id), type)),
   };
