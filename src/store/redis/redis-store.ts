@@ -1,7 +1,8 @@
 /**
  * The durable store: entity state in Redis (standalone, Sentinel or Cluster) through ioredis.
- * Every commit is one Lua script call that checks the entity's version first and then writes the
- * whole decision — entity, buffer, outbox, dead letters, history, indexes — or nothing.
+ * Every commit runs in a Lua script that checks the entity's version first and then writes the
+ * whole decision — entity, buffer, outbox, dead letters, history, indexes — or nothing. Commits
+ * made in the same turn of the event loop share one script call per shard (commit-batcher.ts).
  */
 import { DEFAULT_HISTORY_LIMIT, type HistoryEntry } from '../../core/history.ts';
 import { InvalidConfigError, StoreUnavailableError } from '../../core/errors.ts';
@@ -17,6 +18,7 @@ import type {
 } from '../entity-store.ts';
 import { deadLetterJson, decodeEntity, parse, toJson } from './codec.ts';
 import { openClient, toStoreError, type OpenedClient, type RedisConnectionOptions } from './connection.ts';
+import { CommitBatcher, type PendingCommit } from './commit-batcher.ts';
 import { bufferField, decodeEntityId, DEFAULT_PREFIX, DEFAULT_SHARDS, KeySpace } from './keys.ts';
 import { defineScripts, runScript, type RedisClient } from './scripts.ts';
 import { ackStreams, readIndexes, readStreams } from './shard-reads.ts';
@@ -77,6 +79,7 @@ class RedisEntityStore implements RedisStore {
   private readonly inFlight = new Set<InFlight>();
   private watchdog: NodeJS.Timeout | undefined;
   private closed = false;
+  private readonly batcher = new CommitBatcher((shard, batch) => this.sendBatch(shard, batch), 128);
 
   constructor(options: RedisStoreOptions) {
     this.keys = new KeySpace(options.prefix ?? DEFAULT_PREFIX, options.shards ?? DEFAULT_SHARDS);
@@ -111,8 +114,8 @@ class RedisEntityStore implements RedisStore {
   }
 
   commit(ref: EntityRef, commit: EntityCommit): Promise<CommitResult> {
+    if (this.closed) return Promise.reject(new StoreUnavailableError('redis store: commit after close()'));
     const keys = this.keys.entity(ref);
-    const shard = this.keys.shard(keys.shard);
     // Serialise before anything is sent: a value that cannot be JSON fails the commit, not the script.
     let args: string[];
     try {
@@ -120,8 +123,15 @@ class RedisEntityStore implements RedisStore {
     } catch (error) {
       return Promise.reject(toStoreError(error, 'commit'));
     }
-    const keyList = [keys.state, keys.history, shard.stalled, shard.parked, shard.outbox, shard.dead];
-    return this.run('commit', () => runScript(this.client, 'commit', keyList, args).then(commitResult));
+    return new Promise<unknown>((resolve, reject) =>
+      this.batcher.add(keys.shard, {
+        stateKey: keys.state,
+        historyKey: keys.history,
+        args,
+        resolve,
+        reject,
+      }),
+    ).then(commitResult);
   }
 
   recordDeadLetter(letter: DeadLetter): Promise<void> {
@@ -198,6 +208,26 @@ class RedisEntityStore implements RedisStore {
   }
 
   // --- internals -------------------------------------------------------------------------------
+
+  /** One script call for one shard's batch; each commit gets its own reply, or the call's error. */
+  private sendBatch(shard: number, batch: readonly PendingCommit[]): void {
+    const shardKeys = this.keys.shard(shard);
+    const keyList = [shardKeys.stalled, shardKeys.parked, shardKeys.outbox, shardKeys.dead];
+    const argv: string[] = [String(batch.length)];
+    for (const pending of batch) {
+      keyList.push(pending.stateKey, pending.historyKey);
+      for (const arg of pending.args) argv.push(arg);
+    }
+    this.run('commit', () => runScript(this.client, 'commitBatch', keyList, argv)).then(
+      (replies) => {
+        const list = Array.isArray(replies) ? (replies as unknown[]) : [];
+        batch.forEach((pending, index) => pending.resolve(list[index]));
+      },
+      (error: unknown) => {
+        for (const pending of batch) pending.reject(error);
+      },
+    );
+  }
 
   private commitArgs(member: string, commit: EntityCommit): string[] {
     const { entity } = commit;

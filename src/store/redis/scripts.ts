@@ -10,10 +10,10 @@ import packageJson from '../../../package.json' with { type: 'json' };
 
 export type RedisClient = Redis | Cluster;
 
-/** One script: its command name on the client and how many KEYS it takes. */
+/** One script: its command name on the client and how many KEYS it takes (undefined: given per call). */
 interface ScriptDefinition {
   command: string;
-  numberOfKeys: number;
+  numberOfKeys: number | undefined;
   lua: string;
 }
 
@@ -21,7 +21,8 @@ const LUA_DIR = new URL('./lua/', import.meta.url);
 const INCLUDE = /^--- @include "([\w-]+)"\s*$/gm;
 const VERSION_TAG = packageJson.version.replace(/[^0-9A-Za-z]/g, '_');
 
-function loadScript(operation: string, numberOfKeys: number): ScriptDefinition {
+/** `operation-N.lua` takes N keys; `operation.lua` takes as many as each call passes. */
+function loadScript(operation: string, numberOfKeys?: number): ScriptDefinition {
   const included = new Set<string>();
   const expand = (source: string): string =>
     source.replace(INCLUDE, (_line, name: string) => {
@@ -29,12 +30,13 @@ function loadScript(operation: string, numberOfKeys: number): ScriptDefinition {
       included.add(name);
       return expand(readFileSync(new URL(`includes/${name}.lua`, LUA_DIR), 'utf8'));
     });
-  const lua = expand(readFileSync(new URL(`${operation}-${numberOfKeys}.lua`, LUA_DIR), 'utf8'));
+  const file = numberOfKeys === undefined ? `${operation}.lua` : `${operation}-${numberOfKeys}.lua`;
+  const lua = expand(readFileSync(new URL(file, LUA_DIR), 'utf8'));
   return { command: `gatekeeper_${VERSION_TAG}_${operation}`, numberOfKeys, lua };
 }
 
 const SCRIPTS = {
-  commit: loadScript('commit', 6),
+  commitBatch: loadScript('commitBatch'),
   claimNamespace: loadScript('claimNamespace', 1),
 } as const;
 
@@ -44,7 +46,10 @@ type ScriptCall = (...args: (string | number)[]) => Promise<unknown>;
 /** Registers every script on the client (idempotent: defining a command twice replaces it). */
 export function defineScripts(client: RedisClient): void {
   for (const script of Object.values(SCRIPTS)) {
-    client.defineCommand(script.command, { numberOfKeys: script.numberOfKeys, lua: script.lua });
+    client.defineCommand(script.command, {
+      ...(script.numberOfKeys === undefined ? {} : { numberOfKeys: script.numberOfKeys }),
+      lua: script.lua,
+    });
   }
 }
 
@@ -56,13 +61,17 @@ export function runScript(
   args: readonly (string | number)[],
 ): Promise<unknown> {
   const script = SCRIPTS[name];
-  if (keys.length !== script.numberOfKeys) {
+  if (script.numberOfKeys !== undefined && keys.length !== script.numberOfKeys) {
     throw new RangeError(`script ${name} takes ${script.numberOfKeys} keys, got ${keys.length}`);
   }
   const call = (client as unknown as Record<string, ScriptCall | undefined>)[script.command];
   if (typeof call !== 'function')
     throw new Error(`script ${name} is not defined on this client (defineScripts first)`);
-  return call.call(client, ...keys, ...args);
+  const callArgs: (string | number)[] = script.numberOfKeys === undefined ? [keys.length] : [];
+  // Loops, not spreads: a batch can carry thousands of arguments.
+  for (const key of keys) callArgs.push(key);
+  for (const arg of args) callArgs.push(arg);
+  return call.apply(client, callArgs);
 }
 
 /** The text of a script as sent to Redis (for tests and tooling). */

@@ -1,5 +1,6 @@
 /**
- * What only the Redis store promises: its key layout in a real Redis, one script call per decision,
+ * What only the Redis store promises: its key layout in a real Redis, one script call per decision
+ * (shared by the decisions of one shard made in the same turn),
  * the namespace check, final-entity expiry, connection options and client ownership. Plus the
  * hostile-input scenarios on the memory store and on Redis.
  */
@@ -9,6 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import machines from '../../../machines/index.ts';
 import packageJson from '../../../package.json' with { type: 'json' };
 import { createGatekeeper, InvalidConfigError, StoreUnavailableError } from '../../../src/index.ts';
+import type { EntityCommit } from '../../../src/store/entity-store.ts';
 import { redisStore, type RedisStore, type RedisStoreOptions } from '../../../src/store/redis/index.ts';
 import { memoryHarness, standaloneHarness } from './support/harness.ts';
 import { defineHostileInputScenarios, HOSTILE_KEYS } from './support/hostile-scenarios.ts';
@@ -113,11 +115,51 @@ describe('the Redis store in a real Redis', () => {
     await gk.close();
   });
 
+  it('sends decisions made in the same turn as one script call per shard, each fenced by its own version', async () => {
+    const store = open({ shards: 1 });
+    const sent: string[] = [];
+    const original = store.client.sendCommand.bind(store.client);
+    store.client.sendCommand = ((command: { name: string }, ...rest: unknown[]) => {
+      sent.push(command.name);
+      return (original as (...args: unknown[]) => unknown)(command, ...rest);
+    }) as typeof store.client.sendCommand;
+    const commitAt = (expectedVersion: number, lastSeq: number): EntityCommit => ({
+      expectedVersion,
+      entity: { lastSeq, buffer: [], seenIds: [], parked: undefined },
+      snapshot: undefined,
+      bufferAdded: [],
+      bufferRemoved: [],
+      seenAdded: [],
+      parkedChanged: false,
+      applied: [],
+      deadLetters: [],
+      history: [],
+      oldestBufferedAt: undefined,
+      final: false,
+    });
+    const ref = (key: string) => ({ aggregate: 'order', key });
+    expect(await store.commit(ref('taken'), commitAt(0, 1))).toEqual({ ok: true, version: 1 });
+    sent.length = 0;
+    const results = await Promise.all([
+      store.commit(ref('a'), commitAt(0, 1)),
+      store.commit(ref('taken'), commitAt(0, 7)), // another process committed it first
+      store.commit(ref('b'), commitAt(0, 1)),
+    ]);
+    expect(sent).toEqual(['evalsha']);
+    expect(results).toEqual([
+      { ok: true, version: 1 },
+      { ok: false, reason: 'version-conflict' },
+      { ok: true, version: 1 },
+    ]);
+    expect(await store.load(ref('taken'))).toMatchObject({ version: 1, lastSeq: 1 });
+    expect(await store.load(ref('b'))).toMatchObject({ version: 1, lastSeq: 1 });
+  });
+
   it('names its scripts after the package version and leaves a client it was given open on close', async () => {
     const client = new Redis(REDIS_URL);
     const store = redisStore({ redis: client, prefix });
     await store.ready();
-    const command = `gatekeeper_${packageJson.version.replace(/\W/g, '_')}_commit`;
+    const command = `gatekeeper_${packageJson.version.replace(/\W/g, '_')}_commitBatch`;
     expect(typeof (client as unknown as Record<string, unknown>)[command]).toBe('function');
     await store.close();
     expect(await client.ping()).toBe('PONG');

@@ -1,0 +1,142 @@
+--[[ Commits a batch of decisions, each for a different entity of one shard, each only if nobody
+  else committed that entity first (version fencing). A decision whose version moved writes
+  nothing; the others in the batch are unaffected. One call instead of one per decision saves a
+  command's client work and a script call per decision (see docs/redis-store.md).
+
+  Input (the key count is given per call: 4 + 2 per decision):
+    KEYS[1] stalled zset {P:N}:stalled
+    KEYS[2] parked zset  {P:N}:parked
+    KEYS[3] outbox stream {P:N}:outbox
+    KEYS[4] dead-letter stream {P:N}:dead
+    KEYS[3 + 2i], KEYS[4 + 2i] for decision i = 1..n:
+      entity hash  {P:N}:e:E   fields v (version), q (lastSeq), s (snapshot JSON),
+                               p (parked JSON), w (seen-id window JSON), n (buffer ordinal),
+                               b:<id> / B:<hex id> = "<ordinal>|<buffered entry JSON>"
+      history list {P:N}:h:E   newest first
+    ARGV[1]  n, the number of decisions; then for each decision, in KEYS order:
+      header, a JSON array:
+             [expected version (0 for an entity never committed), lastSeq,
+              parked mode ("keep" | "set" | "clear"), parkedAt (ms),
+              stalled mode ("keep" | "set" | "clear"), oldest buffered arrival (ms),
+              history limit (0: none), expiry (0 none, > 0 PEXPIRE entity + history in ms, -1 PERSIST),
+              dead-letter stream MAXLEN (0: unbounded),
+              buffer added, buffer removed, outbox rows, dead letters, history entries (counts)]
+      index member (the encoded entity id)
+      snapshot JSON, or "" to keep the stored one
+      seen-id window JSON, or "" to keep the stored one
+      parked event JSON (with parked mode set), else ""
+      buffer added as field, JSON pairs; removed fields; outbox JSON; dead-letter JSON;
+      history JSON (oldest first)
+  Output: one reply per decision: the new version (>= 1), or -1 when the stored version is not the
+          expected one (nothing written for it; the caller reloads the entity and decides again). ]]
+--- @include "callInChunks"
+--- @include "setOrClearIndex"
+
+local stalledKey, parkedKey, outboxKey, deadKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+
+-- Commits one decision whose arguments start at ARGV[first]; returns its reply and the index of
+-- the next decision's first argument.
+local function commitOne(entityKey, historyKey, first)
+  -- One header argument keeps the client's encoding work small; cjson is the cheapest way to read it.
+  local header = cjson.decode(ARGV[first])
+  local expected, lastSeq, parkedMode, parkedAt, stalledMode, oldest = header[1], header[2], header[3], header[4], header[5], header[6]
+  local historyLimit, expiry, maxLen = header[7], header[8], header[9]
+  local added, removed, outboxRows, deadLetters, historyEntries = header[10], header[11], header[12], header[13], header[14]
+
+  local nextFirst = first + 5 + 2 * added + removed + outboxRows + deadLetters + historyEntries
+  local stored = redis.call('HGET', entityKey, 'v')
+  local current = stored and tonumber(stored) or 0
+  if current ~= expected then
+    return -1, nextFirst
+  end
+  local version = current + 1
+  local member = ARGV[first + 1]
+
+  local fields = { 'v', version, 'q', lastSeq }
+  if ARGV[first + 2] ~= '' then
+    fields[#fields + 1] = 's'
+    fields[#fields + 1] = ARGV[first + 2]
+  end
+  if ARGV[first + 3] ~= '' then
+    fields[#fields + 1] = 'w'
+    fields[#fields + 1] = ARGV[first + 3]
+  end
+  if parkedMode == 'set' then
+    fields[#fields + 1] = 'p'
+    fields[#fields + 1] = ARGV[first + 4]
+  end
+  redis.call('HSET', entityKey, unpack(fields))
+  local at = first + 5
+
+  -- Buffered entries carry an arrival ordinal so unsequenced events keep their order on load.
+  if added > 0 then
+    local ordinal = redis.call('HINCRBY', entityKey, 'n', added) - added
+    local entries = {}
+    for i = 0, added - 1 do
+      ordinal = ordinal + 1
+      entries[#entries + 1] = ARGV[at + 2 * i]
+      entries[#entries + 1] = ordinal .. '|' .. ARGV[at + 2 * i + 1]
+      if #entries >= 512 or i == added - 1 then
+        redis.call('HSET', entityKey, unpack(entries))
+        entries = {}
+      end
+    end
+    at = at + 2 * added
+  end
+  if parkedMode == 'clear' then
+    redis.call('HDEL', entityKey, 'p')
+  end
+  if removed > 0 then
+    callInChunks('HDEL', entityKey, at, at + removed - 1)
+    at = at + removed
+  end
+
+  for i = 0, outboxRows - 1 do
+    redis.call('XADD', outboxKey, '*', 'v', ARGV[at + i])
+  end
+  at = at + outboxRows
+
+  for i = 0, deadLetters - 1 do
+    if maxLen > 0 then
+      redis.call('XADD', deadKey, 'MAXLEN', maxLen, '*', 'v', ARGV[at + i])
+    else
+      redis.call('XADD', deadKey, '*', 'v', ARGV[at + i])
+    end
+  end
+  at = at + deadLetters
+
+  if historyLimit > 0 and historyEntries > 0 then
+    -- LPUSH answers the new length: trim only when the list outgrew the limit.
+    local length = 0
+    local from = at
+    while from <= at + historyEntries - 1 do
+      local to = math.min(from + 511, at + historyEntries - 1)
+      length = redis.call('LPUSH', historyKey, unpack(ARGV, from, to))
+      from = to + 1
+    end
+    if length > historyLimit then
+      redis.call('LTRIM', historyKey, 0, historyLimit - 1)
+    end
+  end
+
+  setOrClearIndex(parkedKey, parkedMode, parkedAt, member)
+  setOrClearIndex(stalledKey, stalledMode, oldest, member)
+
+  if expiry > 0 then
+    redis.call('PEXPIRE', entityKey, expiry)
+    redis.call('PEXPIRE', historyKey, expiry)
+  elseif expiry < 0 then
+    redis.call('PERSIST', entityKey)
+    redis.call('PERSIST', historyKey)
+  end
+
+  return version, nextFirst
+end
+
+local count = tonumber(ARGV[1])
+local replies = {}
+local first = 2
+for i = 1, count do
+  replies[i], first = commitOne(KEYS[3 + 2 * i], KEYS[4 + 2 * i], first)
+end
+return replies
