@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { MachineRegistryInput } from '../core/aggregate.ts';
-import { InvalidConfigError } from '../core/errors.ts';
+import { InvalidConfigError, messageOf } from '../core/errors.ts';
 
 /** The project's own example registry, used when no --machines is given. */
 export const EXAMPLE_MACHINES = new URL('../../machines/index.ts', import.meta.url);
@@ -24,7 +24,7 @@ export async function loadMachines(
     loaded = (await import(url.href)) as Record<string, unknown>;
   } catch (error) {
     throw new InvalidConfigError(
-      `could not load machines module ${url.pathname}: ${error instanceof Error ? error.message : String(error)}`,
+      `could not load machines module ${url.pathname}: ${messageOf(error)}`,
       error,
     );
   }

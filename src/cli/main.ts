@@ -3,7 +3,7 @@
  * The only place that decides what the process prints on failure.
  */
 import { parseArgs } from 'node:util';
-import { GatekeeperError } from '../core/errors.ts';
+import { GatekeeperError, messageOf } from '../core/errors.ts';
 import { EXIT, write, type CliIO, type Command, type FlagValues } from './command.ts';
 import { commands } from './commands/index.ts';
 import { UsageError } from './usage-error.ts';
@@ -40,7 +40,7 @@ function parseFlags(command: Command, args: string[]) {
       strict: true,
     });
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    throw new UsageError(messageOf(error));
   }
 }
 

@@ -64,3 +64,8 @@ export class ClosedError extends GatekeeperError {
     this.name = 'ClosedError';
   }
 }
+
+/** The message of anything thrown: an Error's own message, else the value as text. */
+export function messageOf(thrown: unknown): string {
+  return thrown instanceof Error ? thrown.message : String(thrown);
+}

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { InvalidConfigError } from '../core/errors.ts';
+import { InvalidConfigError, messageOf } from '../core/errors.ts';
 
 /** Loads the raw (not yet validated) configuration object from `path`. */
 export async function loadRunConfigFile(path: string, cwd = process.cwd()): Promise<Record<string, unknown>> {
@@ -17,20 +17,14 @@ export async function loadRunConfigFile(path: string, cwd = process.cwd()): Prom
     try {
       loaded = JSON.parse(readFileSync(file, 'utf8'));
     } catch (error) {
-      throw new InvalidConfigError(
-        `config file ${file} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
-        error,
-      );
+      throw new InvalidConfigError(`config file ${file} is not valid JSON: ${messageOf(error)}`, error);
     }
   } else if (/\.(ts|mts|mjs|js)$/.test(file)) {
     let module: Record<string, unknown>;
     try {
       module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
     } catch (error) {
-      throw new InvalidConfigError(
-        `could not load config module ${file}: ${error instanceof Error ? error.message : String(error)}`,
-        error,
-      );
+      throw new InvalidConfigError(`could not load config module ${file}: ${messageOf(error)}`, error);
     }
     loaded = module.default ?? module.config;
   } else {

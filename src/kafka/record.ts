@@ -3,6 +3,7 @@
  * refused before deciding (not JSON, or a record key that is not the envelope's key). Refusals are
  * dead-lettered like any rejection, so a poison record never stalls its partition.
  */
+import { messageOf } from '../core/errors.ts';
 
 /** Where a record came from: reported on its dead letter when known. */
 export interface SourceCoordinates {
@@ -43,9 +44,7 @@ export function decodeRecord(topic: string, partition: number, record: RecordLik
   try {
     input = JSON.parse(text);
   } catch (error) {
-    return unparseable(
-      `the record value is not JSON: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    return unparseable(`the record value is not JSON: ${messageOf(error)}`);
   }
   const fields =
     typeof input === 'object' && input !== null && !Array.isArray(input)

@@ -11,6 +11,7 @@ import { openStore, storeOptions } from '../open-store.ts';
 import { Progress } from '../progress.ts';
 import { readLines } from '../read-lines.ts';
 import { outcomeLine } from './operator-format.ts';
+import { messageOf } from '../../core/errors.ts';
 
 /** In-flight events; outcome lines of one entity still come out in order. */
 const WINDOW = 256;
@@ -115,7 +116,7 @@ async function handleLine(
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = messageOf(error);
     return { result: await gatekeeper.rejectUnparseable(text, `line ${line} is not JSON: ${reason}`) };
   }
   const result = await gatekeeper.handle(parsed);

@@ -12,6 +12,7 @@ import { entityPath } from '../history/entity-path.ts';
 import { layoutMachine } from './layout.ts';
 import { LiveView } from './live-view.ts';
 import { renderMachineSvg } from './render-svg.ts';
+import { messageOf } from '../../core/errors.ts';
 
 export interface UiServerOptions {
   gatekeeper: Gatekeeper;
@@ -121,7 +122,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     }
     handle(request, response).catch((error: unknown) => {
       if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' });
-      response.end(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+      response.end(`error: ${messageOf(error)}\n`);
     });
   });
   const { port, origin } = await listen(server, options.port, options.host);

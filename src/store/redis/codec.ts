@@ -6,7 +6,7 @@
  * always be recordable).
  */
 import type { BufferedEvent, ParkedEvent } from '../../core/entity.ts';
-import { GatekeeperError } from '../../core/errors.ts';
+import { GatekeeperError, messageOf } from '../../core/errors.ts';
 import type { DeadLetter } from '../../core/outcome.ts';
 import type { PersistedSnapshot, StoredEntity } from '../entity-store.ts';
 import { isBufferField } from './keys.ts';
@@ -14,13 +14,10 @@ import { isBufferField } from './keys.ts';
 /** A value in a commit could not be written as JSON. Not retriable: the same input fails again. */
 export class UnserializableValueError extends GatekeeperError {
   constructor(what: string, cause: unknown) {
-    super(
-      `redis store: the ${what} cannot be stored as JSON: ${cause instanceof Error ? cause.message : String(cause)}`,
-      {
-        code: 'UNSERIALIZABLE_VALUE',
-        cause,
-      },
-    );
+    super(`redis store: the ${what} cannot be stored as JSON: ${messageOf(cause)}`, {
+      code: 'UNSERIALIZABLE_VALUE',
+      cause,
+    });
     this.name = 'UnserializableValueError';
   }
 }

@@ -26,7 +26,7 @@
  */
 import { Cluster, Redis, type ClusterOptions, type RedisOptions, type SentinelAddress } from 'ioredis';
 import type { ConnectionOptions } from 'node:tls';
-import { GatekeeperError, InvalidConfigError, StoreUnavailableError } from '../../core/errors.ts';
+import { GatekeeperError, InvalidConfigError, messageOf, StoreUnavailableError } from '../../core/errors.ts';
 import type { RedisClient } from './scripts.ts';
 
 /** How to reach Redis. Give `redis` (a client you own), `url`, `cluster` or `sentinels`. */
@@ -205,7 +205,7 @@ export function toStoreError(
   connection?: Pick<OpenedClient, 'where' | 'lastError'>,
 ): GatekeeperError {
   if (error instanceof GatekeeperError) return error;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   const last = connection?.lastError();
   const why = last && last.message !== message ? ` (last connection error: ${last.message})` : '';
   const where = connection ? ` on ${connection.where}` : '';
