@@ -398,7 +398,7 @@ class DecisionDraft {
     // Unsequenced entries sit behind the sequenced ones: none at the tail means none at all.
     if (buffer[buffer.length - 1]?.event.seq !== undefined) return false;
     const { cursor, aggregate } = this.context;
-    for (const entry of [...this.currentBuffer()]) {
+    for (const entry of [...buffer]) {
       if (entry.event.seq !== undefined) continue;
       const { event } = entry;
       const value = cursor.value();

@@ -12,8 +12,10 @@ import {
   type Snapshot,
 } from 'xstate';
 import type { MachineCursor } from '../core/entity.ts';
+import { messageOf } from '../core/errors.ts';
 import type { StateValue } from '../core/outcome.ts';
 import type { PersistedSnapshot } from '../store/entity-store.ts';
+import { persistLater } from './snapshot-cursor.ts';
 
 /** Receives XState inspection events (e.g. `@statelyai/inspect`'s `inspector.inspect`). */
 export type ActorInspector = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
@@ -53,18 +55,11 @@ export class ActorCursor implements MachineCursor {
     // The actor is dead after a throwing action; resume from the snapshot before the event.
     this.actor.stop();
     this.actor = this.start(this.machine.getPersistedSnapshot(before));
-    return after.error instanceof Error ? after.error.message : String(after.error);
+    return messageOf(after.error);
   }
 
-  persisted(): PersistedSnapshot {
-    return this.actor.getPersistedSnapshot();
-  }
-
-  /** Captures the current snapshot now and serialises it only when called (snapshots are immutable). */
   persistLater(): () => PersistedSnapshot {
-    const snapshot = this.snapshot();
-    let persisted: PersistedSnapshot | undefined;
-    return () => (persisted ??= this.machine.getPersistedSnapshot(snapshot) as PersistedSnapshot);
+    return persistLater(this.machine, this.snapshot());
   }
 
   stop(): void {

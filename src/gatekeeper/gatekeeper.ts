@@ -201,9 +201,9 @@ class GatekeeperRuntime implements Gatekeeper {
     return this.mailboxes.run(entityId(aggregate, key), async () => {
       const stored = await this.store.load({ aggregate, key });
       if (!stored) return undefined;
-      const cursor = new ActorCursor(definition.machine, stored.snapshot);
+      const cursor = new SnapshotCursor(definition.machine, stored.snapshot);
       const history = await this.store.history({ aggregate, key });
-      const inspection: EntityInspection = {
+      return {
         aggregate,
         key,
         state: cursor.value(),
@@ -214,9 +214,7 @@ class GatekeeperRuntime implements Gatekeeper {
         buffered: [...stored.buffer],
         parked: stored.parked,
         recentRejections: history.filter((entry) => entry.outcome === 'rejected').slice(-10),
-      };
-      cursor.stop();
-      return inspection;
+      } satisfies EntityInspection;
     });
   }
 

@@ -6,6 +6,7 @@
  */
 import { createActor, type AnyMachineSnapshot, type AnyStateMachine, type Snapshot } from 'xstate';
 import type { MachineCursor } from '../core/entity.ts';
+import { messageOf } from '../core/errors.ts';
 import type { StateValue } from '../core/outcome.ts';
 import type { PersistedSnapshot } from '../store/entity-store.ts';
 
@@ -48,24 +49,29 @@ export class SnapshotCursor implements MachineCursor {
         this.machine.transition(this.current, event, this.scope.actorScope),
       ) as AnyMachineSnapshot;
     } catch (error) {
-      return error instanceof Error ? error.message : String(error);
+      return messageOf(error);
     }
-    if (next.status === 'error') return next.error instanceof Error ? next.error.message : String(next.error);
+    if (next.status === 'error') return messageOf(next.error);
     this.current = next;
     return undefined;
   }
 
-  /** Captures the current snapshot now and serialises it only when called (snapshots are immutable). */
   persistLater(): () => PersistedSnapshot {
-    const snapshot = this.current;
-    const machine = this.machine;
-    let persisted: PersistedSnapshot | undefined;
-    return () => (persisted ??= machine.getPersistedSnapshot(snapshot) as PersistedSnapshot);
+    return persistLater(this.machine, this.current);
   }
 
   stop(): void {
     // Nothing runs between events: no timers, children or subscriptions to release.
   }
+}
+
+/** Captures a snapshot now and serialises it only when called (snapshots are immutable). */
+export function persistLater(
+  machine: AnyStateMachine,
+  snapshot: AnyMachineSnapshot,
+): () => PersistedSnapshot {
+  let persisted: PersistedSnapshot | undefined;
+  return () => (persisted ??= machine.getPersistedSnapshot(snapshot) as PersistedSnapshot);
 }
 
 /**
