@@ -114,7 +114,6 @@ class RedisEntityStore implements RedisStore {
   }
 
   commit(ref: EntityRef, commit: EntityCommit): Promise<CommitResult> {
-    if (this.closed) return Promise.reject(new StoreUnavailableError('redis store: commit after close()'));
     const keys = this.keys.entity(ref);
     // Serialise before anything is sent: a value that cannot be JSON fails the commit, not the script.
     let args: string[];

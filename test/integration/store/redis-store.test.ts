@@ -29,6 +29,17 @@ describe.each([memoryHarness(), standaloneHarness()])('hostile input on the $nam
   defineHostileInputScenarios(harness);
 });
 
+/** From now on, the name of every command the store's client sends is pushed onto the returned list. */
+function recordCommandNames(store: RedisStore): string[] {
+  const sent: string[] = [];
+  const original = store.client.sendCommand.bind(store.client);
+  store.client.sendCommand = ((command: { name: string }, ...rest: unknown[]) => {
+    sent.push(command.name);
+    return (original as (...args: unknown[]) => unknown)(command, ...rest);
+  }) as typeof store.client.sendCommand;
+  return sent;
+}
+
 describe('the Redis store in a real Redis', () => {
   let admin: Redis;
   let prefix = '';
@@ -96,12 +107,7 @@ describe('the Redis store in a real Redis', () => {
       type: 'order.placed',
       payload: { total: 2 },
     });
-    const sent: string[] = [];
-    const original = store.client.sendCommand.bind(store.client);
-    store.client.sendCommand = ((command: { name: string }, ...rest: unknown[]) => {
-      sent.push(command.name);
-      return (original as (...args: unknown[]) => unknown)(command, ...rest);
-    }) as typeof store.client.sendCommand;
+    const sent = recordCommandNames(store);
     await gk.handle({
       id: 'o-2',
       aggregate: 'order',
@@ -117,12 +123,6 @@ describe('the Redis store in a real Redis', () => {
 
   it('sends decisions made in the same turn as one script call per shard, each fenced by its own version', async () => {
     const store = open({ shards: 1 });
-    const sent: string[] = [];
-    const original = store.client.sendCommand.bind(store.client);
-    store.client.sendCommand = ((command: { name: string }, ...rest: unknown[]) => {
-      sent.push(command.name);
-      return (original as (...args: unknown[]) => unknown)(command, ...rest);
-    }) as typeof store.client.sendCommand;
     const commitAt = (expectedVersion: number, lastSeq: number): EntityCommit => ({
       expectedVersion,
       entity: { lastSeq, buffer: [], seenIds: [], parked: undefined },
@@ -139,7 +139,7 @@ describe('the Redis store in a real Redis', () => {
     });
     const ref = (key: string) => ({ aggregate: 'order', key });
     expect(await store.commit(ref('taken'), commitAt(0, 1))).toEqual({ ok: true, version: 1 });
-    sent.length = 0;
+    const sent = recordCommandNames(store);
     const results = await Promise.all([
       store.commit(ref('a'), commitAt(0, 1)),
       store.commit(ref('taken'), commitAt(0, 7)), // another process committed it first
