@@ -5,15 +5,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.ts';
 import { InvalidConfigError } from '../../../src/core/errors.ts';
 import { loadRunConfigFile, parseRunConfig } from '../../../src/kafka/index.ts';
 import { Redis } from 'ioredis';
 import { captureIO } from '../../support/cli-io.ts';
 import { deletePrefix, REDIS_URL } from '../store/support/redis-servers.ts';
-import { eventMessage, produce, readTopic, sharedBroker, type Broker } from './support/kafka.ts';
-import { setUp, waitFor, type TestSetup } from './support/runtime.ts';
+import { eventMessage, produce, readTopic } from './support/kafka.ts';
+import { useSharedBroker, waitFor } from './support/runtime.ts';
 
 const minimal = {
   machines: './machines/index.ts',
@@ -87,20 +87,10 @@ describe('run configuration', () => {
 });
 
 describe('gatekeeper run from flags alone', () => {
-  let broker: Broker;
-  let setup: TestSetup | undefined;
-  beforeAll(async () => {
-    broker = await sharedBroker();
-  }, 600_000);
-  afterAll(async () => {
-    await broker.stop();
-  });
-  afterEach(async () => {
-    await setup?.cleanup();
-  });
+  const setUpTest = useSharedBroker();
 
   it('consumes, publishes, serves Kafka metrics and stops cleanly on SIGINT with exit code 0', async () => {
-    setup = await setUp(broker.brokers, 'flags', 1);
+    const setup = await setUpTest('flags', 1);
     const io = captureIO();
     // The flags give no prefix, so the store uses its default one: keep it in a database of its own.
     const redisUrl = `${REDIS_URL.replace(/\/\d+$/, '')}/14`;
@@ -137,10 +127,7 @@ describe('gatekeeper run from flags alone', () => {
       payload: { total: 1, currency: 'EUR' },
     };
     await produce(setup.brokers, setup.input, [eventMessage(order)]);
-    await waitFor(
-      'the transition',
-      async () => (await readTopic(setup!.brokers, setup!.output)).length === 1,
-    );
+    await waitFor('the transition', async () => (await readTopic(setup.brokers, setup.output)).length === 1);
     const [, url] = await io.waitFor('err', /metrics: (http:\S+)/);
     const metrics = await (await fetch(url as string)).text();
     expect(metrics).toMatch(/gatekeeper_kafka_consumer_lag\{[^}]*topic="t-flags-in/);

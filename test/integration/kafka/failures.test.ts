@@ -4,39 +4,24 @@
  * runner, rejects `done` with that error and commits no offset past the failed record.
  */
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { GatekeeperError } from '../../../src/core/errors.ts';
 import { demoStream } from '../../../src/demo/stream.ts';
 import type { EntityStore } from '../../../src/store/entity-store.ts';
 import { memoryStore } from '../../../src/store/memory-store.ts';
 import { deletePrefix, startOwnRedis, type OwnRedis } from '../store/support/redis-servers.ts';
 import { checkDeadLetters, checkOutput, expectationFor } from './support/expected.ts';
-import {
-  committedTotal,
-  eventMessage,
-  produce,
-  readTopic,
-  sharedBroker,
-  type Broker,
-} from './support/kafka.ts';
-import { setUp, waitFor, waitUntilCaughtUp, type TestSetup } from './support/runtime.ts';
+import { committedTotal, eventMessage, produce, readTopic } from './support/kafka.ts';
+import { useSharedBroker, waitFor, waitUntilCaughtUp } from './support/runtime.ts';
 
-let broker: Broker;
-let setup: TestSetup | undefined;
 let redis: OwnRedis | undefined;
 
-beforeAll(async () => {
-  broker = await sharedBroker();
-}, 600_000);
-afterAll(async () => {
-  await broker.stop();
-});
+// Registered first so it runs after the setups' cleanup, which stops runners still using it.
 afterEach(async () => {
-  await setup?.cleanup();
-  setup = undefined;
   await redis?.destroy();
   redis = undefined;
 });
+const setUpTest = useSharedBroker();
 
 it('rides out a Redis restart during processing: the failed batches are retried and nothing is lost', async () => {
   redis = await startOwnRedis({ durable: true });
@@ -48,7 +33,7 @@ it('rides out a Redis restart during processing: the failed batches are retried 
     garbageRate: 0.005,
   });
   const expected = await expectationFor(stream);
-  setup = await setUp(broker.brokers, 'redis-restart', 3);
+  const setup = await setUpTest('redis-restart', 3);
   await produce(setup.brokers, setup.input, stream.inputs.map(eventMessage));
   const total = stream.inputs.length;
   const retries: string[] = [];
@@ -66,7 +51,7 @@ it('rides out a Redis restart during processing: the failed batches are retried 
   );
   await waitFor(
     'a fifth of the input committed',
-    async () => (await committedTotal(setup!.brokers, setup!.group, setup!.input)) >= total / 5,
+    async () => (await committedTotal(setup.brokers, setup.group, setup.input)) >= total / 5,
   );
   const committedBeforeStop = await committedTotal(setup.brokers, setup.group, setup.input);
   await redis.stop();
@@ -102,7 +87,7 @@ it('stops on an error retrying cannot fix: done rejects with it and no offset pa
     commit: (ref: Parameters<EntityStore['commit']>[0], commit: Parameters<EntityStore['commit']>[1]) =>
       ref.key === 'poison' ? Promise.reject(broken) : inner.commit(ref, commit),
   });
-  setup = await setUp(broker.brokers, 'non-retriable', 1);
+  const setup = await setUpTest('non-retriable', 1);
   const placed = (key: string) => ({
     id: `${key}-1`,
     aggregate: 'order',

@@ -3,34 +3,14 @@
  * without stalling their partition, and a clean stop commits everything so a restart reprocesses
  * nothing.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DeadLetter } from '../../../src/core/outcome.ts';
 import { HEADERS, type OutputRecordValue } from '../../../src/kafka/index.ts';
 import { ConfigResourceTypes } from 'kafkajs';
-import {
-  client,
-  committedTotal,
-  eventMessage,
-  produce,
-  readTopic,
-  sharedBroker,
-  type Broker,
-} from './support/kafka.ts';
-import { outputSizes, setUp, waitFor, waitUntilCaughtUp, type TestSetup } from './support/runtime.ts';
+import { client, committedTotal, eventMessage, produce, readTopic } from './support/kafka.ts';
+import { outputSizes, useSharedBroker, waitFor, waitUntilCaughtUp } from './support/runtime.ts';
 
-let broker: Broker;
-let setup: TestSetup | undefined;
-
-beforeAll(async () => {
-  broker = await sharedBroker();
-}, 600_000);
-afterAll(async () => {
-  await broker.stop();
-});
-afterEach(async () => {
-  await setup?.cleanup();
-  setup = undefined;
-});
+const setUpTest = useSharedBroker();
 
 const order = (key: string, seq: number, type: string, payload: Record<string, unknown>) => ({
   id: `${key}-${seq}`,
@@ -43,7 +23,7 @@ const order = (key: string, seq: number, type: string, payload: Record<string, u
 
 describe('gatekeeper run on Kafka', () => {
   it('dead-letters non-JSON, keyless, wrong-schema and key-mismatched records with their reason and coordinates, and keeps processing', async () => {
-    setup = await setUp(broker.brokers, 'bad-records', 1);
+    const setup = await setUpTest('bad-records', 1);
     const running = await setup.start();
     await produce(setup.brokers, setup.input, [
       { key: 'o1', value: '{not json' },
@@ -57,7 +37,7 @@ describe('gatekeeper run on Kafka', () => {
       eventMessage(order('o1', 4, 'order.delivered', {})),
     ]);
     await waitFor('3 transitions and 5 dead letters', async () => {
-      const sizes = await outputSizes(setup as TestSetup);
+      const sizes = await outputSizes(setup);
       return sizes.output >= 4 && sizes.deadLetters >= 5;
     });
     await running.stop();
@@ -106,7 +86,7 @@ describe('gatekeeper run on Kafka', () => {
   });
 
   it('commits everything on a clean stop, so a restart reprocesses nothing into a second output', async () => {
-    setup = await setUp(broker.brokers, 'clean-restart', 3);
+    const setup = await setUpTest('clean-restart', 3);
     const events = Array.from({ length: 60 }, (_, i) =>
       order(`r${i}`, 1, 'order.placed', { total: 10 + i, currency: 'EUR' }),
     );
@@ -122,7 +102,7 @@ describe('gatekeeper run on Kafka', () => {
     const more = Array.from({ length: 5 }, (_, i) => order(`r${i}`, 2, 'order.paid', { amount: 10 + i }));
     await produce(setup.brokers, setup.input, more.map(eventMessage));
     await waitUntilCaughtUp(setup, 66);
-    await waitFor('the 5 new transitions', async () => (await outputSizes(setup as TestSetup)).output >= 65);
+    await waitFor('the 5 new transitions', async () => (await outputSizes(setup)).output >= 65);
     await second.stop();
     expect(await outputSizes(setup)).toEqual({ output: 65, deadLetters: 1 });
     const output = await readTopic(setup.brokers, setup.output);
@@ -132,7 +112,7 @@ describe('gatekeeper run on Kafka', () => {
 
 describe('records the broker refuses for good', () => {
   it('publishes a transition too large for the output topic without its payload, and the ones after it whole', async () => {
-    setup = await setUp(broker.brokers, 'oversize', 1);
+    const setup = await setUpTest('oversize', 1);
     const admin = client(setup.brokers).admin();
     await admin.connect();
     await admin.alterConfigs({
@@ -159,7 +139,7 @@ describe('records the broker refuses for good', () => {
       eventMessage(customer(1, 'customer.created', { name: 'x'.repeat(2_000), email: 'c1@example.com' })),
       eventMessage(customer(2, 'customer.billing-details.added', { iban: 'NL91ABNA0417164300' })),
     ]);
-    await waitFor('both transitions', async () => (await outputSizes(setup as TestSetup)).output >= 2);
+    await waitFor('both transitions', async () => (await outputSizes(setup)).output >= 2);
     await running.stop();
     const output = await readTopic(setup.brokers, setup.output);
     expect(output.map((record) => record.headers[HEADERS.id])).toEqual(['customer/c1/1', 'customer/c1/2']);

@@ -1,5 +1,6 @@
 /** Per-test names, Redis prefixes and an in-process runner for the Kafka integration tests. */
 import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import {
   runGatekeeper,
   type RunConfigInput,
@@ -7,7 +8,15 @@ import {
   type RunOptions,
 } from '../../../../src/kafka/index.ts';
 import { deletePrefix, REDIS_URL, uniquePrefix } from '../../store/support/redis-servers.ts';
-import { committedTotal, createTopics, deleteTopics, topicSize, uniqueName } from './kafka.ts';
+import {
+  committedTotal,
+  createTopics,
+  deleteTopics,
+  sharedBroker,
+  topicSize,
+  uniqueName,
+  type Broker,
+} from './kafka.ts';
 
 export interface TestSetup {
   brokers: string;
@@ -63,6 +72,32 @@ export async function setUp(brokers: string, name: string, partitions = 3): Prom
         await redis.quit();
       }
     },
+  };
+}
+
+/**
+ * Registers the hooks a broker-backed test file (or describe block) needs: the shared broker for
+ * its tests, and after each test the cleanup of every setup it made. Returns `setUp` on that
+ * broker. After-hooks run last-registered first: register hooks that must run after the cleanup
+ * (e.g. destroying a test's own Redis) before calling this.
+ */
+export function useSharedBroker(): (name: string, partitions?: number) => Promise<TestSetup> {
+  let broker: Broker | undefined;
+  const made: TestSetup[] = [];
+  beforeAll(async () => {
+    broker = await sharedBroker();
+  }, 600_000);
+  afterAll(async () => {
+    await broker?.stop();
+  });
+  afterEach(async () => {
+    for (const setup of made.splice(0)) await setup.cleanup();
+  });
+  return async (name, partitions) => {
+    if (!broker) throw new Error('useSharedBroker: set up inside a test, once the broker has started');
+    const setup = await setUp(broker.brokers, name, partitions);
+    made.push(setup);
+    return setup;
   };
 }
 
