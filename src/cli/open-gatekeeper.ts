@@ -9,12 +9,21 @@ import { loadMachines } from './load-machines.ts';
 import { openStore } from './open-store.ts';
 import { UsageError } from './usage-error.ts';
 
-export async function openOperatorGatekeeper(flags: FlagValues): Promise<Gatekeeper> {
-  return createGatekeeperWithStore({
+/** Opens the operator gatekeeper, runs `work` with it, and closes it (and its store) whatever happens. */
+export async function withOperatorGatekeeper<TResult>(
+  flags: FlagValues,
+  work: (gatekeeper: Gatekeeper) => Promise<TResult>,
+): Promise<TResult> {
+  const gatekeeper = createGatekeeperWithStore({
     machines: await loadMachines(stringFlag(flags, 'machines')),
     store: await openStore(flags),
     sweepIntervalMs: 0,
   });
+  try {
+    return await work(gatekeeper);
+  } finally {
+    await gatekeeper.close();
+  }
 }
 
 /** The named aggregate, or a usage error listing the known ones. */

@@ -4,9 +4,10 @@
  */
 import { HISTORY_FORMATS, renderHistory, type HistoryFormat } from '../../observe/history/render-history.ts';
 import { EXIT, stringFlag, write, type Command } from '../command.ts';
-import { openOperatorGatekeeper, requireAggregate } from '../open-gatekeeper.ts';
+import { requireAggregate, withOperatorGatekeeper } from '../open-gatekeeper.ts';
 import { STORE_USAGE, storeOptions } from '../open-store.ts';
 import { UsageError } from '../usage-error.ts';
+import { entityArguments } from './operator-format.ts';
 
 export const historyCommand: Command = {
   name: 'history',
@@ -30,16 +31,12 @@ ${STORE_USAGE}`,
   },
   positionals: true,
   async run(flags, positionals, io) {
-    const [aggregate, key, ...extra] = positionals;
-    if (aggregate === undefined || key === undefined || extra.length > 0) {
-      throw new UsageError('expected exactly two arguments: <aggregate> <key>');
-    }
+    const { aggregate, key } = entityArguments(positionals);
     const format = stringFlag(flags, 'format') ?? 'text';
     if (!(HISTORY_FORMATS as readonly string[]).includes(format)) {
       throw new UsageError(`--format must be one of ${HISTORY_FORMATS.join(', ')} (got ${format})`);
     }
-    const gatekeeper = await openOperatorGatekeeper(flags);
-    try {
+    return withOperatorGatekeeper(flags, async (gatekeeper) => {
       const definition = requireAggregate(gatekeeper, aggregate);
       const history = await gatekeeper.history(aggregate, key);
       if (history.length === 0) {
@@ -51,8 +48,6 @@ ${STORE_USAGE}`,
         renderHistory(format as HistoryFormat, definition.machine, { aggregate, key }, history),
       );
       return EXIT.ok;
-    } finally {
-      await gatekeeper.close();
-    }
+    });
   },
 };

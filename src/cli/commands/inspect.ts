@@ -4,7 +4,7 @@
  */
 import type { EntityInspection } from '../../gatekeeper/gatekeeper.ts';
 import { booleanFlag, EXIT, write, type Command } from '../command.ts';
-import { openOperatorGatekeeper, requireAggregate } from '../open-gatekeeper.ts';
+import { requireAggregate, withOperatorGatekeeper } from '../open-gatekeeper.ts';
 import { STORE_USAGE, storeOptions } from '../open-store.ts';
 import { describeState, entityArguments, formatAge } from './operator-format.ts';
 
@@ -28,8 +28,7 @@ The embedded store starts empty in every process: point this at the Redis the ga
   positionals: true,
   async run(flags, positionals, io) {
     const { aggregate, key } = entityArguments(positionals);
-    const gatekeeper = await openOperatorGatekeeper(flags);
-    try {
+    return withOperatorGatekeeper(flags, async (gatekeeper) => {
       requireAggregate(gatekeeper, aggregate);
       const entity = await gatekeeper.inspect(aggregate, key);
       if (!entity) {
@@ -41,9 +40,7 @@ The embedded store starts empty in every process: point this at the Redis the ga
         booleanFlag(flags, 'json') ? JSON.stringify(entity) : renderInspection(entity, Date.now()),
       );
       return EXIT.ok;
-    } finally {
-      await gatekeeper.close();
-    }
+    });
   },
 };
 

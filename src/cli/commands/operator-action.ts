@@ -5,7 +5,7 @@
  * while gatekeepers are running against the same store.
  */
 import { booleanFlag, EXIT, write, type Command } from '../command.ts';
-import { openOperatorGatekeeper, requireAggregate } from '../open-gatekeeper.ts';
+import { requireAggregate, withOperatorGatekeeper } from '../open-gatekeeper.ts';
 import { STORE_USAGE, storeOptions } from '../open-store.ts';
 import { describeOutcome, entityArguments, outcomeLine } from './operator-format.ts';
 
@@ -35,8 +35,7 @@ ${STORE_USAGE}`,
     positionals: true,
     async run(flags, positionals, io) {
       const { aggregate, key } = entityArguments(positionals);
-      const gatekeeper = await openOperatorGatekeeper(flags);
-      try {
+      return withOperatorGatekeeper(flags, async (gatekeeper) => {
         requireAggregate(gatekeeper, aggregate);
         const outcomes =
           action === 'retry' ? await gatekeeper.retry(aggregate, key) : await gatekeeper.skip(aggregate, key);
@@ -50,9 +49,7 @@ ${STORE_USAGE}`,
           );
         }
         return EXIT.ok;
-      } finally {
-        await gatekeeper.close();
-      }
+      });
     },
   };
 }

@@ -1,4 +1,4 @@
-/** Small helpers shared by the operator commands (inspect, stalled, retry, skip). */
+/** Small helpers shared by the operator commands (inspect, history, stalled, retry, skip). */
 import type { Outcome, StateValue } from '../../core/outcome.ts';
 import { UsageError } from '../usage-error.ts';
 

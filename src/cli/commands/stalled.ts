@@ -3,7 +3,7 @@
  * aggregate's stall limit (and, with --parked, entities stopped on a parked event).
  */
 import { booleanFlag, EXIT, intFlag, write, type Command } from '../command.ts';
-import { openOperatorGatekeeper } from '../open-gatekeeper.ts';
+import { withOperatorGatekeeper } from '../open-gatekeeper.ts';
 import { STORE_USAGE, storeOptions } from '../open-store.ts';
 import { formatAge } from './operator-format.ts';
 
@@ -30,8 +30,7 @@ ${STORE_USAGE}`,
   async run(flags, _positionals, io) {
     const limit = intFlag(flags, 'limit', 1_000);
     const json = booleanFlag(flags, 'json');
-    const gatekeeper = await openOperatorGatekeeper(flags);
-    try {
+    return withOperatorGatekeeper(flags, async (gatekeeper) => {
       if (booleanFlag(flags, 'parked')) {
         const parked = await gatekeeper.parked(limit);
         for (const ref of parked)
@@ -50,8 +49,6 @@ ${STORE_USAGE}`,
       }
       if (!json && stalled.length === 0) write(io.stderr, 'gatekeeper stalled: no stalled entities');
       return EXIT.ok;
-    } finally {
-      await gatekeeper.close();
-    }
+    });
   },
 };
