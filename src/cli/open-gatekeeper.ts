@@ -1,10 +1,12 @@
 /**
- * The gatekeeper an operator command (inspect, history, stalled, retry, skip) works through: the
- * machines and store its flags name, no stall sweeper (a query must not change entities by itself).
+ * How commands open their gatekeeper. Operator commands (inspect, history, stalled, retry, skip)
+ * get the machines and store their flags name and no stall sweeper (a query must not change
+ * entities by itself); gating commands (demo, check, ui) also get the observers their flags ask for.
  */
 import type { Aggregate } from '../core/aggregate.ts';
 import { createGatekeeperWithStore, type Gatekeeper } from '../gatekeeper/gatekeeper.ts';
-import { stringFlag, type FlagValues } from './command.ts';
+import { startObservers, type Observers } from '../observe/observers.ts';
+import { stringFlag, write, type CliIO, type FlagValues } from './command.ts';
 import { loadMachines } from './load-machines.ts';
 import { openStore } from './open-store.ts';
 import { UsageError } from './usage-error.ts';
@@ -24,6 +26,33 @@ export async function withOperatorGatekeeper<TResult>(
   } finally {
     await gatekeeper.close();
   }
+}
+
+/**
+ * A gating command's gatekeeper: `machinesModule` (the example machines when undefined), the store
+ * its flags name, and the observers they ask for (--inspect: every entity's inspection events go
+ * to a WebSocket server, bounded and never blocking; `metricsPort`: a Prometheus endpoint). The
+ * caller attaches the observers, and closes both.
+ */
+export async function openObservedGatekeeper(
+  flags: FlagValues,
+  io: CliIO,
+  options: { machinesModule: string | undefined; metricsPort?: number | undefined; sweepIntervalMs?: number },
+): Promise<{ gatekeeper: Gatekeeper; observers: Observers }> {
+  const machines = await loadMachines(options.machinesModule);
+  const store = await openStore(flags);
+  const observers = startObservers({
+    metricsPort: options.metricsPort,
+    inspectUrl: stringFlag(flags, 'inspect'),
+    notify: (message) => write(io.stderr, message),
+  });
+  const gatekeeper = createGatekeeperWithStore({
+    machines,
+    store,
+    ...(options.sweepIntervalMs === undefined ? {} : { sweepIntervalMs: options.sweepIntervalMs }),
+    ...(observers.inspect ? { inspect: observers.inspect } : {}),
+  });
+  return { gatekeeper, observers };
 }
 
 /** The named aggregate, or a usage error listing the known ones. */

@@ -2,12 +2,11 @@
  * `gatekeeper check`: NDJSON events in (file or stdin), one NDJSON outcome line out per outcome
  * as it happens; with --final, one line per entity at the end.
  */
-import { createGatekeeperWithStore, type HandleResult } from '../../gatekeeper/gatekeeper.ts';
+import type { Gatekeeper, HandleResult } from '../../gatekeeper/gatekeeper.ts';
 import type { Outcome } from '../../core/outcome.ts';
-import { startObservers } from '../../observe/observers.ts';
 import { booleanFlag, EXIT, stringFlag, write, type Command } from '../command.ts';
-import { loadMachines } from '../load-machines.ts';
-import { openStore, storeOptions } from '../open-store.ts';
+import { openObservedGatekeeper } from '../open-gatekeeper.ts';
+import { storeOptions } from '../open-store.ts';
 import { Progress } from '../progress.ts';
 import { readLines } from '../read-lines.ts';
 import { outcomeLine } from './operator-format.ts';
@@ -35,17 +34,8 @@ Lines that are not JSON are rejected with their line number. --final adds, after
   },
   positionals: true,
   async run(flags, positionals, io) {
-    const machines = await loadMachines(stringFlag(flags, 'machines'));
-    const store = await openStore(flags);
-    // --inspect <ws-url>: inspection events of every entity actor to a WebSocket server (bounded, never blocks).
-    const observers = startObservers({
-      inspectUrl: stringFlag(flags, 'inspect'),
-      notify: (message) => write(io.stderr, message),
-    });
-    const gatekeeper = createGatekeeperWithStore({
-      machines,
-      store,
-      ...(observers.inspect ? { inspect: observers.inspect } : {}),
+    const { gatekeeper, observers } = await openObservedGatekeeper(flags, io, {
+      machinesModule: stringFlag(flags, 'machines'),
     });
     // Waits (bounded) for the inspector, if any, before input is opened.
     await observers.attach(gatekeeper);
@@ -110,7 +100,7 @@ Lines that are not JSON are rejected with their line number. --final adds, after
 async function handleLine(
   text: string,
   line: number,
-  gatekeeper: ReturnType<typeof createGatekeeperWithStore>,
+  gatekeeper: Gatekeeper,
 ): Promise<{ result: HandleResult; entity?: { aggregate: string; key: string } }> {
   let parsed: unknown;
   try {

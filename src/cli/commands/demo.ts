@@ -2,14 +2,13 @@
  * `gatekeeper demo`: a shuffled, duplicated stream with some illegal events, gated on the
  * embedded store (or Redis), with a summary and a check against in-order processing.
  */
-import { createGatekeeperWithStore } from '../../gatekeeper/gatekeeper.ts';
 import { OUTCOMES } from '../../core/outcome.ts';
 import { runDemo, totalOf, type DemoSummary } from '../../demo/run-demo.ts';
 import { demoStream } from '../../demo/stream.ts';
-import { parsePort, startObservers } from '../../observe/observers.ts';
+import { parsePort } from '../../observe/observers.ts';
 import { booleanFlag, EXIT, intFlag, stringFlag, write, type Command } from '../command.ts';
-import { loadMachines } from '../load-machines.ts';
-import { openStore, storeOptions } from '../open-store.ts';
+import { openObservedGatekeeper } from '../open-gatekeeper.ts';
+import { storeOptions } from '../open-store.ts';
 import { Progress } from '../progress.ts';
 
 export const demoCommand: Command = {
@@ -39,18 +38,10 @@ whether every entity ended where in-order processing puts it (exit code 1 if not
     const seed = intFlag(flags, 'seed', 42);
     const stream = demoStream({ entities, seed });
     const metricsPort = parsePort('metrics-port', stringFlag(flags, 'metrics-port'));
-    const machines = await loadMachines(undefined);
-    const store = await openStore(flags);
-    const observers = startObservers({
+    const { gatekeeper, observers } = await openObservedGatekeeper(flags, io, {
+      machinesModule: undefined,
       metricsPort,
-      inspectUrl: stringFlag(flags, 'inspect'),
-      notify: (message) => write(io.stderr, message),
-    });
-    const gatekeeper = createGatekeeperWithStore({
-      machines,
-      store,
       sweepIntervalMs: 0,
-      ...(observers.inspect ? { inspect: observers.inspect } : {}),
     });
     const json = booleanFlag(flags, 'json');
     const progress = new Progress(

@@ -4,12 +4,12 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { demoStream } from '../../demo/stream.ts';
-import { createGatekeeperWithStore, type Gatekeeper } from '../../gatekeeper/gatekeeper.ts';
-import { parsePort, startObservers } from '../../observe/observers.ts';
+import type { Gatekeeper } from '../../gatekeeper/gatekeeper.ts';
+import { parsePort } from '../../observe/observers.ts';
 import { startUiServer } from '../../observe/ui/ui-server.ts';
 import { booleanFlag, EXIT, intFlag, stringFlag, write, type Command } from '../command.ts';
-import { loadMachines } from '../load-machines.ts';
-import { openStore, STORE_USAGE, storeOptions } from '../open-store.ts';
+import { openObservedGatekeeper } from '../open-gatekeeper.ts';
+import { STORE_USAGE, storeOptions } from '../open-store.ts';
 
 export const uiCommand: Command = {
   name: 'ui',
@@ -53,17 +53,9 @@ Runs until Ctrl-C.`,
     const entities = intFlag(flags, 'entities', 2_000);
     const rate = intFlag(flags, 'rate', 400);
     const seed = intFlag(flags, 'seed', 42);
-    const machines = await loadMachines(stringFlag(flags, 'machines'));
-    const store = await openStore(flags);
-    const observers = startObservers({
+    const { gatekeeper, observers } = await openObservedGatekeeper(flags, io, {
+      machinesModule: stringFlag(flags, 'machines'),
       metricsPort,
-      inspectUrl: stringFlag(flags, 'inspect'),
-      notify: (message) => write(io.stderr, message),
-    });
-    const gatekeeper = createGatekeeperWithStore({
-      machines,
-      store,
-      ...(observers.inspect ? { inspect: observers.inspect } : {}),
     });
     try {
       const gated = await observers.attach(gatekeeper);
