@@ -5,8 +5,8 @@ import { createInspectorServer } from '@statelyai/inspect/server';
 import { WebSocket, WebSocketServer } from 'ws';
 import machines from '../../../machines/index.ts';
 import { main } from '../../../src/cli/main.ts';
-import { createGatekeeperWithStore } from '../../../src/gatekeeper/gatekeeper.ts';
-import { connectInspector, stringifySafely } from '../../../src/observe/inspect.ts';
+import { createGatekeeperWithStore, type Gatekeeper } from '../../../src/gatekeeper/gatekeeper.ts';
+import { connectInspector, stringifySafely, type InspectorConnection } from '../../../src/observe/inspect.ts';
 import { memoryStore } from '../../../src/store/memory-store.ts';
 import { captureIO } from '../../support/cli-io.ts';
 
@@ -69,19 +69,25 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
+/** An embedded-store gatekeeper whose entities report to `connection`, closed after the test. */
+function inspectedGatekeeper(connection: InspectorConnection): Gatekeeper {
+  const gatekeeper = createGatekeeperWithStore({
+    machines,
+    store: memoryStore(),
+    sweepIntervalMs: 0,
+    inspect: connection.inspect,
+  });
+  cleanup.push(() => gatekeeper.close());
+  return gatekeeper;
+}
+
 describe('live inspection', () => {
   it('sends the entity actors’ inspection events to a WebSocket receiver', async () => {
     const inspector = await receiver();
     const connection = connectInspector(inspector.url);
     cleanup.push(() => connection.stop());
     expect(await connection.connected).toBe(true);
-    const gatekeeper = createGatekeeperWithStore({
-      machines,
-      store: memoryStore(),
-      sweepIntervalMs: 0,
-      inspect: connection.inspect,
-    });
-    cleanup.push(() => gatekeeper.close());
+    const gatekeeper = inspectedGatekeeper(connection);
 
     await gatekeeper.handle({
       id: 'o1-1',
@@ -113,13 +119,7 @@ describe('live inspection', () => {
     expect(await connection.connected).toBe(false);
     expect(messages).toHaveLength(1);
     expect(messages[0]).toContain('unavailable');
-    const gatekeeper = createGatekeeperWithStore({
-      machines,
-      store: memoryStore(),
-      sweepIntervalMs: 0,
-      inspect: connection.inspect,
-    });
-    cleanup.push(() => gatekeeper.close());
+    const gatekeeper = inspectedGatekeeper(connection);
     const result = await gatekeeper.handle({
       id: 'v1-1',
       aggregate: 'valve',
@@ -180,13 +180,7 @@ describe('live inspection', () => {
     const connection = connectInspector(`ws://127.0.0.1:${port}`);
     cleanup.push(() => connection.stop());
     expect(await connection.connected).toBe(true);
-    const gatekeeper = createGatekeeperWithStore({
-      machines,
-      store: memoryStore(),
-      sweepIntervalMs: 0,
-      inspect: connection.inspect,
-    });
-    cleanup.push(() => gatekeeper.close());
+    const gatekeeper = inspectedGatekeeper(connection);
     await gatekeeper.handle({
       id: 'v9-1',
       aggregate: 'valve',
