@@ -104,19 +104,21 @@ describe('Relay', () => {
   it('leaves the rows alone while inactive, and publishes what is left when stopped while active', async () => {
     const source = queue(['x1', 'x2', 'x3']);
     const published: string[] = [];
-    const relay = new Relay<string>({
-      kind: 'dead-letter',
-      read: source.read,
-      ack: source.ack,
-      publish: (rows) => {
-        published.push(...rows.map((row) => row.value));
-        return Promise.resolve();
-      },
-      batchSize: 10,
-      idleMs: 10,
-      maxBackoffMs: 20,
-      metrics: new MetricsSink(),
-    });
+    const relayOf = (batchSize: number, idleMs: number) =>
+      new Relay<string>({
+        kind: 'dead-letter',
+        read: source.read,
+        ack: source.ack,
+        publish: (rows) => {
+          published.push(...rows.map((row) => row.value));
+          return Promise.resolve();
+        },
+        batchSize,
+        idleMs,
+        maxBackoffMs: 20,
+        metrics: new MetricsSink(),
+      });
+    const relay = relayOf(10, 10);
     relay.setActive(false);
     relay.start();
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -124,19 +126,7 @@ describe('Relay', () => {
     expect(await relay.stop(1_000)).toBe(true);
     expect(source.rows).toHaveLength(3);
 
-    const again = new Relay<string>({
-      kind: 'dead-letter',
-      read: source.read,
-      ack: source.ack,
-      publish: (rows) => {
-        published.push(...rows.map((row) => row.value));
-        return Promise.resolve();
-      },
-      batchSize: 1,
-      idleMs: 60_000,
-      maxBackoffMs: 20,
-      metrics: new MetricsSink(),
-    });
+    const again = relayOf(1, 60_000);
     expect(await again.stop(1_000)).toBe(true);
     expect(published).toEqual(['x1', 'x2', 'x3']);
   });
