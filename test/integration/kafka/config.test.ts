@@ -9,9 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.ts';
 import { InvalidConfigError } from '../../../src/core/errors.ts';
 import { loadRunConfigFile, parseRunConfig } from '../../../src/kafka/index.ts';
-import { Redis } from 'ioredis';
 import { captureIO } from '../../support/cli-io.ts';
-import { deletePrefix, REDIS_URL } from '../store/support/redis-servers.ts';
+import { deletePrefixAt, REDIS_URL } from '../store/support/redis-servers.ts';
 import { eventMessage, produce, readTopic } from './support/kafka.ts';
 import { useSharedBroker, waitFor } from './support/runtime.ts';
 
@@ -134,8 +133,6 @@ describe('gatekeeper run from flags alone', () => {
     io.interrupt();
     expect(await exit).toBe(0);
     expect(io.err()).toMatch(/stopped \(published 1 transitions, 0 dead letters\)/);
-    const redis = new Redis(redisUrl);
-    await deletePrefix(redis, 'gk');
-    await redis.quit();
+    await deletePrefixAt(redisUrl, 'gk');
   }, 60_000);
 });

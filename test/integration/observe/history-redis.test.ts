@@ -3,7 +3,6 @@
  * stream, a second one (a new connection, as `gatekeeper history --redis` or `gatekeeper ui --redis`
  * would open) reads each entity's bounded history, draws its path and finds it in the web view's API.
  */
-import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import machines from '../../../machines/index.ts';
 import type { Outcome } from '../../../src/core/outcome.ts';
@@ -15,7 +14,7 @@ import { startUiServer } from '../../../src/observe/ui/ui-server.ts';
 import { redisStore } from '../../../src/store/redis/index.ts';
 import { main } from '../../../src/cli/main.ts';
 import { captureIO } from '../../support/cli-io.ts';
-import { deletePrefix, REDIS_URL, uniquePrefix } from '../store/support/redis-servers.ts';
+import { deletePrefixAt, REDIS_URL, uniquePrefix } from '../store/support/redis-servers.ts';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -35,14 +34,7 @@ function gatekeeperOn(prefix: string, historyLimit: number): Gatekeeper {
 describe('history on Redis, read by another process', () => {
   it('is bounded, in decision order, and drawable; the web view finds the entity', async () => {
     const prefix = uniquePrefix('observe-history');
-    cleanup.push(async () => {
-      const admin = new Redis(REDIS_URL);
-      try {
-        await deletePrefix(admin, prefix);
-      } finally {
-        await admin.quit();
-      }
-    });
+    cleanup.push(() => deletePrefixAt(REDIS_URL, prefix));
     const limit = 4;
     const writer = gatekeeperOn(prefix, limit);
     const seen = new Map<string, Outcome[]>();
@@ -92,14 +84,7 @@ describe('history on Redis, read by another process', () => {
 
   it('gatekeeper history --redis prints what gatekeeper demo --redis decided in another run', async () => {
     const prefix = uniquePrefix('observe-cli');
-    cleanup.push(async () => {
-      const admin = new Redis(REDIS_URL);
-      try {
-        await deletePrefix(admin, prefix);
-      } finally {
-        await admin.quit();
-      }
-    });
+    cleanup.push(() => deletePrefixAt(REDIS_URL, prefix));
     const store = ['--redis', REDIS_URL, '--redis-prefix', prefix];
     const demo = captureIO();
     expect(await main(['demo', '--entities', '30', '--quiet', ...store], demo)).toBe(0);

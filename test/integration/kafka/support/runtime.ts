@@ -1,5 +1,4 @@
 /** Per-test names, Redis prefixes and an in-process runner for the Kafka integration tests. */
-import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import {
   runGatekeeper,
@@ -7,7 +6,7 @@ import {
   type RunningGatekeeper,
   type RunOptions,
 } from '../../../../src/kafka/index.ts';
-import { deletePrefix, REDIS_URL, uniquePrefix } from '../../store/support/redis-servers.ts';
+import { deletePrefixAt, REDIS_URL, uniquePrefix } from '../../store/support/redis-servers.ts';
 import {
   committedTotal,
   createTopics,
@@ -65,12 +64,7 @@ export async function setUp(brokers: string, name: string, partitions = 3): Prom
     async cleanup() {
       await Promise.all(started.map((running) => running.stop().catch(() => undefined)));
       await deleteTopics(brokers, [input, output, deadLetter]);
-      const redis = new Redis(REDIS_URL);
-      try {
-        await deletePrefix(redis, prefix);
-      } finally {
-        await redis.quit();
-      }
+      await deletePrefixAt(REDIS_URL, prefix);
     },
   };
 }

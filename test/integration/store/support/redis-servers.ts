@@ -140,6 +140,16 @@ export async function deletePrefix(client: Redis | Cluster, prefix: string): Pro
   return deleted;
 }
 
+/** deletePrefix on a standalone Redis, through a connection opened and closed for it. */
+export async function deletePrefixAt(url: string, prefix: string): Promise<void> {
+  const admin = new Redis(url);
+  try {
+    await deletePrefix(admin, prefix);
+  } finally {
+    await admin.quit();
+  }
+}
+
 /** Counts the keys of a prefix (on every master of a cluster). */
 export async function countPrefixKeys(client: Redis | Cluster, prefix: string): Promise<number> {
   const nodes = client instanceof Cluster ? client.nodes('master') : [client];
