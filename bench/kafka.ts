@@ -23,6 +23,7 @@ import machines from '../machines/index.ts';
 import { demoStream } from '../src/demo/stream.ts';
 import { runGatekeeper } from '../src/kafka/index.ts';
 import { fmt } from './stats.ts';
+import { parseScriptOutput } from '../scripts/script-output.ts';
 
 export interface KafkaBenchOptions {
   /** host:port list; default KAFKA_BROKERS, else a broker started (and stopped) for the run. */
@@ -373,11 +374,7 @@ async function ensureBroker(
     timeout: 600_000,
     maxBuffer: 1 << 20,
   });
-  const vars = Object.fromEntries(
-    stdout
-      .split('\n')
-      .flatMap((line) => (line.includes('=') ? [line.split('=', 2) as [string, string]] : [])),
-  );
+  const vars = parseScriptOutput(stdout);
   const brokers = vars.KAFKA_BROKERS;
   const runDir = vars.KAFKA_RUN_DIR;
   if (!brokers || !runDir) throw new Error('start-kafka.sh printed no KAFKA_BROKERS');

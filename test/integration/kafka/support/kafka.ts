@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Kafka, logLevel, type IHeaders, type Message } from 'kafkajs';
+import { parseScriptOutput } from '../../../../scripts/script-output.ts';
 
 const run = promisify(execFile);
 const SCRIPTS = fileURLToPath(new URL('../../../../scripts/kafka/', import.meta.url));
@@ -24,15 +25,6 @@ export interface Broker {
   restart(): Promise<void>;
 }
 
-function parseOutput(stdout: string): Record<string, string> {
-  const values: Record<string, string> = {};
-  for (const line of stdout.split('\n')) {
-    const at = line.indexOf('=');
-    if (at > 0) values[line.slice(0, at)] = line.slice(at + 1);
-  }
-  return values;
-}
-
 async function startScript(env: Record<string, string>): Promise<Record<string, string>> {
   const clean = { ...process.env };
   delete clean.KAFKA_BROKERS;
@@ -42,7 +34,7 @@ async function startScript(env: Record<string, string>): Promise<Record<string, 
     timeout: 600_000,
     maxBuffer: 1 << 20,
   });
-  return parseOutput(stdout);
+  return parseScriptOutput(stdout);
 }
 
 async function stopScript(runDir: string, keep: boolean): Promise<void> {

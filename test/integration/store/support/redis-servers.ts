@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { Cluster } from 'ioredis';
+import { parseScriptOutput } from '../../../../scripts/script-output.ts';
 
 const run = promisify(execFile);
 const SCRIPTS = fileURLToPath(new URL('../../../../scripts/redis/', import.meta.url));
@@ -23,16 +24,6 @@ export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** A key prefix no other test (or run) uses. */
 export function uniquePrefix(name: string): string {
   return `t-${name}-${process.pid}-${randomBytes(4).toString('hex')}`;
-}
-
-/** Parses the KEY=value lines a scripts/redis/*.sh prints on stdout. */
-function parseOutput(stdout: string): Record<string, string> {
-  const values: Record<string, string> = {};
-  for (const line of stdout.split('\n')) {
-    const at = line.indexOf('=');
-    if (at > 0) values[line.slice(0, at)] = line.slice(at + 1);
-  }
-  return values;
 }
 
 async function script(
@@ -45,7 +36,7 @@ async function script(
     timeout: 120_000,
     maxBuffer: 1 << 20,
   });
-  return parseOutput(stdout);
+  return parseScriptOutput(stdout);
 }
 
 /** A redis-server of our own on a free port; `stop` and `start` again keep its port and data dir. */
