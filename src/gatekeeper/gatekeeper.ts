@@ -26,6 +26,7 @@ import type {
   EntityStore,
   StalledEntity,
   StoredEntity,
+  SyncEntityRecord,
   SyncEntityStore,
 } from '../store/entity-store.ts';
 import { ActorCursor, type ActorInspector } from './actor-cursor.ts';
@@ -350,15 +351,13 @@ class GatekeeperRuntime implements Gatekeeper {
     makeDecision: (resident: Resident, now: number) => Decision | undefined,
   ): Decided {
     for (let attempt = 0; attempt <= this.maxConflictRetries; attempt += 1) {
-      const resident =
-        this.residents.get(id) ??
-        this.admit(id, aggregate, key, sync.load({ aggregate: aggregate.name, key }));
+      const resident = this.residents.get(id) ?? this.admitSync(sync, id, aggregate, key);
+      // A resident admitted on the asynchronous path has no record yet.
+      const record = (resident.record ??= sync.open(resident.ref));
       const now = this.clock.now();
       const decision = makeDecision(resident, now);
       if (!decision) return NO_DECISION;
-      if (
-        this.settle(id, resident, decision, sync.commit(resident.ref, this.toCommit(resident, decision, now)))
-      )
+      if (this.settle(id, resident, decision, record.commit(this.toCommit(resident, decision, now))))
         return decision;
     }
     throw new VersionConflictError(aggregate.name, key, -1);
@@ -393,10 +392,22 @@ class GatekeeperRuntime implements Gatekeeper {
     };
   }
 
-  /** Makes an entity resident: a live actor restored from its stored snapshot (or fresh). */
-  private admit(id: string, aggregate: Aggregate, key: string, stored: StoredEntity | undefined): Resident {
+  private admitSync(sync: SyncEntityStore, id: string, aggregate: Aggregate, key: string): Resident {
+    const record = sync.open({ aggregate: aggregate.name, key });
+    return this.admit(id, aggregate, key, record.load(), record);
+  }
+
+  /** Makes an entity resident: its machine restored from its stored snapshot (or fresh). */
+  private admit(
+    id: string,
+    aggregate: Aggregate,
+    key: string,
+    stored: StoredEntity | undefined,
+    record?: SyncEntityRecord,
+  ): Resident {
     const resident: Resident = {
       ref: { aggregate: aggregate.name, key },
+      record,
       aggregate,
       cursor: this.options.inspect
         ? new ActorCursor(aggregate.machine, stored?.snapshot, this.options.inspect)

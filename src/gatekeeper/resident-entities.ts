@@ -5,12 +5,14 @@
  */
 import type { Aggregate } from '../core/aggregate.ts';
 import type { EntityState } from '../core/entity.ts';
-import type { EntityRef } from '../store/entity-store.ts';
+import type { EntityRef, SyncEntityRecord } from '../store/entity-store.ts';
 import type { ActorCursor } from './actor-cursor.ts';
 import type { SnapshotCursor } from './snapshot-cursor.ts';
 
 export interface Resident {
   ref: EntityRef;
+  /** The in-process store's record of this entity, on stores that offer one. */
+  record: SyncEntityRecord | undefined;
   aggregate: Aggregate;
   cursor: ActorCursor | SnapshotCursor;
   entity: EntityState;

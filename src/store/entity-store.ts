@@ -63,8 +63,18 @@ export interface StalledEntity extends EntityRef {
  * idle entity's event without a single await — the embedded store's fast path.
  */
 export interface SyncEntityStore {
-  load(ref: EntityRef): StoredEntity | undefined;
-  commit(ref: EntityRef, commit: EntityCommit): CommitResult;
+  /**
+   * The entity's record, which the gatekeeper keeps while the entity is resident, so a commit
+   * goes straight to it instead of looking the entity up again. Never-committed entities get an
+   * empty record (`load` answers undefined until the first commit).
+   */
+  open(ref: EntityRef): SyncEntityRecord;
+}
+
+/** One entity's state in an in-process store; same semantics as the port's `load` and `commit`. */
+export interface SyncEntityRecord {
+  load(): StoredEntity | undefined;
+  commit(commit: EntityCommit): CommitResult;
 }
 
 /** The port. All methods reject with StoreUnavailableError when the backing service is unreachable. */

@@ -14,6 +14,7 @@ import type {
   QueuedItem,
   StalledEntity,
   StoredEntity,
+  SyncEntityRecord,
   SyncEntityStore,
 } from './entity-store.ts';
 
@@ -26,7 +27,11 @@ export interface MemoryStoreOptions {
   deadLetterLimit?: number;
 }
 
-class MemoryEntity {
+/**
+ * One entity's record. The gatekeeper holds it while the entity is resident (SyncEntityRecord),
+ * so the hot path commits without a map lookup.
+ */
+class MemoryEntity implements SyncEntityRecord {
   version = 0;
   lastSeq = 0;
   buffer: StoredEntity['buffer'] = [];
@@ -36,6 +41,29 @@ class MemoryEntity {
   snapshot: (() => PersistedSnapshot) | undefined = undefined;
   history: HistoryEntry[] = [];
   oldestBufferedAt: number | undefined = undefined;
+
+  constructor(private readonly store: MemoryStore) {}
+
+  load(): StoredEntity | undefined {
+    if (this.version === 0) return undefined;
+    const { lastSeq, buffer, seenIds, parked, version } = this;
+    return { lastSeq, buffer, seenIds, parked, version, snapshot: this.snapshot?.() };
+  }
+
+  commit(commit: EntityCommit): CommitResult {
+    if (this.version !== commit.expectedVersion) return { ok: false, reason: 'version-conflict' };
+    // Updated in place: the hot path of the embedded store, and nothing outside holds this object.
+    this.version += 1;
+    this.lastSeq = commit.entity.lastSeq;
+    this.buffer = commit.entity.buffer;
+    this.seenIds = commit.entity.seenIds;
+    this.parked = commit.entity.parked;
+    if (commit.snapshot !== undefined) this.snapshot = commit.snapshot;
+    this.oldestBufferedAt = commit.oldestBufferedAt;
+    for (const entry of commit.history) this.history.push(entry);
+    this.store.afterCommit(this, commit);
+    return { ok: true, version: this.version };
+  }
 }
 
 /** Creates the embedded in-memory store. */
@@ -57,49 +85,33 @@ class MemoryStore implements EntityStore {
     this.keepOutbox = options.outbox ?? false;
   }
 
-  readonly sync: SyncEntityStore = {
-    load: (ref) => this.loadNow(ref),
-    commit: (ref, commit) => this.commitNow(ref, commit),
-  };
+  readonly sync: SyncEntityStore = { open: (ref) => this.record(ref) };
 
   load(ref: EntityRef): Promise<StoredEntity | undefined> {
-    return Promise.resolve(this.loadNow(ref));
+    return Promise.resolve(this.entities.get(entityId(ref))?.load());
   }
 
   commit(ref: EntityRef, commit: EntityCommit): Promise<CommitResult> {
-    return Promise.resolve(this.commitNow(ref, commit));
+    return Promise.resolve(this.record(ref).commit(commit));
   }
 
-  private loadNow(ref: EntityRef): StoredEntity | undefined {
-    const entity = this.entities.get(entityId(ref));
-    if (!entity) return undefined;
-    const { lastSeq, buffer, seenIds, parked, version } = entity;
-    return { lastSeq, buffer, seenIds, parked, version, snapshot: entity.snapshot?.() };
-  }
-
-  private commitNow(ref: EntityRef, commit: EntityCommit): CommitResult {
-    const id = entityId(ref);
-    let entity = this.entities.get(id);
-    if ((entity?.version ?? 0) !== commit.expectedVersion) return { ok: false, reason: 'version-conflict' };
-    if (!entity) {
-      entity = new MemoryEntity();
-      this.entities.set(id, entity);
-    }
-    // Updated in place: the hot path of the embedded store, and nothing outside holds this object.
-    entity.version += 1;
-    entity.lastSeq = commit.entity.lastSeq;
-    entity.buffer = commit.entity.buffer;
-    entity.seenIds = commit.entity.seenIds;
-    entity.parked = commit.entity.parked;
-    if (commit.snapshot !== undefined) entity.snapshot = commit.snapshot;
-    entity.oldestBufferedAt = commit.oldestBufferedAt;
-    for (const entry of commit.history) entity.history.push(entry);
+  /** The store-wide part of a commit: history trimming, the outbox and dead letters. */
+  afterCommit(entity: MemoryEntity, commit: EntityCommit): void {
     // Trimmed in batches so the per-commit cost stays constant.
     if (entity.history.length >= this.historyLimit * 2)
       entity.history.splice(0, entity.history.length - this.historyLimit);
     if (this.keepOutbox) for (const transition of commit.applied) this.outbox.push(transition);
     for (const letter of commit.deadLetters) this.pushDeadLetter(letter);
-    return { ok: true, version: entity.version };
+  }
+
+  private record(ref: EntityRef): MemoryEntity {
+    const id = entityId(ref);
+    let entity = this.entities.get(id);
+    if (!entity) {
+      entity = new MemoryEntity(this);
+      this.entities.set(id, entity);
+    }
+    return entity;
   }
 
   recordDeadLetter(letter: DeadLetter): Promise<void> {
