@@ -230,9 +230,9 @@ class DecisionDraft {
         `the entity is in final state ${describeValue(cursor.value())}`,
       );
     }
-    const machineEvent = toMachineEvent(event);
-    if (cursor.can(machineEvent)) {
-      if (this.apply(event, 'legal', false, machineEvent)) this.drain();
+    const moved = this.take(event, 'legal', false);
+    if (moved !== undefined) {
+      if (moved) this.drain();
       return;
     }
     const value = cursor.value();
@@ -276,9 +276,9 @@ class DecisionDraft {
    */
   private atTurn(event: EventEnvelope, fromBuffer: boolean, appliedReason?: ReasonOf<'applied'>): boolean {
     const { cursor, aggregate } = this.context;
-    const machineEvent = toMachineEvent(event);
-    if (!cursor.done() && cursor.can(machineEvent)) {
-      return this.apply(event, appliedReason ?? (fromBuffer ? 'drained' : 'legal'), fromBuffer, machineEvent);
+    if (!cursor.done()) {
+      const moved = this.take(event, appliedReason ?? (fromBuffer ? 'drained' : 'legal'), fromBuffer);
+      if (moved !== undefined) return moved;
     }
     const value = cursor.value();
     const guardOnly = !cursor.done() && aggregate.topology.acceptsNow(value, event.type);
@@ -314,23 +314,23 @@ class DecisionDraft {
     return true;
   }
 
-  private apply(
-    event: EventEnvelope,
-    reason: ReasonOf<'applied'>,
-    fromBuffer: boolean,
-    machineEvent: { type: string },
-  ): boolean {
+  /**
+   * Applies the event if the machine takes it now: undefined when it is not legal in this state
+   * (nothing changed), else true when the sequence moved (so a drain is due).
+   */
+  private take(event: EventEnvelope, reason: ReasonOf<'applied'>, fromBuffer: boolean): boolean | undefined {
     const { cursor } = this.context;
     const from = cursor.value();
-    const failure = cursor.apply(machineEvent);
-    if (failure !== undefined) {
+    const step = cursor.step(toMachineEvent(event));
+    if (step === 'not-enabled') return undefined;
+    if (step !== 'moved') {
       this.reject(
         event,
         'machine-error',
         fromBuffer,
-        `the machine threw while applying ${event.type}: ${failure}`,
+        `the machine threw while applying ${event.type}: ${step.error}`,
       );
-      return this.applyRejectionPolicy(event, 'machine-error', failure, true);
+      return this.applyRejectionPolicy(event, 'machine-error', step.error, true);
     }
     this.moved = true;
     if (event.seq !== undefined) this.lastSeq = Math.max(this.lastSeq, event.seq);
@@ -415,8 +415,8 @@ class DecisionDraft {
       }
       if (aggregate.topology.acceptsNow(value, event.type)) {
         this.removeFromBuffer(entry);
-        const machineEvent = toMachineEvent(event);
-        if (cursor.can(machineEvent)) return this.apply(event, 'drained', true, machineEvent);
+        const moved = this.take(event, 'drained', true);
+        if (moved !== undefined) return moved;
         this.reject(
           event,
           'guard-refused',

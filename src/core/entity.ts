@@ -41,9 +41,16 @@ export interface MachineCursor {
   done(): boolean;
   /** XState's `snapshot.can(event)`: a transition exists and its guards pass. */
   can(event: { type: string }): boolean;
-  /** Takes the transition; returns an error message when the machine threw (the cursor is then unchanged). */
-  apply(event: { type: string }): string | undefined;
+  /**
+   * Takes the event if it is legal now (what `can` answers) and says which: `moved`, or
+   * `not-enabled` with the cursor unchanged. One call instead of `can` then a transition, which
+   * would select the transitions and run the guards twice.
+   */
+  step(event: { type: string }): StepResult;
 }
+
+/** What `step` did; `{ error }` when the machine threw (the cursor is then unchanged). */
+export type StepResult = 'moved' | 'not-enabled' | { error: string };
 
 /** Time the oldest buffered event has waited, or undefined with an empty buffer. */
 export function oldestBufferedAt(entity: EntityState): number | undefined {

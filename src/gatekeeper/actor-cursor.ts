@@ -11,7 +11,7 @@ import {
   type Observer,
   type Snapshot,
 } from 'xstate';
-import type { MachineCursor } from '../core/entity.ts';
+import type { MachineCursor, StepResult } from '../core/entity.ts';
 import { messageOf } from '../core/errors.ts';
 import type { StateValue } from '../core/outcome.ts';
 import type { PersistedSnapshot } from '../store/entity-store.ts';
@@ -47,15 +47,17 @@ export class ActorCursor implements MachineCursor {
     return this.snapshot().can(event);
   }
 
-  apply(event: { type: string }): string | undefined {
+  step(event: { type: string }): StepResult {
+    // A live actor cannot try an event and take it back, so it asks first.
+    if (!this.can(event)) return 'not-enabled';
     const before = this.snapshot();
     this.actor.send(event);
     const after = this.snapshot();
-    if (after.status !== 'error') return undefined;
+    if (after.status !== 'error') return 'moved';
     // The actor is dead after a throwing action; resume from the snapshot before the event.
     this.actor.stop();
     this.actor = this.start(this.machine.getPersistedSnapshot(before));
-    return messageOf(after.error);
+    return { error: messageOf(after.error) };
   }
 
   persistLater(): () => PersistedSnapshot {

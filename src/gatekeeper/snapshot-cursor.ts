@@ -5,7 +5,7 @@
  * with its own system, mailbox and observers (see README, "Per-entity state").
  */
 import { createActor, type AnyMachineSnapshot, type AnyStateMachine, type Snapshot } from 'xstate';
-import type { MachineCursor } from '../core/entity.ts';
+import type { MachineCursor, StepResult } from '../core/entity.ts';
 import { messageOf } from '../core/errors.ts';
 import type { StateValue } from '../core/outcome.ts';
 import type { PersistedSnapshot } from '../store/entity-store.ts';
@@ -42,18 +42,21 @@ export class SnapshotCursor implements MachineCursor {
     return this.current.can(event);
   }
 
-  apply(event: { type: string }): string | undefined {
+  step(event: { type: string }): StepResult {
     let next: AnyMachineSnapshot;
     try {
       next = this.scope.run(() =>
         this.machine.transition(this.current, event, this.scope.actorScope),
       ) as AnyMachineSnapshot;
     } catch (error) {
-      return messageOf(error);
+      return { error: messageOf(error) };
     }
-    if (next.status === 'error') return messageOf(next.error);
+    if (next.status === 'error') return { error: messageOf(next.error) };
+    // XState hands back the same snapshot when no transition was enabled; a legal transition
+    // whose actions changed nothing (a logging action) does too, and only `can` tells them apart.
+    if (next === this.current) return this.current.can(event) ? 'moved' : 'not-enabled';
     this.current = next;
-    return undefined;
+    return 'moved';
   }
 
   persistLater(): () => PersistedSnapshot {

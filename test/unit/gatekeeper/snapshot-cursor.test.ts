@@ -21,8 +21,9 @@ describe('snapshot cursor (the default per-entity state)', () => {
       const probes = analyzeMachine(machine).eventTypes.map((type) => ({ type }));
       for (const envelope of history) {
         for (const probe of probes) expect(pure.can(probe)).toBe(live.can(probe));
+        // Illegal events too: both must answer not-enabled and stay where they are.
         const event = toMachineEvent(envelope);
-        if (live.can(event)) expect(pure.apply(event)).toBe(live.apply(event));
+        expect(pure.step(event)).toEqual(live.step(event));
         expect(pure.value()).toEqual(live.value());
         expect(pure.context()).toEqual(live.context());
         expect(pure.done()).toBe(live.done());
@@ -38,7 +39,7 @@ describe('snapshot cursor (the default per-entity state)', () => {
     const placed = { type: 'order.placed', total: 40 };
     const paidInFull = { type: 'order.paid', amount: 40 };
     const paidShort = { type: 'order.paid', amount: 41 };
-    first.apply(placed);
+    first.step(placed);
     const restored = new SnapshotCursor(machine, first.persistLater()());
     expect(restored.value()).toEqual(first.value());
     expect(restored.value()).toBe('placed');
@@ -59,8 +60,29 @@ describe('snapshot cursor (the default per-entity state)', () => {
     });
     const cursor = new SnapshotCursor(machine, undefined);
     expect(calls).toEqual([]);
-    cursor.apply({ type: 'GO' });
+    cursor.step({ type: 'GO' });
     expect(calls).toEqual(['a→b', 'entered b']);
+  });
+
+  it('tells a legal transition that changes nothing from an event the state does not take', () => {
+    const calls: string[] = [];
+    const machine = setup({ actions: { log: () => calls.push('logged') } }).createMachine({
+      initial: 'a',
+      states: {
+        a: { on: { PING: { actions: 'log' }, GO: 'b' } },
+        b: { on: { GO: undefined } },
+      },
+    });
+    const cursor = new SnapshotCursor(machine, undefined);
+    expect(cursor.step({ type: 'PING' })).toBe('moved');
+    expect(calls).toEqual(['logged']);
+    expect(cursor.value()).toBe('a');
+    expect(cursor.step({ type: 'NOPE' })).toBe('not-enabled');
+    expect(cursor.step({ type: 'GO' })).toBe('moved');
+    // A forbidden transition (no target, no actions) is not legal, as `can` says.
+    expect(cursor.step({ type: 'GO' })).toBe('not-enabled');
+    expect(cursor.step({ type: 'PING' })).toBe('not-enabled');
+    expect(calls).toEqual(['logged']);
   });
 
   it('reports a throwing action as the error message and keeps the snapshot from before the event', () => {
@@ -83,11 +105,11 @@ describe('snapshot cursor (the default per-entity state)', () => {
       },
     });
     const cursor = new SnapshotCursor(machine, undefined);
-    cursor.apply({ type: 'BUMP' });
-    expect(cursor.apply({ type: 'BREAK' })).toBe('printer on fire');
+    cursor.step({ type: 'BUMP' });
+    expect(cursor.step({ type: 'BREAK' })).toEqual({ error: 'printer on fire' });
     expect(cursor.value()).toBe('idle');
     expect(cursor.context()).toEqual({ count: 1 });
-    expect(cursor.apply({ type: 'BUMP' })).toBeUndefined();
+    expect(cursor.step({ type: 'BUMP' })).toBe('moved');
     expect(cursor.context()).toEqual({ count: 2 });
   });
 
