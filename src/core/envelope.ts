@@ -12,15 +12,35 @@ const plainObject = z.custom<Record<string, unknown>>(
   { message: 'payload must be a JSON object' },
 );
 
-export const eventEnvelopeSchema = z.object({
-  id: z.string().min(1).max(ENVELOPE_LIMITS.id),
-  aggregate: z.string().min(1).max(ENVELOPE_LIMITS.aggregate),
-  key: z.string().min(1).max(ENVELOPE_LIMITS.key),
-  seq: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
-  type: z.string().min(1).max(ENVELOPE_LIMITS.type),
-  payload: plainObject.optional(),
-  time: z.iso.datetime({ offset: true }).optional(),
-});
+const BOUNDED_FIELDS = ['id', 'aggregate', 'key', 'type'] as const;
+
+export const eventEnvelopeSchema = z
+  .object({
+    id: z.string(),
+    aggregate: z.string(),
+    key: z.string(),
+    seq: z.number().optional(),
+    type: z.string(),
+    payload: plainObject.optional(),
+    time: z.iso.datetime({ offset: true }).optional(),
+  })
+  // One check for every bound, run once the shape is right, instead of a min and a max per field:
+  // this runs for every event, and zod's per-field checks were a tenth of a decision's allocations.
+  .check((ctx) => {
+    const envelope = ctx.value;
+    for (const field of BOUNDED_FIELDS) {
+      const { length } = envelope[field];
+      if (length === 0 || length > ENVELOPE_LIMITS[field]) {
+        const message = `must be 1 to ${ENVELOPE_LIMITS[field]} characters long (got ${length})`;
+        ctx.issues.push({ code: 'custom', path: [field], message, input: envelope[field] });
+      }
+    }
+    const { seq } = envelope;
+    if (seq !== undefined && !(Number.isSafeInteger(seq) && seq > 0)) {
+      const message = `must be a positive integer (got ${seq})`;
+      ctx.issues.push({ code: 'custom', path: ['seq'], message, input: seq });
+    }
+  });
 
 /** One event as producers send it: `seq` is the entity version this event creates (1 for the first). */
 export type EventEnvelope = z.infer<typeof eventEnvelopeSchema>;
