@@ -18,8 +18,8 @@ export interface DemoSummary {
   mismatches: { aggregate: string; key: string; expected: unknown; actual: unknown }[];
 }
 
-/** How many handles may be in flight at once; per-key order holds regardless. */
-const WINDOW = 512;
+/** Inputs handed to the gatekeeper per batch; per-key order holds regardless. */
+const BATCH = 512;
 
 export async function feed(
   gatekeeper: Gatekeeper,
@@ -27,22 +27,11 @@ export async function feed(
   onOutcome?: (outcome: Outcome) => void,
   onEvent?: () => void,
 ): Promise<void> {
-  let pending: Promise<unknown>[] = [];
-  for (const input of inputs) {
-    const handled = gatekeeper.handle(input);
-    if (onOutcome)
-      void handled.then(
-        (result) => result.outcomes.forEach(onOutcome),
-        () => undefined,
-      );
-    pending.push(handled);
-    onEvent?.();
-    if (pending.length >= WINDOW) {
-      await Promise.all(pending);
-      pending = [];
-    }
+  for (let start = 0; start < inputs.length; start += BATCH) {
+    const batch = inputs.slice(start, start + BATCH);
+    if (onEvent) for (let count = 0; count < batch.length; count += 1) onEvent();
+    await gatekeeper.handleBatch(batch, onOutcome && ((result) => result.outcomes.forEach(onOutcome)));
   }
-  await Promise.all(pending);
 }
 
 export async function runDemo(

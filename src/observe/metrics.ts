@@ -232,9 +232,18 @@ export function createMetrics(gatekeeper?: Gatekeeper, options: MetricsOptions =
       const rejectUnparseable = timed((raw: unknown, detail: string) =>
         source.rejectUnparseable(raw, detail),
       );
+      // Each input is timed on its own, so a batch gives the same latency samples as single calls.
+      const handleBatch: Gatekeeper['handleBatch'] = async (inputs, onResult) => {
+        const settled = await Promise.allSettled(
+          inputs.map(async (input, index) => onResult?.(await handle(input), index)),
+        );
+        const failed = settled.find((outcome) => outcome.status === 'rejected');
+        if (failed) throw failed.reason;
+      };
       return new Proxy(source, {
         get(object, property, receiver) {
           if (property === 'handle') return handle;
+          if (property === 'handleBatch') return handleBatch;
           if (property === 'rejectUnparseable') return rejectUnparseable;
           const value: unknown = Reflect.get(object, property, receiver);
           return typeof value === 'function'
