@@ -6,12 +6,14 @@
  * holds two decisions of one entity.
  */
 
+import type { CommitResult } from '../entity-store.ts';
+
 /** One decision waiting for its batch: its two entity keys, its script arguments, its answer. */
 export interface PendingCommit {
   stateKey: string;
   historyKey: string;
   args: readonly string[];
-  resolve: (reply: unknown) => void;
+  resolve: (result: CommitResult) => void;
   reject: (error: unknown) => void;
 }
 

@@ -122,7 +122,7 @@ class RedisEntityStore implements RedisStore {
     } catch (error) {
       return Promise.reject(toStoreError(error, 'commit'));
     }
-    return new Promise<unknown>((resolve, reject) =>
+    return new Promise<CommitResult>((resolve, reject) =>
       this.batcher.add(keys.shard, {
         stateKey: keys.state,
         historyKey: keys.history,
@@ -130,7 +130,7 @@ class RedisEntityStore implements RedisStore {
         resolve,
         reject,
       }),
-    ).then(commitResult);
+    );
   }
 
   recordDeadLetter(letter: DeadLetter): Promise<void> {
@@ -220,7 +220,17 @@ class RedisEntityStore implements RedisStore {
     this.run('commit', () => runScript(this.client, 'commitBatch', keyList, argv)).then(
       (replies) => {
         const list = Array.isArray(replies) ? (replies as unknown[]) : [];
-        batch.forEach((pending, index) => pending.resolve(list[index]));
+        // Mapped here rather than by a `.then` per commit: one promise and microtask less each.
+        batch.forEach((pending, index) => {
+          let result: CommitResult;
+          try {
+            result = commitResult(list[index]);
+          } catch (error) {
+            pending.reject(error);
+            return;
+          }
+          pending.resolve(result);
+        });
       },
       (error: unknown) => {
         for (const pending of batch) pending.reject(error);
