@@ -6,7 +6,8 @@
  *
  * Environment: GK_PREFIX, GK_STREAM (JSON array of inputs), GK_REDIS_URL or GK_CLUSTER_NODES,
  * GK_CONCURRENCY (default 32), GK_WAIT_FOR_GO=1 (start only on a {type:'go'} message),
- * GK_USE_OFFSET=1 (resume from the saved offset).
+ * GK_USE_OFFSET=1 (resume from the saved offset), GK_HOLD_AT=n (stop taking inputs at index n and
+ * keep reporting progress until killed: a worker that is to be killed cannot finish first).
  * Messages to the parent: ready, progress { committed }, done { processed, conflicts, unavailable }.
  */
 import { readFileSync } from 'node:fs';
@@ -112,8 +113,16 @@ async function main(): Promise<void> {
       void send({ type: 'progress', committed: value });
     });
   };
+  const holdAt = env.GK_HOLD_AT === undefined ? inputs.length : Number(env.GK_HOLD_AT);
+  let holding: Promise<never> | undefined;
+  const hold = () =>
+    (holding ??= new Promise<never>(() => {
+      // Progress keeps coming (and keeps the process alive) until the parent's SIGKILL.
+      setInterval(saveOffset, 20);
+    }));
   const pump = async () => {
     while (next < inputs.length) {
+      if (next >= holdAt) await hold();
       const index = next;
       next += 1;
       await handleUntilDecided(inputs[index]);

@@ -115,8 +115,12 @@ async function killRestartLoop(
   );
   const kills: number[] = [];
   for (let run = 0; run <= killCount; run += 1) {
-    const worker: RunningWorker = startWorker(env);
     const threshold = killAt[run];
+    // Past the kill point by a few windows: the kill still lands while work is in flight, but a
+    // worker faster than the progress messages waits for it instead of finishing the stream.
+    const hold: Record<string, string> =
+      threshold === undefined ? {} : { GK_HOLD_AT: String(threshold + 4 * 32) };
+    const worker: RunningWorker = startWorker({ ...env, ...hold });
     if (threshold !== undefined) {
       worker.onProgress((committed) => {
         if (committed >= threshold && worker.child.exitCode === null && !worker.child.killed) {
