@@ -29,6 +29,27 @@ export async function withOperatorGatekeeper<TResult>(
 }
 
 /**
+ * For the commands on one entity (`<aggregate> <key>`): reads the two arguments, opens the operator
+ * gatekeeper, checks that the aggregate is known, runs `work` and closes the gatekeeper.
+ */
+export function withOperatorEntity<TResult>(
+  flags: FlagValues,
+  positionals: string[],
+  work: (
+    gatekeeper: Gatekeeper,
+    entity: { aggregate: string; key: string; definition: Aggregate },
+  ) => Promise<TResult>,
+): Promise<TResult> {
+  const [aggregate, key, ...extra] = positionals;
+  if (aggregate === undefined || key === undefined || extra.length > 0) {
+    throw new UsageError('expected exactly two arguments: <aggregate> <key>');
+  }
+  return withOperatorGatekeeper(flags, (gatekeeper) =>
+    work(gatekeeper, { aggregate, key, definition: requireAggregate(gatekeeper, aggregate) }),
+  );
+}
+
+/**
  * A gating command's gatekeeper: `machinesModule` (the example machines when undefined), the store
  * its flags name, and the observers they ask for (--inspect: every entity's inspection events go
  * to a WebSocket server, bounded and never blocking; `metricsPort`: a Prometheus endpoint). The

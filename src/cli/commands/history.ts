@@ -4,10 +4,9 @@
  */
 import { HISTORY_FORMATS, renderHistory, type HistoryFormat } from '../../observe/history/render-history.ts';
 import { EXIT, stringFlag, write, type Command } from '../command.ts';
-import { requireAggregate, withOperatorGatekeeper } from '../open-gatekeeper.ts';
+import { withOperatorEntity } from '../open-gatekeeper.ts';
 import { STORE_USAGE, storeOptions } from '../open-store.ts';
 import { UsageError } from '../usage-error.ts';
-import { entityArguments } from './operator-format.ts';
 
 export const historyCommand: Command = {
   name: 'history',
@@ -31,13 +30,11 @@ ${STORE_USAGE}`,
   },
   positionals: true,
   async run(flags, positionals, io) {
-    const { aggregate, key } = entityArguments(positionals);
     const format = stringFlag(flags, 'format') ?? 'text';
     if (!(HISTORY_FORMATS as readonly string[]).includes(format)) {
       throw new UsageError(`--format must be one of ${HISTORY_FORMATS.join(', ')} (got ${format})`);
     }
-    return withOperatorGatekeeper(flags, async (gatekeeper) => {
-      const definition = requireAggregate(gatekeeper, aggregate);
+    return withOperatorEntity(flags, positionals, async (gatekeeper, { aggregate, key, definition }) => {
       const history = await gatekeeper.history(aggregate, key);
       if (history.length === 0) {
         write(io.stderr, `gatekeeper history: no history for ${aggregate}/${key} in this store`);

@@ -4,9 +4,9 @@
  */
 import type { EntityInspection } from '../../gatekeeper/gatekeeper.ts';
 import { booleanFlag, EXIT, write, type Command } from '../command.ts';
-import { requireAggregate, withOperatorGatekeeper } from '../open-gatekeeper.ts';
+import { withOperatorEntity } from '../open-gatekeeper.ts';
 import { STORE_USAGE, storeOptions } from '../open-store.ts';
-import { describeState, entityArguments, formatAge } from './operator-format.ts';
+import { describeState, formatAge } from './operator-format.ts';
 
 export const inspectCommand: Command = {
   name: 'inspect',
@@ -27,9 +27,7 @@ The embedded store starts empty in every process: point this at the Redis the ga
   },
   positionals: true,
   async run(flags, positionals, io) {
-    const { aggregate, key } = entityArguments(positionals);
-    return withOperatorGatekeeper(flags, async (gatekeeper) => {
-      requireAggregate(gatekeeper, aggregate);
+    return withOperatorEntity(flags, positionals, async (gatekeeper, { aggregate, key }) => {
       const entity = await gatekeeper.inspect(aggregate, key);
       if (!entity) {
         write(io.stderr, `gatekeeper inspect: no entity ${aggregate}/${key} in this store`);

@@ -5,9 +5,9 @@
  * while gatekeepers are running against the same store.
  */
 import { booleanFlag, EXIT, write, type Command } from '../command.ts';
-import { requireAggregate, withOperatorGatekeeper } from '../open-gatekeeper.ts';
+import { withOperatorEntity } from '../open-gatekeeper.ts';
 import { STORE_USAGE, storeOptions } from '../open-store.ts';
-import { describeOutcome, entityArguments, outcomeLine } from './operator-format.ts';
+import { describeOutcome, outcomeLine } from './operator-format.ts';
 
 function operatorCommand(action: 'retry' | 'skip'): Command {
   const what =
@@ -34,9 +34,7 @@ ${STORE_USAGE}`,
     },
     positionals: true,
     async run(flags, positionals, io) {
-      const { aggregate, key } = entityArguments(positionals);
-      return withOperatorGatekeeper(flags, async (gatekeeper) => {
-        requireAggregate(gatekeeper, aggregate);
+      return withOperatorEntity(flags, positionals, async (gatekeeper, { aggregate, key }) => {
         const outcomes =
           action === 'retry' ? await gatekeeper.retry(aggregate, key) : await gatekeeper.skip(aggregate, key);
         for (const outcome of outcomes)

@@ -1,14 +1,5 @@
 /** Small helpers shared by the operator commands (inspect, history, stalled, retry, skip). */
 import type { Outcome, StateValue } from '../../core/outcome.ts';
-import { UsageError } from '../usage-error.ts';
-
-export function entityArguments(positionals: string[]): { aggregate: string; key: string } {
-  const [aggregate, key, ...extra] = positionals;
-  if (aggregate === undefined || key === undefined || extra.length > 0) {
-    throw new UsageError('expected exactly two arguments: <aggregate> <key>');
-  }
-  return { aggregate, key };
-}
 
 export function describeState(value: StateValue | null): string {
   return value === null ? '-' : typeof value === 'string' ? value : JSON.stringify(value);
