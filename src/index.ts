@@ -30,6 +30,7 @@ export {
   type OutcomeReason,
   type AppliedTransition,
   type DeadLetter,
+  type InputSource,
   type StateValue,
 } from './core/outcome.ts';
 export type { HistoryEntry } from './core/history.ts';

@@ -6,7 +6,15 @@
 import { toMachineEvent, type EventEnvelope } from './envelope.ts';
 import type { Aggregate } from './aggregate.ts';
 import type { BufferedEvent, EntityState, MachineCursor, ParkedEvent } from './entity.ts';
-import type { AppliedTransition, DeadLetter, Outcome, OutcomeKind, ReasonOf, StateValue } from './outcome.ts';
+import type {
+  AppliedTransition,
+  DeadLetter,
+  InputSource,
+  Outcome,
+  OutcomeKind,
+  ReasonOf,
+  StateValue,
+} from './outcome.ts';
 
 /** Inputs that do not change during one decision. */
 export interface DecisionContext {
@@ -32,10 +40,18 @@ export interface Decision {
   moved: boolean;
 }
 
-/** Decides one incoming event (already a valid envelope of this aggregate). */
-export function decide(context: DecisionContext, entity: EntityState, event: EventEnvelope): Decision {
+/**
+ * Decides one incoming event (already a valid envelope of this aggregate). `source` says where it
+ * came from; it is kept with the event if it waits and put on its dead letter if it is rejected.
+ */
+export function decide(
+  context: DecisionContext,
+  entity: EntityState,
+  event: EventEnvelope,
+  source?: InputSource,
+): Decision {
   const draft = new DecisionDraft(context, entity);
-  draft.arrive(event);
+  draft.arrive(event, source);
   return draft.finish();
 }
 
@@ -74,6 +90,9 @@ class DecisionDraft {
   private parked: ParkedEvent | undefined;
   private parkedChanged = false;
   private moved = false;
+  /** The event that arrived (none for operator actions and the sweeper), and where it came from. */
+  private arriving: EventEnvelope | undefined;
+  private arrivalSource: InputSource | undefined;
 
   constructor(
     private readonly context: DecisionContext,
@@ -83,7 +102,9 @@ class DecisionDraft {
     this.parked = entity.parked;
   }
 
-  arrive(event: EventEnvelope): void {
+  arrive(event: EventEnvelope, source: InputSource | undefined): void {
+    this.arriving = event;
+    this.arrivalSource = source;
     const duplicate = this.duplicateReason(event);
     if (duplicate) return this.settle(event, 'discarded', duplicate.reason, false, duplicate.detail);
 
@@ -215,7 +236,12 @@ class DecisionDraft {
       return;
     }
     if (this.currentBuffer().length < this.context.aggregate.maxBuffered) {
-      this.addToBuffer({ event, receivedAt: this.context.now, rejection: { reason, detail } });
+      this.addToBuffer(
+        withSource(
+          { event, receivedAt: this.context.now, rejection: { reason, detail } },
+          this.arrivalSource,
+        ),
+      );
     }
   }
 
@@ -264,7 +290,7 @@ class DecisionDraft {
         `${name}/${event.key} already holds ${maxBuffered} buffered events`,
       );
     }
-    this.addToBuffer({ event, receivedAt: this.context.now });
+    this.addToBuffer(withSource({ event, receivedAt: this.context.now }, this.arrivalSource));
     this.settle(event, 'buffered', reason, false);
   }
 
@@ -305,7 +331,7 @@ class DecisionDraft {
     reported: boolean,
   ): boolean {
     if (this.context.aggregate.onRejected === 'park') {
-      this.setParked({ event, reason, detail, parkedAt: this.context.now });
+      this.setParked(withSource({ event, reason, detail, parkedAt: this.context.now }, this.sourceOf(event)));
       if (!reported) this.markLastOutcomeParked();
       return false;
     }
@@ -461,14 +487,20 @@ class DecisionDraft {
     const outcome = makeOutcome(event, 'rejected', reason, this.context.cursor.value(), fromBuffer, detail);
     if (parked) outcome.parked = true;
     this.record(outcome);
-    (this.deadLetters = writable(this.deadLetters)).push({
-      reason,
-      detail,
-      at: this.context.now,
-      event,
-      aggregate: event.aggregate,
-      key: event.key,
-    });
+    (this.deadLetters = writable(this.deadLetters)).push(
+      withSource(
+        { reason, detail, at: this.context.now, event, aggregate: event.aggregate, key: event.key },
+        this.sourceOf(event),
+      ),
+    );
+  }
+
+  /** Where an event came from: the arriving one's source, or what its buffer or parked entry kept. */
+  private sourceOf(event: EventEnvelope): InputSource | undefined {
+    if (event === this.arriving) return this.arrivalSource;
+    // Rejections are rare: a scan of the entity as loaded (every other event was waiting there) is fine.
+    if (this.entity.parked?.event === event) return this.entity.parked.source;
+    return this.entity.buffer.find((entry) => entry.event === event)?.source;
   }
 
   private record(outcome: Outcome): void {
@@ -527,6 +559,11 @@ class DecisionDraft {
     const overflow = merged.length - this.context.dedupWindow;
     return overflow > 0 ? merged.slice(overflow) : merged;
   }
+}
+
+/** Adds `source` only when there is one, so stored entries carry no empty field. */
+function withSource<TEntry extends object>(entry: TEntry, source: InputSource | undefined): TEntry {
+  return source === undefined ? entry : { ...entry, source };
 }
 
 function duplicateId(event: EventEnvelope): { reason: 'duplicate-id'; detail: string } {

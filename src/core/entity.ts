@@ -2,13 +2,15 @@
  * The per-entity bookkeeping the decision rules read and write, independent of any store.
  */
 import type { EventEnvelope } from './envelope.ts';
-import type { OutcomeReason, ReasonOf, StateValue } from './outcome.ts';
+import type { InputSource, OutcomeReason, ReasonOf, StateValue } from './outcome.ts';
 
 /** An event held until its turn. `rejection` marks a seq placeholder already rejected on arrival. */
 export interface BufferedEvent {
   event: EventEnvelope;
   receivedAt: number;
   rejection?: { reason: ReasonOf<'rejected'>; detail: string };
+  /** Where the event came from, for its dead letter should it be rejected later. */
+  source?: InputSource;
 }
 
 /** The event an entity is stopped at under the `park` policy, until an operator retries or skips it. */
@@ -17,6 +19,7 @@ export interface ParkedEvent {
   reason: OutcomeReason;
   detail: string;
   parkedAt: number;
+  source?: InputSource;
 }
 
 /** Everything the rules need besides the machine snapshot itself. */

@@ -75,6 +75,13 @@ export interface AppliedTransition {
   time: string | undefined;
 }
 
+/**
+ * Where an input came from in its transport (for Kafka: topic, partition, offset), as the caller
+ * handed it in. The gatekeeper does not read it; it keeps it with a buffered or parked event and
+ * puts it on the event's dead letter, so whichever process publishes the letter can name it.
+ */
+export type InputSource = Readonly<Record<string, string | number>>;
+
 /** A rejected event kept for the dead-letter output. */
 export interface DeadLetter {
   reason: OutcomeReason;
@@ -85,6 +92,8 @@ export interface DeadLetter {
   raw?: unknown;
   aggregate: string | null;
   key: string | null;
+  /** Where the rejected input came from, when the caller said (see InputSource). */
+  source?: InputSource;
 }
 
 export function isOutcomeKind(value: string): value is OutcomeKind {

@@ -19,7 +19,7 @@ import {
   VersionConflictError,
 } from '../core/errors.ts';
 import { toHistoryEntry, type HistoryEntry } from '../core/history.ts';
-import type { AppliedTransition, DeadLetter, Outcome, StateValue } from '../core/outcome.ts';
+import type { AppliedTransition, DeadLetter, InputSource, Outcome, StateValue } from '../core/outcome.ts';
 import type {
   CommitResult,
   EntityRef,
@@ -82,8 +82,12 @@ export interface StalledReport extends StalledEntity {
 }
 
 export interface Gatekeeper {
-  /** Decides one event. Never throws for bad input (it answers `rejected`); throws when the store fails. */
-  handle(input: unknown): Promise<HandleResult>;
+  /**
+   * Decides one event. Never throws for bad input (it answers `rejected`); throws when the store
+   * fails. `source` says where the input came from (e.g. its Kafka topic, partition and offset):
+   * kept with the event while it waits, and put on its dead letter if it is ever rejected.
+   */
+  handle(input: unknown, source?: InputSource): Promise<HandleResult>;
   /**
    * Decides inputs in order, as `handle` on each would: per-key order holds, and every input is
    * handled even after one fails. `onResult` gets each input's result as soon as it is decided;
@@ -97,7 +101,7 @@ export interface Gatekeeper {
     onResult?: (result: HandleResult, index: number) => void,
   ): Promise<void>;
   /** Rejects input that never became an event (e.g. a line or record that is not JSON) as a dead letter. */
-  rejectUnparseable(raw: unknown, detail: string): Promise<HandleResult>;
+  rejectUnparseable(raw: unknown, detail: string, source?: InputSource): Promise<HandleResult>;
   /**
    * Rejects input its transport refused before it could be decided (e.g. `key-mismatch`: a Kafka
    * record whose key is not the envelope's key) as a dead letter, keeping the envelope when it parses.
@@ -106,6 +110,7 @@ export interface Gatekeeper {
     raw: unknown,
     reason: 'invalid-envelope' | 'key-mismatch',
     detail: string,
+    source?: InputSource,
   ): Promise<HandleResult>;
   inspect(aggregate: string, key: string): Promise<EntityInspection | undefined>;
   history(aggregate: string, key: string): Promise<HistoryEntry[]>;
@@ -161,10 +166,10 @@ class GatekeeperRuntime implements Gatekeeper {
 
   // Not `async`: on the embedded fast path the whole decision is synchronous, and skipping the
   // async frame and its extra awaits is a measurable share of the per-event cost.
-  handle(input: unknown): Promise<HandleResult> {
+  handle(input: unknown, source?: InputSource): Promise<HandleResult> {
     if (this.closed) return Promise.reject(new ClosedError());
     try {
-      const result = this.handleNow(input);
+      const result = this.handleNow(input, source);
       return result instanceof Promise ? result : Promise.resolve(result);
     } catch (error) {
       return Promise.reject(asError(error));
@@ -188,7 +193,7 @@ class GatekeeperRuntime implements Gatekeeper {
     };
     for (let index = 0; index < inputs.length; index += 1) {
       try {
-        const result = this.handleNow(inputs[index]);
+        const result = this.handleNow(inputs[index], undefined);
         if (result instanceof Promise) waiting.push(result.then((settled) => deliver(settled, index), fail));
         else deliver(result, index);
       } catch (error) {
@@ -201,14 +206,17 @@ class GatekeeperRuntime implements Gatekeeper {
   }
 
   /** Decides one input: synchronously where the store allows it (throwing on store errors). */
-  private handleNow(input: unknown): HandleResult | Promise<HandleResult> {
+  private handleNow(input: unknown, source: InputSource | undefined): HandleResult | Promise<HandleResult> {
     const parsed = parseEnvelope(input);
     if (!parsed.ok) {
       return this.rejectWithoutEntity(
         input,
         'invalid-envelope',
         `invalid event envelope: ${parsed.message}`,
-        parsed.partial,
+        {
+          identity: parsed.partial,
+          source,
+        },
       );
     }
     const event = parsed.event;
@@ -219,33 +227,33 @@ class GatekeeperRuntime implements Gatekeeper {
         event,
         'unknown-aggregate',
         `no machine is registered for aggregate "${event.aggregate}" (known: ${known})`,
-        event,
-        event,
+        { identity: event, event, source },
       );
     }
     return this.decideFor(
       aggregate,
       event.key,
-      (resident, now) => decide(this.contextFor(resident, now), resident.entity, event),
+      (resident, now) => decide(this.contextFor(resident, now), resident.entity, event, source),
       toHandleResult,
     );
   }
 
-  rejectUnparseable(raw: unknown, detail: string): Promise<HandleResult> {
+  rejectUnparseable(raw: unknown, detail: string, source?: InputSource): Promise<HandleResult> {
     if (this.closed) return Promise.reject(new ClosedError());
-    return this.rejectWithoutEntity(raw, 'invalid-envelope', detail, {});
+    return this.rejectWithoutEntity(raw, 'invalid-envelope', detail, { identity: {}, source });
   }
 
   rejectInput(
     raw: unknown,
     reason: 'invalid-envelope' | 'key-mismatch',
     detail: string,
+    source?: InputSource,
   ): Promise<HandleResult> {
     if (this.closed) return Promise.reject(new ClosedError());
     const parsed = parseEnvelope(raw);
     return parsed.ok
-      ? this.rejectWithoutEntity(raw, reason, detail, parsed.event, parsed.event)
-      : this.rejectWithoutEntity(raw, reason, detail, parsed.partial);
+      ? this.rejectWithoutEntity(raw, reason, detail, { identity: parsed.event, event: parsed.event, source })
+      : this.rejectWithoutEntity(raw, reason, detail, { identity: parsed.partial, source });
   }
 
   async inspect(aggregate: string, key: string): Promise<EntityInspection | undefined> {
@@ -492,9 +500,13 @@ class GatekeeperRuntime implements Gatekeeper {
     raw: unknown,
     reason: 'invalid-envelope' | 'unknown-aggregate' | 'key-mismatch',
     detail: string,
-    identity: { id?: string; aggregate?: string; key?: string; seq?: number; type?: string },
-    event?: EventEnvelope,
+    about: {
+      identity: { id?: string; aggregate?: string; key?: string; seq?: number; type?: string };
+      event?: EventEnvelope;
+      source: InputSource | undefined;
+    },
   ): Promise<HandleResult> {
+    const { identity, event, source } = about;
     const outcome: Outcome = {
       outcome: 'rejected',
       reason,
@@ -516,6 +528,7 @@ class GatekeeperRuntime implements Gatekeeper {
       ...(event ? {} : { raw }),
       aggregate: outcome.aggregate,
       key: outcome.key,
+      ...(source ? { source } : {}),
     };
     await this.store.recordDeadLetter(letter);
     this.listeners.emit([outcome], [], [letter]);

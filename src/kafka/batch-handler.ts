@@ -14,11 +14,10 @@ import type { EachBatchPayload } from 'kafkajs';
 import type { Gatekeeper, HandleResult } from '../gatekeeper/gatekeeper.ts';
 import type { MetricsSink } from './metrics.ts';
 import { OffsetTracker } from './offset-tracker.ts';
-import { decodeRecord, type SourceIndex } from './record.ts';
+import { decodeRecord, type SourceCoordinates } from './record.ts';
 
 export interface BatchHandlerOptions {
   gatekeeper: Gatekeeper;
-  sources: SourceIndex;
   metrics: MetricsSink;
   /** Records decided at once within a batch. */
   maxInFlight: number;
@@ -37,17 +36,19 @@ const LAG_EVERY_MS = 200;
 export function createBatchHandler(
   options: BatchHandlerOptions,
 ): (payload: EachBatchPayload) => Promise<void> {
-  const { gatekeeper, sources, metrics, maxInFlight } = options;
+  const { gatekeeper, metrics, maxInFlight } = options;
   const heartbeatEveryMs = options.heartbeatEveryMs ?? 500;
 
   // async: a synchronous throw (a closed gatekeeper) becomes a rejection like any other failure.
   const decide = async (topic: string, partition: number, message: KafkaMessage): Promise<HandleResult> => {
     const decoded = decodeRecord(topic, partition, message);
-    if (decoded.kind === 'unparseable') return gatekeeper.rejectUnparseable(decoded.raw, decoded.detail);
-    if (decoded.id !== undefined) sources.remember(decoded.id, { topic, partition, offset: message.offset });
+    // Kept with the event in the store, so its dead letter names the record whoever publishes it.
+    const source: SourceCoordinates = { topic, partition, offset: message.offset };
+    if (decoded.kind === 'unparseable')
+      return gatekeeper.rejectUnparseable(decoded.raw, decoded.detail, source);
     if (decoded.kind === 'key-mismatch')
-      return gatekeeper.rejectInput(decoded.input, 'key-mismatch', decoded.detail);
-    return gatekeeper.handle(decoded.input);
+      return gatekeeper.rejectInput(decoded.input, 'key-mismatch', decoded.detail, source);
+    return gatekeeper.handle(decoded.input, source);
   };
 
   return async (payload) => {

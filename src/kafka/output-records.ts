@@ -5,7 +5,7 @@
 import type { Message } from 'kafkajs';
 import type { AppliedTransition, DeadLetter } from '../core/outcome.ts';
 import type { QueuedItem } from '../store/entity-store.ts';
-import type { SourceCoordinates, SourceIndex, UnparseableRecord } from './record.ts';
+import type { SourceCoordinates, UnparseableRecord } from './record.ts';
 
 /** Header names (values are UTF-8 strings). */
 export const HEADERS = {
@@ -77,15 +77,10 @@ export function outputMessage(row: AppliedTransition, truncated?: string): Messa
  * A dead-letter record: key = the entity key (or the input record's key), value = the dead letter
  * as JSON, headers = reason, detail, identity and, when known, the input record's coordinates.
  */
-export function deadLetterMessage(
-  item: QueuedItem<DeadLetter>,
-  sources: SourceIndex,
-  truncated?: string,
-): Message {
+export function deadLetterMessage(item: QueuedItem<DeadLetter>, truncated?: string): Message {
   const letter = item.value;
   const unparseable = asUnparseable(letter.raw);
-  const source: SourceCoordinates | undefined =
-    unparseable?.kafka ?? sources.find(letter.event?.id ?? rawId(letter.raw));
+  const source = asCoordinates(letter.source) ?? asCoordinates(unparseable?.kafka);
   const headers: Record<string, string> = {
     [HEADERS.id]: `dead-letter/${item.id}`,
     [HEADERS.reason]: letter.reason,
@@ -108,11 +103,15 @@ export function deadLetterMessage(
 
 function asUnparseable(raw: unknown): UnparseableRecord | undefined {
   if (typeof raw !== 'object' || raw === null) return undefined;
-  const kafka = (raw as { kafka?: unknown }).kafka;
-  if (typeof kafka !== 'object' || kafka === null) return undefined;
-  const { topic, partition, offset } = kafka as Record<string, unknown>;
+  return asCoordinates((raw as { kafka?: unknown }).kafka) ? (raw as UnparseableRecord) : undefined;
+}
+
+/** A stored source is whatever its writer handed in: only a full set of Kafka coordinates counts. */
+function asCoordinates(value: unknown): SourceCoordinates | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { topic, partition, offset } = value as Record<string, unknown>;
   return typeof topic === 'string' && typeof partition === 'number' && typeof offset === 'string'
-    ? (raw as UnparseableRecord)
+    ? { topic, partition, offset }
     : undefined;
 }
 

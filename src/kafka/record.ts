@@ -5,12 +5,9 @@
  */
 import { messageOf } from '../core/errors.ts';
 
-/** Where a record came from: reported on its dead letter when known. */
-export interface SourceCoordinates {
-  topic: string;
-  partition: number;
-  offset: string;
-}
+/** Where a record came from: handed to the gatekeeper with it, and reported on its dead letter. */
+// A type, not an interface: it must fit the gatekeeper's InputSource (a string-keyed record).
+export type SourceCoordinates = { topic: string; partition: number; offset: string };
 
 /** The `raw` of a dead letter for a record that was not JSON: its coordinates, key and text. */
 export interface UnparseableRecord {
@@ -60,28 +57,4 @@ export function decodeRecord(topic: string, partition: number, record: RecordLik
     return { kind: 'key-mismatch', input, id, detail };
   }
   return { kind: 'event', input, id };
-}
-
-/**
- * Remembers where recent events came from (event id → coordinates), so the dead-letter relay can
- * name the original topic, partition and offset of a rejected event. Bounded: the oldest go first.
- * Only this process's records are known; a dead letter decided elsewhere is published without them.
- */
-export class SourceIndex {
-  private readonly entries = new Map<string, SourceCoordinates>();
-
-  constructor(private readonly capacity = 100_000) {}
-
-  remember(id: string, source: SourceCoordinates): void {
-    this.entries.delete(id);
-    this.entries.set(id, source);
-    if (this.entries.size > this.capacity) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
-    }
-  }
-
-  find(id: string | undefined): SourceCoordinates | undefined {
-    return id === undefined ? undefined : this.entries.get(id);
-  }
 }

@@ -28,7 +28,6 @@ import { createBatchHandler } from './batch-handler.ts';
 import { parseRunConfig, type RunConfig, type RunConfigInput } from './config.ts';
 import { MetricsSink, type KafkaRuntimeMetrics } from './metrics.ts';
 import { deadLetterMessage, outputMessage } from './output-records.ts';
-import { SourceIndex } from './record.ts';
 import { publishRows } from './publish.ts';
 import { Relay } from './relay.ts';
 
@@ -94,7 +93,6 @@ export async function runGatekeeper(
   }
 
   const kafka = new Kafka(kafkaConfig(config, log, options.kafkaLogLevel ?? 'warn'));
-  const sources = new SourceIndex();
   let producer: Producer | undefined;
   let consumer: Consumer | undefined;
   const outputRelay = new Relay<AppliedTransition>({
@@ -123,8 +121,8 @@ export async function runGatekeeper(
         producer: producer as Producer,
         topic: config.topics.deadLetter,
         rows,
-        full: (row) => deadLetterMessage(row, sources),
-        reduced: (row, reason) => deadLetterMessage(row, sources, reason),
+        full: (row) => deadLetterMessage(row),
+        reduced: (row, reason) => deadLetterMessage(row, reason),
         onRefused: (reason) =>
           log('warn', `the broker refused a dead-letter record (${reason}); sent without the event`),
       }),
@@ -231,7 +229,7 @@ export async function runGatekeeper(
       autoCommit: true,
       autoCommitInterval: config.limits.commitIntervalMs,
       partitionsConsumedConcurrently: config.limits.partitionsConsumedConcurrently,
-      eachBatch: createBatchHandler({ gatekeeper, sources, metrics, maxInFlight: config.limits.maxInFlight }),
+      eachBatch: createBatchHandler({ gatekeeper, metrics, maxInFlight: config.limits.maxInFlight }),
     });
   } catch (error) {
     await shutdown(error).catch(() => undefined);

@@ -5,7 +5,7 @@
  * each scrape; the Kafka runtime reports lag, batches, relay backlog and retries through `kafka`.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Outcome } from '../core/outcome.ts';
+import type { InputSource, Outcome } from '../core/outcome.ts';
 import type { Gatekeeper } from '../gatekeeper/gatekeeper.ts';
 
 export interface MetricsOptions {
@@ -228,9 +228,9 @@ export function createMetrics(gatekeeper?: Gatekeeper, options: MetricsOptions =
     attach,
     instrument(source) {
       attach(source);
-      const handle = timed((input: unknown) => source.handle(input));
-      const rejectUnparseable = timed((raw: unknown, detail: string) =>
-        source.rejectUnparseable(raw, detail),
+      const handle = timed((input: unknown, from?: InputSource) => source.handle(input, from));
+      const rejectUnparseable = timed((raw: unknown, detail: string, from?: InputSource) =>
+        source.rejectUnparseable(raw, detail, from),
       );
       // Each input is timed on its own, so a batch gives the same latency samples as single calls.
       const handleBatch: Gatekeeper['handleBatch'] = async (inputs, onResult) => {

@@ -266,3 +266,38 @@ describe('park policy (customer)', () => {
     expect((await gk.inspect('customer', 'c1'))?.parked?.event.seq).toBe(2);
   });
 });
+
+describe('input sources on dead letters', () => {
+  const at = (offset: number) => ({ topic: 'in', partition: 0, offset: String(offset) });
+  const sourcesOfLetters = async (gk: Gatekeeper) =>
+    (await gk.store.readDeadLetters(100)).map((letter) => [letter.value.reason, letter.value.source]);
+
+  it('keeps a parked event’s source for the rejection an operator retry gives it', async () => {
+    const gk = gatekeeper();
+    await gk.handle(
+      event('customer', 'c1', 'customer.created', { seq: 1, payload: { name: 'Ada', email: 'a@b.io' } }),
+      at(1),
+    );
+    await gk.handle(event('customer', 'c1', 'customer.activated', { seq: 2 }), at(2));
+    await gk.retry('customer', 'c1');
+    expect(await sourcesOfLetters(gk)).toEqual([
+      ['illegal-at-seq', at(2)],
+      ['illegal-at-seq', at(2)],
+    ]);
+  });
+
+  it('puts the source on refusals before deciding, and leaves it out when none was given', async () => {
+    const gk = gatekeeper();
+    await gk.rejectUnparseable('{nope', 'not JSON', at(7));
+    await gk.rejectInput(orderHistory('o9')[0], 'key-mismatch', 'record key differs', at(8));
+    await gk.handle(event('invoice', 'i1', 'invoice.sent'), at(9));
+    await gk.handle({ nonsense: true });
+    expect(await sourcesOfLetters(gk)).toEqual([
+      ['invalid-envelope', at(7)],
+      ['key-mismatch', at(8)],
+      ['unknown-aggregate', at(9)],
+      ['invalid-envelope', undefined],
+    ]);
+    expect((await gk.store.readDeadLetters(100))[3]?.value).not.toHaveProperty('source');
+  });
+});

@@ -202,6 +202,25 @@ export function defineDecisionScenarios(
     await expect(second.gk.skip('customer', 'c1')).rejects.toBeInstanceOf(OperatorActionError);
   });
 
+  it('puts where each input came from on its dead letter, also when it waited in the store and was rejected by a later process', async () => {
+    const at = (offset: number) => ({ topic: 'in', partition: 3, offset: String(offset) });
+    const first = open();
+    await first.gk.handle(order('o1', 1, 'placed', { total: 10 }), at(1));
+    // Waits for seq 2, and is illegal once its turn comes (an order cannot be delivered before shipping).
+    await first.gk.handle(order('o1', 3, 'delivered'), at(3));
+    await first.gk.handle({ nonsense: true }, at(4));
+    await first.gk.close();
+
+    const second = open();
+    const drained = await second.gk.handle(order('o1', 2, 'paid', { amount: 10 }), at(2));
+    expect(kinds(drained)).toEqual(['applied/legal', 'rejected/illegal-at-seq']);
+    const letters = (await second.store.readDeadLetters(10)).map((l) => l.value);
+    expect(letters.map((l) => [l.reason, l.source])).toEqual([
+      ['invalid-envelope', at(4)],
+      ['illegal-at-seq', at(3)],
+    ]);
+  });
+
   it('rejects events beyond maxBuffered as buffer-full', async () => {
     const store = harness.open();
     const gk = createGatekeeper({
