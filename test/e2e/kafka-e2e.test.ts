@@ -118,6 +118,8 @@ it('two processes in one group, the publishing one SIGKILLed and restarted: ever
   expect(output.malformed).toBe(0);
   expect(dead.missing).toEqual([]);
   expect(dead.garbageMissing).toEqual([]);
+  // Every letter names its input record, whichever process published it.
+  expect(dead.withoutSource).toBe(0);
   expect(dead.inconsistent).toBe(0);
   expect(expected.rejected.size).toBeGreaterThan(20);
 }, 240_000);

@@ -84,4 +84,6 @@ it('loses nothing when the broker stops and starts again during processing', asy
   expect(output.mismatchCount).toBe(0);
   expect(dead.missing).toEqual([]);
   expect(dead.garbageMissing).toEqual([]);
+  // Every letter names its input record, whichever process published it.
+  expect(dead.withoutSource).toBe(0);
 }, 240_000);

@@ -69,6 +69,8 @@ it('rides out a Redis restart during processing: the failed batches are retried 
   expect(output.mismatchCount).toBe(0);
   expect(dead.missing).toEqual([]);
   expect(dead.garbageMissing).toEqual([]);
+  // Every letter names its input record, whichever process published it.
+  expect(dead.withoutSource).toBe(0);
   const client = new Redis(redis.url);
   await deletePrefix(client, setup.prefix);
   await client.quit();

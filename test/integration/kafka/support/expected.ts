@@ -100,6 +100,8 @@ export function checkOutput(records: readonly ReadRecord[], expected: Expectatio
 }
 
 export interface DeadLetterCheck {
+  /** Dead-letter records without the input record's topic and offset in their headers. */
+  withoutSource: number;
   /** Expected rejections with no dead letter, or with another reason (first few). */
   missing: string[];
   missingCount: number;
@@ -112,9 +114,15 @@ export function checkDeadLetters(records: readonly ReadRecord[], expected: Expec
   const reasons = new Map<string, Set<string>>();
   const ids = new Set<string>();
   let inconsistent = 0;
+  let withoutSource = 0;
   for (const record of records) {
     const letter = JSON.parse(record.value ?? 'null') as DeadLetter;
     if (record.headers[HEADERS.reason] !== letter.reason) inconsistent += 1;
+    if (
+      record.headers[HEADERS.sourceTopic] === undefined ||
+      record.headers[HEADERS.sourceOffset] === undefined
+    )
+      withoutSource += 1;
     const id = letter.event?.id ?? garbageId(letter.raw);
     if (id === undefined) continue;
     ids.add(id);
@@ -126,5 +134,11 @@ export function checkDeadLetters(records: readonly ReadRecord[], expected: Expec
     .filter(([id, reason]) => !reasons.get(id)?.has(reason))
     .map(([id, reason]) => `${id} (${reason})`);
   const garbageMissing = [...expected.garbage].filter((id) => !ids.has(id));
-  return { missing: missing.slice(0, 5), missingCount: missing.length, garbageMissing, inconsistent };
+  return {
+    missing: missing.slice(0, 5),
+    missingCount: missing.length,
+    garbageMissing,
+    inconsistent,
+    withoutSource,
+  };
 }
