@@ -96,6 +96,15 @@ export interface DeadLetter {
   source?: InputSource;
 }
 
+/**
+ * How an outcome changes the number of events waiting in its entity's buffer: +1 when an arriving
+ * event starts waiting, -1 when a waiting one is decided (drained, discarded or rejected), else 0.
+ */
+export function bufferChange(outcome: Outcome): -1 | 0 | 1 {
+  if (outcome.outcome === 'buffered') return outcome.fromBuffer ? 0 : 1;
+  return outcome.fromBuffer ? -1 : 0;
+}
+
 export function isOutcomeKind(value: string): value is OutcomeKind {
   return (OUTCOMES as readonly string[]).includes(value);
 }

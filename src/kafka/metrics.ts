@@ -3,7 +3,7 @@
  * instance with prom-client gauges and counters). Every hook is optional and must not throw; the
  * runtime calls them synchronously on its hot path, so they should only update numbers.
  */
-import type { Outcome } from '../core/outcome.ts';
+import { bufferChange, type Outcome } from '../core/outcome.ts';
 
 /** Which relay published or failed. */
 export type RelayKind = 'output' | 'dead-letter';
@@ -11,6 +11,11 @@ export type RelayKind = 'output' | 'dead-letter';
 export interface KafkaRuntimeMetrics {
   /** Every decision outcome (applied, buffered, discarded, rejected with its reason), drained ones included. */
   decision?(outcome: Outcome): void;
+  /**
+   * Events waiting in the buffers of one aggregate's entities, as this process counted them
+   * (buffered minus drained, discarded or rejected from a buffer), each time it changes.
+   */
+  bufferDepth?(aggregate: string, depth: number): void;
   /**
    * Consumer lag of one partition after a batch: the partition's high watermark minus the next
    * offset to process (records not yet durably decided).
@@ -31,10 +36,17 @@ export interface KafkaRuntimeMetrics {
 
 /** Calls the hooks, swallowing what they throw: metrics must never stop processing. */
 export class MetricsSink {
+  private readonly depths = new Map<string, number>();
+
   constructor(private readonly hooks: KafkaRuntimeMetrics = {}) {}
 
   decision(outcome: Outcome): void {
     if (this.hooks.decision) this.guard(() => this.hooks.decision?.(outcome));
+    const change = bufferChange(outcome);
+    if (change === 0 || outcome.aggregate === null || !this.hooks.bufferDepth) return;
+    const depth = (this.depths.get(outcome.aggregate) ?? 0) + change;
+    this.depths.set(outcome.aggregate, depth);
+    this.guard(() => this.hooks.bufferDepth?.(outcome.aggregate as string, depth));
   }
 
   lag(topic: string, partition: number, lag: number): void {

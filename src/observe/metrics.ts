@@ -5,7 +5,7 @@
  * each scrape; the Kafka runtime reports lag, batches, relay backlog and retries through `kafka`.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { InputSource, Outcome } from '../core/outcome.ts';
+import { bufferChange, type InputSource, type Outcome } from '../core/outcome.ts';
 import type { Gatekeeper } from '../gatekeeper/gatekeeper.ts';
 
 export interface MetricsOptions {
@@ -197,8 +197,8 @@ export function createMetrics(gatekeeper?: Gatekeeper, options: MetricsOptions =
       onOutcome(outcome) {
         const aggregate = labelOf(outcome);
         decisions.inc({ aggregate, outcome: outcome.outcome, reason: outcome.reason });
-        if (outcome.outcome === 'buffered' && !outcome.fromBuffer) buffered.inc({ aggregate });
-        else if (outcome.outcome !== 'buffered' && outcome.fromBuffer) buffered.dec({ aggregate });
+        const change = bufferChange(outcome);
+        if (change !== 0) buffered.inc({ aggregate }, change);
       },
     });
   };
