@@ -7,8 +7,6 @@ import type { QueuedItem } from '../entity-store.ts';
 import { CorruptEntityError, parse } from './codec.ts';
 import type { RedisClient } from './scripts.ts';
 
-type StreamEntry = [id: string, fields: string[]];
-
 interface ShardStreamEntry {
   shard: number;
   id: string;
@@ -17,7 +15,13 @@ interface ShardStreamEntry {
   value: string;
 }
 
-/** Reads up to `limit` entries from each shard's stream and keeps the oldest `limit` overall. */
+/**
+ * The oldest `limit` entries over every shard's stream, oldest first. Each shard is read in pages
+ * from where its last page ended, a share of `limit` at first, and again only while a shard may
+ * still hold entries older than the oldest-`limit` cut of what was read: with a backlog spread over
+ * the shards this reads about twice `limit` in all, where reading `limit` from every shard read
+ * `shards` times it (80,000 rows for a relay round of 5,000 on 16 shards).
+ */
 export async function readStreams<TValue>(
   client: RedisClient,
   streamKeys: readonly string[],
@@ -25,24 +29,56 @@ export async function readStreams<TValue>(
   what: string,
 ): Promise<QueuedItem<TValue>[]> {
   if (limit <= 0) return [];
-  const perShard = await Promise.all(
-    streamKeys.map((key) => client.xrange(key, '-', '+', 'COUNT', limit) as Promise<StreamEntry[]>),
-  );
-  const merged: ShardStreamEntry[] = [];
-  perShard.forEach((entries, shard) => {
-    for (const [id, fields] of entries) {
-      const dash = id.indexOf('-');
-      const value = fields[1];
-      if (value === undefined)
-        throw new CorruptEntityError(`${what} entry ${id} of shard ${shard} has no value`);
-      merged.push({ shard, id, ms: Number(id.slice(0, dash)), seq: Number(id.slice(dash + 1)), value });
+  const read = streamKeys.map(() => [] as ShardStreamEntry[]);
+  const exhausted = streamKeys.map(() => false);
+  const pageSize = streamKeys.map(() => Math.min(limit, Math.ceil((2 * limit) / streamKeys.length)));
+  let toRead = streamKeys.map((_, shard) => shard);
+  for (;;) {
+    const replies = await Promise.all(
+      toRead.map((shard) => {
+        const last = read[shard]?.at(-1);
+        // The id right after the last one read (works on Redis before 6.2, which lacks `(id`).
+        const from = last === undefined ? '-' : `${last.ms}-${last.seq + 1}`;
+        return client.xrange(streamKeys[shard] as string, from, '+', 'COUNT', pageSize[shard] as number);
+      }),
+    );
+    replies.forEach((entries, index) => {
+      const shard = toRead[index] as number;
+      const into = read[shard] as ShardStreamEntry[];
+      for (const [id, fields] of entries) into.push(toEntry(shard, id, fields, what));
+      if (entries.length < (pageSize[shard] as number)) exhausted[shard] = true;
+      // Never more than `limit` from one shard: that many already settle its share of any cut.
+      pageSize[shard] = Math.min((pageSize[shard] as number) * 2, limit - into.length);
+      if (pageSize[shard] === 0) exhausted[shard] = true;
+    });
+    const merged = read.flat().sort(olderFirst);
+    const cut = merged.length >= limit ? merged[limit - 1] : undefined;
+    // A shard whose last read entry is older than the cut may hide older entries than the cut's.
+    toRead = streamKeys
+      .map((_, shard) => shard)
+      .filter((shard) => {
+        if (exhausted[shard]) return false;
+        const last = read[shard]?.at(-1);
+        return cut === undefined || (last !== undefined && olderFirst(last, cut) < 0);
+      });
+    if (toRead.length === 0) {
+      return merged.slice(0, limit).map((entry) => ({
+        id: queuedItemId(entry.shard, entry.id),
+        value: parse<TValue>(entry.value, `${what} entry ${entry.id}`),
+      }));
     }
-  });
-  merged.sort((a, b) => a.ms - b.ms || a.seq - b.seq || a.shard - b.shard);
-  return merged.slice(0, limit).map((entry) => ({
-    id: queuedItemId(entry.shard, entry.id),
-    value: parse<TValue>(entry.value, `${what} entry ${entry.id}`),
-  }));
+  }
+}
+
+function toEntry(shard: number, id: string, fields: string[], what: string): ShardStreamEntry {
+  const dash = id.indexOf('-');
+  const value = fields[1];
+  if (value === undefined) throw new CorruptEntityError(`${what} entry ${id} of shard ${shard} has no value`);
+  return { shard, id, ms: Number(id.slice(0, dash)), seq: Number(id.slice(dash + 1)), value };
+}
+
+function olderFirst(a: ShardStreamEntry, b: ShardStreamEntry): number {
+  return a.ms - b.ms || a.seq - b.seq || a.shard - b.shard;
 }
 
 /** Deletes acknowledged entries, grouped per shard (unknown or malformed ids are ignored). */
