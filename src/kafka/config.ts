@@ -90,9 +90,9 @@ const limits = z.strictObject({
   /** Most bytes fetched per partition per request. */
   maxBytesPerPartition: z.number().int().positive().default(1_048_576),
   /**
-   * Outbox / dead-letter rows read per relay round (produced 1,000 per request). Large rounds
-   * matter with Redis: a read costs Redis up to `shards` times the rows it returns once the
-   * backlog exceeds the round, and nothing extra below it.
+   * Outbox / dead-letter rows read per relay round (produced 1,000 per request). On Redis a read
+   * costs about twice the rows it returns (it pages through the shards, see shard-reads.ts), so a
+   * large round mostly saves round trips while a backlog drains.
    */
   relayBatchSize: z.number().int().positive().default(5_000),
   /** How long an idle relay waits before looking at the store again (it is also woken by decisions). */
