@@ -69,3 +69,16 @@ export class ClosedError extends GatekeeperError {
 export function messageOf(thrown: unknown): string {
   return thrown instanceof Error ? thrown.message : String(thrown);
 }
+
+/** The first error in the cause chain of `thrown` (itself first) that `matches` accepts. */
+export function findCause<TError extends Error>(
+  thrown: unknown,
+  matches: (error: Error) => error is TError,
+): TError | undefined;
+export function findCause(thrown: unknown, matches: (error: Error) => boolean): Error | undefined;
+export function findCause(thrown: unknown, matches: (error: Error) => boolean): Error | undefined {
+  for (let cause: unknown = thrown; cause instanceof Error; cause = cause.cause) {
+    if (matches(cause)) return cause;
+  }
+  return undefined;
+}

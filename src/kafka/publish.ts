@@ -6,6 +6,7 @@
  * a `gatekeeper-truncated` header saying why).
  */
 import type { Message, Producer } from 'kafkajs';
+import { findCause } from '../core/errors.ts';
 
 /** Records per produce request: keeps each partition's record batch well under the broker's 1 MB default. */
 export const SEND_CHUNK = 1_000;
@@ -49,9 +50,12 @@ export async function publishRows<TRow>(options: PublishRowsOptions<TRow>): Prom
 
 /** The broker's error type when the error (or a cause) says the record can never be accepted. */
 function refusedForGood(error: unknown): string | undefined {
-  for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
-    const type = (cause as { type?: unknown }).type;
-    if (typeof type === 'string' && REFUSED_FOR_GOOD.has(type)) return type;
-  }
-  return undefined;
+  const refused = findCause(error, (cause) => REFUSED_FOR_GOOD.has(brokerErrorType(cause)));
+  return refused && brokerErrorType(refused);
+}
+
+/** kafkajs's KafkaJSProtocolError carries the broker's error name in `type`. */
+function brokerErrorType(error: Error): string {
+  const type = (error as { type?: unknown }).type;
+  return typeof type === 'string' ? type : '';
 }

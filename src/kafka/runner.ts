@@ -16,7 +16,7 @@ import {
   type Producer,
 } from 'kafkajs';
 import type { MachineRegistryInput } from '../core/aggregate.ts';
-import { GatekeeperError } from '../core/errors.ts';
+import { findCause, GatekeeperError } from '../core/errors.ts';
 import type { AppliedTransition, DeadLetter } from '../core/outcome.ts';
 import type { ActorInspector } from '../gatekeeper/actor-cursor.ts';
 import { createGatekeeperWithStore, type Gatekeeper } from '../gatekeeper/gatekeeper.ts';
@@ -263,23 +263,21 @@ function relayLimits(config: RunConfig) {
   };
 }
 
-/** Restart unless the error (or its cause) is a GatekeeperError that says retrying cannot help. */
-function shouldRestart(error: Error, log: RunLogger): boolean {
-  for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
-    if (cause instanceof GatekeeperError) {
-      if (!cause.retriable) log('error', `not retriable: ${cause.message}`);
-      return cause.retriable;
-    }
-  }
-  return true;
+/** kafkajs wraps what eachBatch threw: the gatekeeper's own error in the chain, if any. */
+function gatekeeperErrorIn(error: Error): GatekeeperError | undefined {
+  return findCause(error, (cause): cause is GatekeeperError => cause instanceof GatekeeperError);
 }
 
-/** kafkajs wraps what eachBatch threw; report the gatekeeper's own error when there is one. */
+/** Restart unless the error (or its cause) is a GatekeeperError that says retrying cannot help. */
+function shouldRestart(error: Error, log: RunLogger): boolean {
+  const own = gatekeeperErrorIn(error);
+  if (own && !own.retriable) log('error', `not retriable: ${own.message}`);
+  return own?.retriable ?? true;
+}
+
+/** Reports the gatekeeper's own error when there is one. */
 function rootCause(error: Error): Error {
-  for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
-    if (cause instanceof GatekeeperError) return cause;
-  }
-  return error;
+  return gatekeeperErrorIn(error) ?? error;
 }
 
 function kafkaConfig(config: RunConfig, log: RunLogger, level: RunLogLevel): KafkaConfig {
