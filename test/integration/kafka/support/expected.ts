@@ -12,7 +12,8 @@ import { inOrderReference } from '../../../../src/demo/in-order-reference.ts';
 import type { DemoStream } from '../../../../src/demo/stream.ts';
 import { HEADERS, type OutputRecordValue } from '../../../../src/kafka/index.ts';
 import { memoryStore } from '../../../../src/store/memory-store.ts';
-import type { ReadRecord } from './kafka.ts';
+import { expect } from 'vitest';
+import { readTopic, type ReadRecord } from './kafka.ts';
 
 export interface Expectation {
   /** `aggregate/key` → ids of the applied events, in order. */
@@ -141,4 +142,24 @@ export function checkDeadLetters(records: readonly ReadRecord[], expected: Expec
     inconsistent,
     withoutSource,
   };
+}
+
+/**
+ * Reads the output and dead-letter topics and asserts they hold what `expected` says: every
+ * entity's transitions, none missing or out of order, and a dead letter for every rejected event
+ * and garbage record, each naming its input record (whichever process published it). Returns both
+ * checks for what a test asserts beyond that.
+ */
+export async function expectEverythingPublished(
+  topics: { brokers: string; output: string; deadLetter: string },
+  expected: Expectation,
+): Promise<{ output: OutputCheck; dead: DeadLetterCheck }> {
+  const output = checkOutput(await readTopic(topics.brokers, topics.output), expected);
+  const dead = checkDeadLetters(await readTopic(topics.brokers, topics.deadLetter), expected);
+  expect(output.mismatches).toEqual([]);
+  expect(output.mismatchCount).toBe(0);
+  expect(dead.missing).toEqual([]);
+  expect(dead.garbageMissing).toEqual([]);
+  expect(dead.withoutSource).toBe(0);
+  return { output, dead };
 }
