@@ -41,18 +41,25 @@ function writeStream(prefix: string, inputs: unknown[]): string {
   return file;
 }
 
-export async function twoProcessesOneStream(
-  target: RedisTarget,
+/** Writes a demo stream to a file the workers read, runs `scenario` with both, then removes the file. */
+async function withStreamFile(
   prefix: string,
-  entities: number,
+  options: { entities: number; seed: number },
+  scenario: (stream: ReturnType<typeof makeStream>, file: string) => Promise<void>,
 ): Promise<void> {
-  const stream = makeStream({ entities, seed: 7 });
+  const stream = makeStream(options);
   const file = writeStream(prefix, stream.inputs);
   try {
-    await twoProcesses(target, prefix, stream, file);
+    await scenario(stream, file);
   } finally {
     rmSync(file, { force: true });
   }
+}
+
+export function twoProcessesOneStream(target: RedisTarget, prefix: string, entities: number): Promise<void> {
+  return withStreamFile(prefix, { entities, seed: 7 }, (stream, file) =>
+    twoProcesses(target, prefix, stream, file),
+  );
 }
 
 async function twoProcesses(
@@ -79,19 +86,15 @@ async function twoProcesses(
   await checkAgainstInOrder(target, prefix, stream);
 }
 
-export async function killedAndRestarted(
+export function killedAndRestarted(
   target: RedisTarget,
   prefix: string,
   entities: number,
   killCount: number,
 ): Promise<void> {
-  const stream = makeStream({ entities, seed: 11 });
-  const file = writeStream(prefix, stream.inputs);
-  try {
-    await killRestartLoop(target, prefix, stream, file, killCount);
-  } finally {
-    rmSync(file, { force: true });
-  }
+  return withStreamFile(prefix, { entities, seed: 11 }, (stream, file) =>
+    killRestartLoop(target, prefix, stream, file, killCount),
+  );
 }
 
 async function killRestartLoop(
