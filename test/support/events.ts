@@ -29,3 +29,15 @@ export function orderHistory(key: string, total = 100): EventEnvelope[] {
     event('order', key, 'order.delivered', { seq: 4, payload: {} }),
   ];
 }
+
+/** Events of one entity with seq, ids `<key>-<seq>`: `sequenced('order', 'o1')(2, 'order.paid', { amount: 5 })`. */
+export function sequenced(aggregate: string, key: string) {
+  return (seq: number, type: string, payload: object = {}) => ({
+    id: `${key}-${seq}`,
+    aggregate,
+    key,
+    seq,
+    type,
+    payload,
+  });
+}

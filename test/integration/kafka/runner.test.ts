@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { DeadLetter } from '../../../src/core/outcome.ts';
 import { HEADERS, type OutputRecordValue } from '../../../src/kafka/index.ts';
 import { ConfigResourceTypes } from 'kafkajs';
+import { sequenced } from '../../support/events.ts';
 import { client, committedTotal, eventMessage, produce, readTopic } from './support/kafka.ts';
 import { outputSizes, useSharedBroker, waitFor, waitUntilCaughtUp } from './support/runtime.ts';
 
@@ -127,14 +128,7 @@ describe('records the broker refuses for good', () => {
     });
     await admin.disconnect();
     const running = await setup.start();
-    const customer = (seq: number, type: string, payload: Record<string, unknown>) => ({
-      id: `c1-${seq}`,
-      aggregate: 'customer',
-      key: 'c1',
-      seq,
-      type,
-      payload,
-    });
+    const customer = sequenced('customer', 'c1');
     await produce(setup.brokers, setup.input, [
       eventMessage(customer(1, 'customer.created', { name: 'x'.repeat(2_000), email: 'c1@example.com' })),
       eventMessage(customer(2, 'customer.billing-details.added', { iban: 'NL91ABNA0417164300' })),

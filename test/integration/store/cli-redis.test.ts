@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCli } from '../../support/cli-io.ts';
+import { sequenced } from '../../support/events.ts';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deletePrefix, REDIS_URL, uniquePrefix } from './support/redis-servers.ts';
@@ -35,22 +36,8 @@ describe('the CLI on the Redis store', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const order = (seq: number, type: string, payload: object = {}) => ({
-    id: `o1-${seq}`,
-    aggregate: 'order',
-    key: 'o1',
-    seq,
-    type,
-    payload,
-  });
-  const customer = (seq: number, type: string, payload: object = {}) => ({
-    id: `c1-${seq}`,
-    aggregate: 'customer',
-    key: 'c1',
-    seq,
-    type,
-    payload,
-  });
+  const order = sequenced('order', 'o1');
+  const customer = sequenced('customer', 'c1');
 
   it('check --redis continues where the previous run stopped, and replaying a processed file yields only discarded duplicates', async () => {
     const first = file('first.ndjson', [order(1, 'order.placed', { total: 5 }), order(3, 'order.shipped')]);
