@@ -5,6 +5,7 @@
  */
 import { toMachineEvent, type EventEnvelope } from './envelope.ts';
 import type { Aggregate } from './aggregate.ts';
+import type { HeldMark } from './attention.ts';
 import type { BufferedEvent, EntityState, MachineCursor, ParkedEvent } from './entity.ts';
 import type {
   AppliedTransition,
@@ -23,6 +24,11 @@ export interface DecisionContext {
   now: number;
   /** How many recent event ids each entity remembers for deduplication. */
   dedupWindow: number;
+  /**
+   * Set when the entity is held (its snapshot cannot be decided by this process): the decision
+   * buffers what arrives and records the mark when the entity does not carry it yet.
+   */
+  hold?: HeldMark | undefined;
 }
 
 /** Everything one decision changed, as the new state plus the deltas a store needs to write. */
@@ -36,6 +42,8 @@ export interface Decision {
   bufferRemoved: string[];
   seenAdded: string[];
   parkedChanged: boolean;
+  /** True when the entity's held mark was set, replaced or cleared. */
+  heldChanged: boolean;
   /** True when the machine moved, so its snapshot must be persisted. */
   moved: boolean;
 }
@@ -69,6 +77,31 @@ export function decideSkip(context: DecisionContext, entity: EntityState): Decis
   return draft.finish();
 }
 
+/**
+ * Ends a hold (after a migration, a compatible restore or an operator reset) and drains what
+ * waited. The snapshot is always persisted: it is the one under the current machine version.
+ * `lastSeq` replaces the entity's (an operator reset that also resets the sequence).
+ */
+export function decideRelease(
+  context: DecisionContext,
+  entity: EntityState,
+  options: { lastSeq?: number } = {},
+): Decision {
+  const draft = new DecisionDraft({ ...context, hold: undefined }, entity);
+  draft.release(options.lastSeq);
+  return draft.finish();
+}
+
+/**
+ * Operator `skip` on a held entity: every buffered event is rejected as `operator-skipped` (so
+ * each is reported on the dead-letter output, never silently dropped); the entity stays held.
+ */
+export function decideSkipHeld(context: DecisionContext, entity: EntityState): Decision {
+  const draft = new DecisionDraft(context, entity);
+  draft.skipHeld();
+  return draft.finish();
+}
+
 /** The stall policy, run by the sweeper for an entity whose oldest buffered event is too old. */
 export function decideStall(context: DecisionContext, entity: EntityState): Decision {
   const draft = new DecisionDraft(context, entity);
@@ -89,6 +122,7 @@ class DecisionDraft {
   private lastSeq: number;
   private parked: ParkedEvent | undefined;
   private parkedChanged = false;
+  private held: HeldMark | undefined;
   private moved = false;
   /** The event that arrived (none for operator actions and the sweeper), and where it came from. */
   private arriving: EventEnvelope | undefined;
@@ -100,6 +134,7 @@ class DecisionDraft {
   ) {
     this.lastSeq = entity.lastSeq;
     this.parked = entity.parked;
+    this.held = context.hold ?? entity.held;
   }
 
   arrive(event: EventEnvelope, source: InputSource | undefined): void {
@@ -111,6 +146,7 @@ class DecisionDraft {
     const invalid = this.validate(event);
     if (invalid) return this.rejectOnArrival(event, invalid.reason, invalid.detail);
 
+    if (this.held) return this.hold(event, 'entity-held', this.held.detail);
     if (this.parked) return this.hold(event, 'entity-parked');
     if (event.seq !== undefined) {
       if (event.seq > this.lastSeq + 1) return this.hold(event, 'seq-gap');
@@ -135,9 +171,29 @@ class DecisionDraft {
     this.drain();
   }
 
+  release(lastSeq: number | undefined): void {
+    this.held = undefined;
+    if (lastSeq !== undefined) this.lastSeq = lastSeq;
+    this.moved = true;
+    this.drain();
+  }
+
+  skipHeld(): void {
+    for (const entry of [...this.currentBuffer()]) {
+      this.removeFromBuffer(entry);
+      if (entry.rejection) continue; // already reported when it arrived
+      this.reject(
+        entry.event,
+        'operator-skipped',
+        true,
+        `an operator skipped the events held for ${this.context.aggregate.name}/${entry.event.key}`,
+      );
+    }
+  }
+
   stall(): void {
     const { onStall } = this.context.aggregate;
-    if (onStall === 'keep' || this.parked) return;
+    if (onStall === 'keep' || this.parked || this.held) return;
     if (onStall === 'dead-letter') {
       for (const entry of [...this.currentBuffer()]) {
         this.removeFromBuffer(entry);
@@ -167,6 +223,7 @@ class DecisionDraft {
         buffer: this.buffer ?? this.entity.buffer,
         seenIds: this.nextSeenIds(),
         parked: this.parked,
+        held: this.held,
       },
       applied: this.applied,
       deadLetters: this.deadLetters,
@@ -174,6 +231,7 @@ class DecisionDraft {
       bufferRemoved: this.bufferRemoved,
       seenAdded: this.seenAdded,
       parkedChanged: this.parkedChanged,
+      heldChanged: this.held !== this.entity.held,
       moved: this.moved,
     };
   }
@@ -231,7 +289,7 @@ class DecisionDraft {
   private rejectOnArrival(event: EventEnvelope, reason: ReasonOf<'rejected'>, detail: string): void {
     this.reject(event, reason, false, detail);
     if (event.seq === undefined) return;
-    if (event.seq === this.lastSeq + 1 && !this.parked) {
+    if (event.seq === this.lastSeq + 1 && !this.parked && !this.held) {
       this.applyRejectionPolicy(event, reason, detail, false);
       return;
     }
@@ -280,7 +338,7 @@ class DecisionDraft {
     );
   }
 
-  private hold(event: EventEnvelope, reason: ReasonOf<'buffered'>): void {
+  private hold(event: EventEnvelope, reason: ReasonOf<'buffered'>, detail?: string): void {
     const { maxBuffered, name } = this.context.aggregate;
     if (this.currentBuffer().length >= maxBuffered) {
       return this.reject(
@@ -291,7 +349,7 @@ class DecisionDraft {
       );
     }
     this.addToBuffer(withSource({ event, receivedAt: this.context.now }, this.arrivalSource));
-    this.settle(event, 'buffered', reason, false);
+    this.settle(event, 'buffered', reason, false, detail);
   }
 
   // --- the event's turn ----------------------------------------------------------------------
@@ -382,7 +440,7 @@ class DecisionDraft {
   private drain(): void {
     for (;;) {
       // Most events arrive in order: nothing waits, so there is nothing to look through.
-      if (this.parked || this.currentBuffer().length === 0) return;
+      if (this.parked || this.held || this.currentBuffer().length === 0) return;
       this.discardStaleSequenced();
       // The buffer keeps sequenced entries first, by seq: with the stale ones gone, the next
       // expected seq can only be at the head.

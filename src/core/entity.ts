@@ -1,6 +1,7 @@
 /**
  * The per-entity bookkeeping the decision rules read and write, independent of any store.
  */
+import type { HeldMark } from './attention.ts';
 import type { EventEnvelope } from './envelope.ts';
 import type { InputSource, OutcomeReason, ReasonOf, StateValue } from './outcome.ts';
 
@@ -31,6 +32,11 @@ export interface EntityState {
   /** Ids of the most recent unsequenced events decided for this entity (bounded window, oldest first). */
   seenIds: readonly string[];
   parked: ParkedEvent | undefined;
+  /**
+   * Set while the entity is held (its snapshot cannot be decided here, see attention.ts): like a
+   * parked entity it keeps every later event buffered until the hold is released.
+   */
+  held?: HeldMark | undefined;
 }
 
 export const EMPTY_ENTITY: EntityState = { lastSeq: 0, buffer: [], seenIds: [], parked: undefined };

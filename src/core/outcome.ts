@@ -11,7 +11,7 @@ export type OutcomeKind = (typeof OUTCOMES)[number];
 
 export const REASONS = {
   applied: ['legal', 'drained', 'operator-retry'],
-  buffered: ['seq-gap', 'future-type', 'entity-parked'],
+  buffered: ['seq-gap', 'future-type', 'entity-parked', 'entity-held'],
   discarded: [
     'duplicate-id',
     'stale-seq',
@@ -32,6 +32,7 @@ export const REASONS = {
     'stalled',
     'machine-error',
     'key-mismatch',
+    'operator-skipped',
   ],
 } as const satisfies Record<OutcomeKind, readonly string[]>;
 

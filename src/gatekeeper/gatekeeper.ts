@@ -8,8 +8,17 @@ import {
   type AggregateDefaults,
   type MachineRegistryInput,
 } from '../core/aggregate.ts';
+import type { AttentionEntry, HeldMark } from '../core/attention.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
-import { decide, decideRetry, decideSkip, decideStall, type Decision } from '../core/decide.ts';
+import {
+  decide,
+  decideRetry,
+  decideSkip,
+  decideSkipHeld,
+  decideStall,
+  type Decision,
+} from '../core/decide.ts';
+import { decideForeign } from '../core/foreign.ts';
 import { EMPTY_ENTITY, oldestBufferedAt, type BufferedEvent, type ParkedEvent } from '../core/entity.ts';
 import { parseEnvelope, type EventEnvelope } from '../core/envelope.ts';
 import {
@@ -30,6 +39,8 @@ import type {
   SyncEntityStore,
 } from '../store/entity-store.ts';
 import { ActorCursor, type ActorInspector } from './actor-cursor.ts';
+import { hydrate, lifecycleDecision, type Hydration } from './hydrate.ts';
+import { VersionRegistry } from './version-registry.ts';
 import { SnapshotCursor } from './snapshot-cursor.ts';
 import { Listeners, type GatekeeperListener } from './listeners.ts';
 import { Mailboxes } from './mailbox.ts';
@@ -73,6 +84,13 @@ export interface EntityInspection extends EntityRef {
   version: number;
   buffered: BufferedEvent[];
   parked: ParkedEvent | undefined;
+  /** Set when the entity is held (or would be on its next event): why, and what to do. */
+  held: HeldMark | undefined;
+  /** The machine version its snapshot is stored under, and the one this process runs. */
+  storedVersion: string | undefined;
+  machineVersion: string;
+  /** What loading it now would do first: migrate it, restamp it, release its hold. */
+  pending: string | undefined;
   recentRejections: HistoryEntry[];
 }
 
@@ -116,11 +134,27 @@ export interface Gatekeeper {
   history(aggregate: string, key: string): Promise<HistoryEntry[]>;
   /** Entities whose oldest buffered event is older than their aggregate's stall limit. */
   stalled(limit?: number): Promise<StalledReport[]>;
+  /** Entities that need an operator (parked or held); `attention` gives each one's reason. */
   parked(limit?: number): Promise<EntityRef[]>;
-  /** Operator: try a parked entity's event again. */
+  /** Every entity that waits for an operator, with its reason: one list for parked and held ones. */
+  attention(limit?: number): Promise<AttentionEntry[]>;
+  /** Operator: try a parked entity's event again (a held one: load it again, as `migrate`). */
   retry(aggregate: string, key: string): Promise<Outcome[]>;
-  /** Operator: move a parked entity past its event and drain. */
+  /**
+   * Operator: move a parked entity past its event and drain. On a held entity, every buffered
+   * event is rejected as `operator-skipped` (reported as a dead letter) and the entity stays held.
+   */
   skip(aggregate: string, key: string): Promise<Outcome[]>;
+  /**
+   * Operator: loads the entity again under the current machine (after a migration was deployed):
+   * migrated or restamped and drained, or an OperatorActionError saying why it is still held.
+   */
+  migrate(aggregate: string, key: string): Promise<Outcome[]>;
+  /**
+   * Operator: puts the entity in its machine's initial state under the current version, keeping
+   * its seq (or, with `resetSeq`, setting it to 0 so the history can be replayed), then drains.
+   */
+  reset(aggregate: string, key: string, options?: { resetSeq?: boolean }): Promise<Outcome[]>;
   /** Runs the stall policies now (the sweeper calls this on a timer). */
   sweep(): Promise<Outcome[]>;
   subscribe(listener: GatekeeperListener): () => void;
@@ -147,12 +181,14 @@ class GatekeeperRuntime implements Gatekeeper {
   private readonly dedupWindow: number;
   private readonly maxConflictRetries: number;
   private readonly sweeper: StallSweeper | undefined;
+  private readonly registry: VersionRegistry;
   private closed = false;
 
   constructor(private readonly options: GatekeeperOptions) {
     this.aggregates = buildAggregates(options.machines, options.defaults);
     this.store = options.store;
     this.clock = options.clock ?? systemClock;
+    this.registry = new VersionRegistry(this.store, this.clock);
     this.dedupWindow = positive('dedupWindow', options.dedupWindow ?? 64);
     this.maxConflictRetries = positive('maxConflictRetries', options.maxConflictRetries ?? 20);
     this.residents = new ResidentEntities(
@@ -221,15 +257,7 @@ class GatekeeperRuntime implements Gatekeeper {
     }
     const event = parsed.event;
     const aggregate = this.aggregates.get(event.aggregate);
-    if (!aggregate) {
-      const known = [...this.aggregates.keys()].join(', ');
-      return this.rejectWithoutEntity(
-        event,
-        'unknown-aggregate',
-        `no machine is registered for aggregate "${event.aggregate}" (known: ${known})`,
-        { identity: event, event, source },
-      );
-    }
+    if (!aggregate) return this.handleForeign(event, source);
     return this.decideFor(
       aggregate,
       event.key,
@@ -261,7 +289,13 @@ class GatekeeperRuntime implements Gatekeeper {
     return this.mailboxes.run(entityId(aggregate, key), async () => {
       const stored = await this.store.load({ aggregate, key });
       if (!stored) return undefined;
-      const cursor = new SnapshotCursor(definition.machine, stored.snapshot);
+      const loaded = await this.hydrateStored(
+        definition,
+        { aggregate, key },
+        stored,
+        (snapshot) => new SnapshotCursor(definition.machine, snapshot),
+      );
+      const { cursor } = loaded;
       const history = await this.store.history({ aggregate, key });
       return {
         aggregate,
@@ -273,6 +307,10 @@ class GatekeeperRuntime implements Gatekeeper {
         version: stored.version,
         buffered: [...stored.buffer],
         parked: stored.parked,
+        held: loaded.hold ?? (loaded.lifecycle ? undefined : stored.held),
+        storedVersion: stored.machineVersion,
+        machineVersion: definition.version,
+        pending: loaded.lifecycle?.detail,
         recentRejections: history.filter((entry) => entry.outcome === 'rejected').slice(-10),
       } satisfies EntityInspection;
     });
@@ -302,12 +340,81 @@ class GatekeeperRuntime implements Gatekeeper {
     return this.store.parked(limit);
   }
 
-  retry(aggregate: string, key: string): Promise<Outcome[]> {
+  async attention(limit = 1_000): Promise<AttentionEntry[]> {
+    const refs = await this.store.parked(limit);
+    const entries = await Promise.all(
+      refs.map(async (ref): Promise<AttentionEntry | undefined> => {
+        const stored = await this.store.load(ref);
+        if (stored?.held) {
+          const { reason, detail, since } = stored.held;
+          return { ...ref, reason, detail, since };
+        }
+        if (stored?.parked) {
+          const { reason, detail, parkedAt } = stored.parked;
+          return { ...ref, reason: 'parked-on-rejection', detail: `${reason}: ${detail}`, since: parkedAt };
+        }
+        return undefined;
+      }),
+    );
+    return entries.filter((entry): entry is AttentionEntry => entry !== undefined);
+  }
+
+  async retry(aggregate: string, key: string): Promise<Outcome[]> {
+    if (await this.isHeld(aggregate, key)) return this.migrate(aggregate, key);
     return this.operatorAction(aggregate, key, 'retry', decideRetry);
   }
 
-  skip(aggregate: string, key: string): Promise<Outcome[]> {
-    return this.operatorAction(aggregate, key, 'skip', decideSkip);
+  async skip(aggregate: string, key: string): Promise<Outcome[]> {
+    if (!(await this.isHeld(aggregate, key))) return this.operatorAction(aggregate, key, 'skip', decideSkip);
+    const { outcomes } = await this.decideFor(
+      this.requireAggregate(aggregate),
+      key,
+      (resident, now) =>
+        resident.hold ? decideSkipHeld(this.contextFor(resident, now), resident.entity) : undefined,
+      asDecided,
+      { reload: true },
+    );
+    return outcomes;
+  }
+
+  async migrate(aggregate: string, key: string): Promise<Outcome[]> {
+    const definition = this.requireAggregate(aggregate);
+    let hold: HeldMark | undefined;
+    let changed = false;
+    const lifecycle: Outcome[] = [];
+    await this.decideFor(
+      definition,
+      key,
+      (resident) => {
+        hold = resident.hold;
+        return undefined;
+      },
+      asDecided,
+      {
+        reload: true,
+        onLifecycle: (outcomes) => {
+          changed = true;
+          lifecycle.push(...outcomes);
+        },
+      },
+    );
+    if (hold)
+      throw new OperatorActionError(`${aggregate}/${key} is still held (${hold.reason}): ${hold.detail}`);
+    if (!changed)
+      throw new OperatorActionError(
+        `${aggregate}/${key} is already at version ${definition.version} and not held: nothing to migrate`,
+      );
+    return lifecycle;
+  }
+
+  async reset(aggregate: string, key: string, options: { resetSeq?: boolean } = {}): Promise<Outcome[]> {
+    const lifecycle: Outcome[] = [];
+    await this.decideFor(this.requireAggregate(aggregate), key, () => undefined, asDecided, {
+      reload: true,
+      reset: { resetSeq: options.resetSeq ?? false },
+      onLifecycle: (outcomes) => lifecycle.push(...outcomes),
+    });
+    return lifecycle;
   }
 
   async sweep(): Promise<Outcome[]> {
@@ -355,7 +462,13 @@ class GatekeeperRuntime implements Gatekeeper {
   // --- internals -------------------------------------------------------------------------------
 
   private contextFor(resident: Resident, now: number) {
-    return { aggregate: resident.aggregate, cursor: resident.cursor, now, dedupWindow: this.dedupWindow };
+    return {
+      aggregate: resident.aggregate,
+      cursor: resident.cursor,
+      now,
+      dedupWindow: this.dedupWindow,
+      hold: resident.hold,
+    };
   }
 
   /**
@@ -368,20 +481,35 @@ class GatekeeperRuntime implements Gatekeeper {
     key: string,
     makeDecision: (resident: Resident, now: number) => Decision | undefined,
     toResult: (decided: Decided) => TResult,
+    operator?: OperatorOptions,
   ): TResult | Promise<TResult> {
     const id = entityId(aggregate.name, key);
     const sync = this.store.sync;
     // Fast path for stores that answer synchronously (the embedded one): with nothing queued for
     // this key, deciding right now keeps arrival order and skips the mailbox's promise chain.
-    if (sync && !this.mailboxes.isBusy(id)) {
+    if (sync && !operator && !this.mailboxes.isBusy(id)) {
       return toResult(this.decideSync(sync, id, aggregate, key, makeDecision));
     }
     return this.mailboxes.run(id, async () => {
+      // Operator actions look at the entity as stored now (a migration may have been deployed).
+      if (operator?.reload) this.residents.evict(id);
       for (let attempt = 0; attempt <= this.maxConflictRetries; attempt += 1) {
         const resident =
-          this.residents.get(id) ??
-          this.admit(id, aggregate, key, await this.store.load({ aggregate: aggregate.name, key }));
+          this.residents.get(id) ?? (await this.admitAsync(id, aggregate, key, operator?.reset));
         const now = this.clock.now();
+        if (resident.lifecycle) {
+          const step = this.lifecycleCommit(resident, now);
+          let committed: CommitResult;
+          try {
+            committed = await this.store.commit(resident.ref, step.commit);
+          } catch (error) {
+            this.residents.evict(id);
+            throw error;
+          }
+          if (!this.settle(id, resident, step.decision, committed)) continue;
+          resident.lifecycle = undefined;
+          operator?.onLifecycle?.(step.decision.outcomes);
+        }
         const decision = makeDecision(resident, now);
         if (!decision) return toResult(NO_DECISION);
         let committed: CommitResult;
@@ -410,6 +538,11 @@ class GatekeeperRuntime implements Gatekeeper {
       // A resident admitted on the asynchronous path has no record yet.
       const record = (resident.record ??= sync.open(resident.ref));
       const now = this.clock.now();
+      if (resident.lifecycle) {
+        const step = this.lifecycleCommit(resident, now);
+        if (!this.settle(id, resident, step.decision, record.commit(step.commit))) continue;
+        resident.lifecycle = undefined;
+      }
       const decision = makeDecision(resident, now);
       if (!decision) return NO_DECISION;
       if (this.settle(id, resident, decision, record.commit(this.toCommit(resident, decision, now))))
@@ -426,11 +559,17 @@ class GatekeeperRuntime implements Gatekeeper {
     }
     resident.entity = decision.entity;
     resident.version = committed.version;
-    this.listeners.emit(decision.outcomes, decision.applied, decision.deadLetters);
+    const held = decision.heldChanged ? decision.entity.held : undefined;
+    this.listeners.emit(
+      decision.outcomes,
+      decision.applied,
+      decision.deadLetters,
+      held && { ...resident.ref, reason: held.reason, detail: held.detail, since: held.since },
+    );
     return true;
   }
 
-  private toCommit(resident: Resident, decision: Decision, now: number) {
+  private toCommit(resident: Resident, decision: Decision, now: number, history?: HistoryEntry[]) {
     return {
       expectedVersion: resident.version,
       entity: decision.entity,
@@ -439,39 +578,174 @@ class GatekeeperRuntime implements Gatekeeper {
       bufferRemoved: decision.bufferRemoved,
       seenAdded: decision.seenAdded,
       parkedChanged: decision.parkedChanged,
+      heldChanged: decision.heldChanged,
+      machineVersion: resident.machineVersion,
+      committedAt: now,
       applied: decision.applied,
       deadLetters: decision.deadLetters,
-      history: decision.outcomes.map((outcome) => toHistoryEntry(outcome, now)),
+      history: history ?? decision.outcomes.map((outcome) => toHistoryEntry(outcome, now)),
       oldestBufferedAt: oldestBufferedAt(decision.entity),
       final: resident.cursor.done(),
     };
   }
 
-  private admitSync(sync: SyncEntityStore, id: string, aggregate: Aggregate, key: string): Resident {
-    const record = sync.open({ aggregate: aggregate.name, key });
-    return this.admit(id, aggregate, key, record.load(), record);
+  /** The resident's pending migration, restamp or release as a commit of its own. */
+  private lifecycleCommit(resident: Resident, now: number) {
+    const step = resident.lifecycle as NonNullable<Resident['lifecycle']>;
+    const { decision, history } = lifecycleDecision(
+      this.contextFor(resident, now),
+      resident.entity,
+      step,
+      resident.cursor.value(),
+      now,
+    );
+    return { decision, commit: this.toCommit(resident, decision, now, history) };
   }
 
-  /** Makes an entity resident: its machine restored from its stored snapshot (or fresh). */
+  private admitSync(sync: SyncEntityStore, id: string, aggregate: Aggregate, key: string): Resident {
+    const record = sync.open({ aggregate: aggregate.name, key });
+    const stored = record.load();
+    if (this.needsVersions(aggregate, stored)) this.registry.refreshNow();
+    return this.admit(id, aggregate, key, stored, record);
+  }
+
+  private async admitAsync(
+    id: string,
+    aggregate: Aggregate,
+    key: string,
+    reset: OperatorOptions['reset'],
+  ): Promise<Resident> {
+    const stored = await this.store.load({ aggregate: aggregate.name, key });
+    if (this.needsVersions(aggregate, stored)) await this.registry.refresh();
+    return this.admit(id, aggregate, key, stored, undefined, reset);
+  }
+
+  /** A stored version this process has not seen yet: the store's record tells older from newer. */
+  private needsVersions(aggregate: Aggregate, stored: StoredEntity | undefined): boolean {
+    const version = stored?.machineVersion;
+    return (
+      version !== undefined && version !== aggregate.version && !this.registry.has(aggregate.name, version)
+    );
+  }
+
+  /** Loads as `admit` would, without making the entity resident (for inspect). */
+  private async hydrateStored(
+    aggregate: Aggregate,
+    ref: EntityRef,
+    stored: StoredEntity,
+    makeCursor: (snapshot: StoredEntity['snapshot']) => Resident['cursor'],
+  ): Promise<Hydration> {
+    if (this.needsVersions(aggregate, stored)) await this.registry.refresh();
+    return hydrate(aggregate, ref, stored, {
+      now: this.clock.now(),
+      known: this.registry.versionsOf(aggregate.name),
+      makeCursor,
+    });
+  }
+
+  /**
+   * Makes an entity resident: its machine restored from its stored snapshot (or fresh), migrated
+   * or restamped when it was stored under another version, or held (see hydrate.ts).
+   */
   private admit(
     id: string,
     aggregate: Aggregate,
     key: string,
     stored: StoredEntity | undefined,
     record?: SyncEntityRecord,
+    reset?: OperatorOptions['reset'],
   ): Resident {
+    const ref = { aggregate: aggregate.name, key };
+    const loaded = hydrate(aggregate, ref, stored, {
+      now: this.clock.now(),
+      known: this.registry.versionsOf(aggregate.name),
+      makeCursor: (snapshot) =>
+        this.options.inspect
+          ? new ActorCursor(aggregate.machine, snapshot, this.options.inspect)
+          : new SnapshotCursor(aggregate.machine, snapshot),
+      reset,
+    });
+    const storedMark = stored?.held;
     const resident: Resident = {
-      ref: { aggregate: aggregate.name, key },
+      ref,
       record,
       aggregate,
-      cursor: this.options.inspect
-        ? new ActorCursor(aggregate.machine, stored?.snapshot, this.options.inspect)
-        : new SnapshotCursor(aggregate.machine, stored?.snapshot),
+      cursor: loaded.cursor,
       entity: stored ?? EMPTY_ENTITY,
       version: stored?.version ?? 0,
+      machineVersion: loaded.machineVersion,
+      // The stored mark when it says the same, so holding again writes nothing new.
+      hold:
+        loaded.hold && storedMark?.reason === loaded.hold.reason && storedMark.detail === loaded.hold.detail
+          ? storedMark
+          : loaded.hold,
+      lifecycle: loaded.lifecycle,
     };
     this.residents.set(id, resident);
     return resident;
+  }
+
+  private async isHeld(aggregate: string, key: string): Promise<boolean> {
+    return (await this.inspect(aggregate, key))?.held !== undefined;
+  }
+
+  /**
+   * An event of an aggregate this process has no machine for. When the store has entities of it
+   * committed by another member (their registries disagree), the event is buffered on its entity
+   * and the entity held, for that member to drain; else it is rejected as `unknown-aggregate`.
+   */
+  private handleForeign(event: EventEnvelope, source: InputSource | undefined): Promise<HandleResult> {
+    const ref = { aggregate: event.aggregate, key: event.key };
+    return this.mailboxes.run(entityId(ref.aggregate, ref.key), async () => {
+      await this.registry.refreshIfStale();
+      if (!this.registry.knowsAggregate(ref.aggregate)) {
+        const known = [...this.aggregates.keys()].join(', ');
+        return this.rejectWithoutEntity(
+          event,
+          'unknown-aggregate',
+          `no machine is registered for aggregate "${event.aggregate}" (known: ${known})`,
+          { identity: event, event, source },
+        );
+      }
+      const versions = [...(this.registry.versionsOf(ref.aggregate)?.keys() ?? [])].join(', ');
+      for (let attempt = 0; attempt <= this.maxConflictRetries; attempt += 1) {
+        const stored = await this.store.load(ref);
+        const now = this.clock.now();
+        const mark: HeldMark = {
+          reason: 'aggregate-not-registered',
+          detail: `this process has no machine for aggregate "${ref.aggregate}", but the store has entities of it (version ${versions}) committed by another member: its events wait for a member that knows it`,
+          since: now,
+        };
+        const decision = decideForeign(stored ?? EMPTY_ENTITY, event, mark, now, source);
+        const committed = await this.store.commit(ref, {
+          expectedVersion: stored?.version ?? 0,
+          entity: decision.entity,
+          snapshot: undefined,
+          bufferAdded: decision.bufferAdded,
+          bufferRemoved: decision.bufferRemoved,
+          seenAdded: decision.seenAdded,
+          parkedChanged: false,
+          heldChanged: decision.heldChanged,
+          machineVersion: '',
+          committedAt: now,
+          applied: [],
+          deadLetters: [],
+          history: decision.outcomes.map((outcome) => toHistoryEntry(outcome, now)),
+          oldestBufferedAt: oldestBufferedAt(decision.entity),
+          final: false,
+        });
+        if (!committed.ok) continue;
+        const held = decision.heldChanged ? decision.entity.held : undefined;
+        this.listeners.emit(
+          decision.outcomes,
+          [],
+          [],
+          held && { ...ref, reason: held.reason, detail: held.detail, since: held.since },
+        );
+        return toHandleResult(decision);
+      }
+      throw new VersionConflictError(ref.aggregate, ref.key, -1);
+    });
   }
 
   private async operatorAction(
@@ -543,6 +817,16 @@ class GatekeeperRuntime implements Gatekeeper {
       );
     return aggregate;
   }
+}
+
+/** How an operator action runs its decision: on the entity as stored now, reset, or both. */
+interface OperatorOptions {
+  /** Evict the resident first, so the entity is loaded (and hydrated) again. */
+  reload?: boolean;
+  /** Start the entity from its machine's initial state (see `reset`). */
+  reset?: { resetSeq: boolean } | undefined;
+  /** Receives the outcomes of the migration, restamp, release or reset committed first. */
+  onLifecycle?: (outcomes: Outcome[]) => void;
 }
 
 /** What callers of a decision read back. */

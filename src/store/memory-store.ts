@@ -12,8 +12,10 @@ import type {
   EntityStore,
   PersistedSnapshot,
   QueuedItem,
+  ScannedEntity,
   StalledEntity,
   StoredEntity,
+  StoredVersion,
   SyncEntityRecord,
   SyncEntityStore,
 } from './entity-store.ts';
@@ -37,17 +39,22 @@ class MemoryEntity implements SyncEntityRecord {
   buffer: StoredEntity['buffer'] = [];
   seenIds: StoredEntity['seenIds'] = [];
   parked: StoredEntity['parked'] = undefined;
+  held: StoredEntity['held'] = undefined;
+  machineVersion: string | undefined = undefined;
   /** Serialised on load only: most entities are committed many times between loads. */
   snapshot: (() => PersistedSnapshot) | undefined = undefined;
   history: HistoryEntry[] = [];
   oldestBufferedAt: number | undefined = undefined;
 
-  constructor(private readonly store: MemoryStore) {}
+  constructor(
+    private readonly store: MemoryStore,
+    readonly aggregate: string,
+  ) {}
 
   load(): StoredEntity | undefined {
     if (this.version === 0) return undefined;
-    const { lastSeq, buffer, seenIds, parked, version } = this;
-    return { lastSeq, buffer, seenIds, parked, version, snapshot: this.snapshot?.() };
+    const { lastSeq, buffer, seenIds, parked, held, version, machineVersion } = this;
+    return { lastSeq, buffer, seenIds, parked, held, version, machineVersion, snapshot: this.snapshot?.() };
   }
 
   commit(commit: EntityCommit): CommitResult {
@@ -58,6 +65,12 @@ class MemoryEntity implements SyncEntityRecord {
     this.buffer = commit.entity.buffer;
     this.seenIds = commit.entity.seenIds;
     this.parked = commit.entity.parked;
+    this.held = commit.entity.held;
+    const stamp = commit.machineVersion;
+    if (stamp && stamp !== this.machineVersion) {
+      this.store.countVersion(this.aggregate, this.machineVersion, stamp, commit.committedAt ?? 0);
+      this.machineVersion = stamp;
+    }
     if (commit.snapshot !== undefined) this.snapshot = commit.snapshot;
     this.oldestBufferedAt = commit.oldestBufferedAt;
     for (const entry of commit.history) this.history.push(entry);
@@ -78,6 +91,8 @@ class MemoryStore implements EntityStore {
   private readonly historyLimit: number;
   private readonly deadLetterLimit: number;
   private readonly keepOutbox: boolean;
+  /** Entities per aggregate and machine version, keyed `aggregate NUL version`. */
+  private readonly versionCounts = new Map<string, StoredVersion>();
 
   constructor(options: MemoryStoreOptions) {
     this.historyLimit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
@@ -85,7 +100,35 @@ class MemoryStore implements EntityStore {
     this.keepOutbox = options.outbox ?? false;
   }
 
-  readonly sync: SyncEntityStore = { open: (ref) => this.record(ref) };
+  readonly sync: SyncEntityStore = {
+    open: (ref) => this.record(ref),
+    versionsNow: () => [...this.versionCounts.values()].map((entry) => ({ ...entry })),
+  };
+
+  /** An entity's stamp moved from `from` (undefined: none yet) to `to`. */
+  countVersion(aggregate: string, from: string | undefined, to: string, at: number): void {
+    if (from !== undefined) {
+      const old = this.versionCounts.get(`${aggregate}\u0000${from}`);
+      if (old) old.entities -= 1;
+    }
+    const id = `${aggregate}\u0000${to}`;
+    const entry = this.versionCounts.get(id);
+    if (entry) entry.entities += 1;
+    else this.versionCounts.set(id, { aggregate, version: to, entities: 1, firstSeenAt: at });
+  }
+
+  versions(): Promise<StoredVersion[]> {
+    return Promise.resolve(this.sync.versionsNow());
+  }
+
+  scan(aggregate: string, visit: (entity: ScannedEntity) => void): Promise<void> {
+    for (const [id, entity] of this.entities) {
+      if (entity.aggregate !== aggregate) continue;
+      const stored = entity.load();
+      if (stored) visit({ key: parseEntityId(id).key, stored });
+    }
+    return Promise.resolve();
+  }
 
   load(ref: EntityRef): Promise<StoredEntity | undefined> {
     return Promise.resolve(this.entities.get(entityId(ref))?.load());
@@ -108,7 +151,7 @@ class MemoryStore implements EntityStore {
     const id = entityId(ref);
     let entity = this.entities.get(id);
     if (!entity) {
-      entity = new MemoryEntity(this);
+      entity = new MemoryEntity(this, ref.aggregate);
       this.entities.set(id, entity);
     }
     return entity;
@@ -137,7 +180,7 @@ class MemoryStore implements EntityStore {
     const found: EntityRef[] = [];
     for (const [id, entity] of this.entities) {
       if (found.length >= limit) break;
-      if (entity.parked) found.push(parseEntityId(id));
+      if (entity.parked || entity.held) found.push(parseEntityId(id));
     }
     return Promise.resolve(found);
   }

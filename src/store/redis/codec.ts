@@ -5,6 +5,7 @@
  * anything is sent, except in dead letters, which keep a description instead (a rejection must
  * always be recordable).
  */
+import type { HeldMark } from '../../core/attention.ts';
 import type { BufferedEvent, ParkedEvent } from '../../core/entity.ts';
 import { GatekeeperError, messageOf } from '../../core/errors.ts';
 import type { DeadLetter } from '../../core/outcome.ts';
@@ -85,14 +86,35 @@ export function decodeEntity(fields: Record<string, string>, where: string): Sto
     if (sb !== undefined) return 1;
     return a.ordinal - b.ordinal;
   });
+  // A snapshot that cannot be read is handed over as an error, not thrown: the gatekeeper holds
+  // the entity (keeping its events) instead of failing every event of it, and of its partition.
+  let snapshot: PersistedSnapshot | undefined;
+  let snapshotError: string | undefined;
+  if (fields.s !== undefined) {
+    try {
+      snapshot = parseSnapshot(fields.s);
+    } catch (error) {
+      snapshotError = `the stored snapshot of ${where} cannot be read: ${messageOf(error)}`;
+    }
+  }
   return {
     version: integer(version, `version of ${where}`),
     lastSeq: fields.q === undefined ? 0 : integer(fields.q, `lastSeq of ${where}`),
-    snapshot: fields.s === undefined ? undefined : parse<PersistedSnapshot>(fields.s, `snapshot of ${where}`),
+    snapshot,
+    snapshotError,
+    machineVersion: fields.m,
+    held: fields.a === undefined ? undefined : parse<HeldMark>(fields.a, `held mark of ${where}`),
     parked: fields.p === undefined ? undefined : parse<ParkedEvent>(fields.p, `parked event of ${where}`),
     seenIds: fields.w === undefined ? [] : parse<string[]>(fields.w, `seen ids of ${where}`),
     buffer: buffered.map((item) => item.entry),
   };
+}
+
+function parseSnapshot(text: string): PersistedSnapshot {
+  const value = JSON.parse(text) as unknown;
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new TypeError(`not a JSON object: ${text.slice(0, 40)}`);
+  return value as PersistedSnapshot;
 }
 
 export function parse<TValue>(text: string, what: string): TValue {

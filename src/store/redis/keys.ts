@@ -7,7 +7,9 @@
  *   {P:N}:outbox     stream  applied transitions of the shard's entities, until acknowledged
  *   {P:N}:dead       stream  dead letters of the shard's entities, until acknowledged
  *   {P:N}:stalled    zset    E scored by the oldest buffered event's arrival (ms)
- *   {P:N}:parked     zset    E scored by when the entity parked (ms)
+ *   {P:N}:parked     zset    E scored by when the entity parked or was held (ms): the attention index
+ *   {P:N}:versions   hash    per aggregate and machine version: c:<len>:<aggregate><version> = entities,
+ *                            f:<len>:<aggregate><version> = first committed at (ms)
  *   {P}:meta         hash    the namespace's shard count, checked by every process
  *
  * Each entity belongs to one of a fixed number of shards and its keys carry the shard's hash tag,
@@ -33,6 +35,7 @@ export interface ShardKeys {
   dead: string;
   stalled: string;
   parked: string;
+  versions: string;
 }
 
 export const DEFAULT_PREFIX = 'gk';
@@ -64,6 +67,7 @@ export class KeySpace {
         dead: `${tag}:dead`,
         stalled: `${tag}:stalled`,
         parked: `${tag}:parked`,
+        versions: `${tag}:versions`,
       };
     });
   }
@@ -188,4 +192,21 @@ function fromHexUnits(hex: string): string | undefined {
   let out = '';
   for (let i = 0; i < hex.length; i += 4) out += String.fromCharCode(parseInt(hex.slice(i, i + 4), 16));
   return out;
+}
+
+/**
+ * The field of one aggregate and machine version in a shard's versions hash, without its
+ * `c:` / `f:` kind: `<aggregate length>:<aggregate><version>`, unambiguous whatever either holds.
+ */
+export function versionField(aggregate: string, version: string): string {
+  return `${aggregate.length}:${aggregate}${version}`;
+}
+
+/** The inverse of versionField (after the kind); undefined for text it cannot have produced. */
+export function parseVersionField(field: string): { aggregate: string; version: string } | undefined {
+  const colon = field.indexOf(':');
+  const length = Number(field.slice(0, colon));
+  if (colon < 1 || !Number.isSafeInteger(length) || field.length < colon + 1 + length) return undefined;
+  const rest = field.slice(colon + 1);
+  return { aggregate: rest.slice(0, length), version: rest.slice(length) };
 }

@@ -3,13 +3,15 @@
   nothing; the others in the batch are unaffected. One call instead of one per decision saves a
   command's client work and a script call per decision (see docs/redis-store.md).
 
-  Input (the key count is given per call: 4 + 2 per decision):
+  Input (the key count is given per call: 5 + 2 per decision):
     KEYS[1] stalled zset {P:N}:stalled
-    KEYS[2] parked zset  {P:N}:parked
+    KEYS[2] parked zset  {P:N}:parked (the attention index: parked or held entities)
     KEYS[3] outbox stream {P:N}:outbox
     KEYS[4] dead-letter stream {P:N}:dead
-    KEYS[3 + 2i], KEYS[4 + 2i] for decision i = 1..n:
+    KEYS[5] versions hash {P:N}:versions (entities per aggregate and machine version)
+    KEYS[4 + 2i], KEYS[5 + 2i] for decision i = 1..n:
       entity hash  {P:N}:e:E   fields v (version), q (lastSeq), s (snapshot JSON),
+                               m (machine version of s), a (held mark JSON),
                                p (parked JSON), w (seen-id window JSON), n (buffer ordinal),
                                b:<id> / B:<hex id> = "<ordinal>|<buffered entry JSON>"
       history list {P:N}:h:E   newest first
@@ -20,7 +22,10 @@
               stalled mode ("keep" | "set" | "clear"), oldest buffered arrival (ms),
               history limit (0: none), expiry (0 none, > 0 PEXPIRE entity + history in ms, -1 PERSIST),
               dead-letter stream MAXLEN (0: unbounded),
-              buffer added, buffer removed, outbox rows, dead letters, history entries (counts)]
+              buffer added, buffer removed, outbox rows, dead letters, history entries (counts),
+              held mode ("keep" | "set" | "clear"), held since (ms), held mark JSON (or ""),
+              machine version ("" keeps the stored stamp), version field (length-prefixed
+              aggregate and version, see keys.ts), committed at (ms)]
       index member (the encoded entity id)
       snapshot JSON, or "" to keep the stored one
       seen-id window JSON, or "" to keep the stored one
@@ -32,7 +37,24 @@
 --- @include "callInChunks"
 --- @include "setOrClearIndex"
 
-local stalledKey, parkedKey, outboxKey, deadKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local stalledKey, parkedKey, outboxKey, deadKey, versionsKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+
+-- Restamps the entity with its snapshot's machine version and keeps the per-version counts.
+local function stampVersion(entityKey, machineVersion, versionField, aggregatePrefix, at)
+  if machineVersion == '' then
+    return
+  end
+  local old = redis.call('HGET', entityKey, 'm')
+  if old == machineVersion then
+    return
+  end
+  redis.call('HSET', entityKey, 'm', machineVersion)
+  if old then
+    redis.call('HINCRBY', versionsKey, 'c:' .. aggregatePrefix .. old, -1)
+  end
+  redis.call('HINCRBY', versionsKey, 'c:' .. versionField, 1)
+  redis.call('HSETNX', versionsKey, 'f:' .. versionField, at)
+end
 
 -- Commits one decision whose arguments start at ARGV[first]; returns its reply and the index of
 -- the next decision's first argument.
@@ -42,6 +64,8 @@ local function commitOne(entityKey, historyKey, first)
   local expected, lastSeq, parkedMode, parkedAt, stalledMode, oldest = header[1], header[2], header[3], header[4], header[5], header[6]
   local historyLimit, expiry, maxLen = header[7], header[8], header[9]
   local added, removed, outboxRows, deadLetters, historyEntries = header[10], header[11], header[12], header[13], header[14]
+  local heldMode, heldAt, heldJson = header[15], header[16], header[17]
+  local machineVersion, versionField, committedAt = header[18], header[19], header[20]
 
   local nextFirst = first + 5 + 2 * added + removed + outboxRows + deadLetters + historyEntries
   local stored = redis.call('HGET', entityKey, 'v')
@@ -119,7 +143,23 @@ local function commitOne(entityKey, historyKey, first)
     end
   end
 
-  setOrClearIndex(parkedKey, parkedMode, parkedAt, member)
+  if heldMode == 'set' then
+    redis.call('HSET', entityKey, 'a', heldJson)
+  elseif heldMode == 'clear' then
+    redis.call('HDEL', entityKey, 'a')
+  end
+  -- One index for every entity that needs an operator: in it while parked or held.
+  if parkedMode == 'set' or heldMode == 'set' then
+    redis.call('ZADD', parkedKey, parkedMode == 'set' and parkedAt or heldAt, member)
+  elseif parkedMode == 'clear' or heldMode == 'clear' then
+    if redis.call('HEXISTS', entityKey, 'p') == 0 and redis.call('HEXISTS', entityKey, 'a') == 0 then
+      redis.call('ZREM', parkedKey, member)
+    end
+  end
+  if machineVersion ~= '' then
+    local aggregatePrefix = string.sub(versionField, 1, #versionField - #machineVersion)
+    stampVersion(entityKey, machineVersion, versionField, aggregatePrefix, committedAt)
+  end
   setOrClearIndex(stalledKey, stalledMode, oldest, member)
 
   if expiry > 0 then
@@ -137,6 +177,6 @@ local count = tonumber(ARGV[1])
 local replies = {}
 local first = 2
 for i = 1, count do
-  replies[i], first = commitOne(KEYS[3 + 2 * i], KEYS[4 + 2 * i], first)
+  replies[i], first = commitOne(KEYS[4 + 2 * i], KEYS[5 + 2 * i], first)
 end
 return replies
