@@ -52,9 +52,9 @@ export function machineFingerprint(machine: AnyStateMachine): string {
         parts.push(`on ${event} ${describeTransition(transition)}`);
     }
     for (const transition of node.always ?? []) parts.push(`always ${describeTransition(transition)}`);
-    for (const child of Object.keys(node.states).sort()) visit(node.states[child] as FingerprintNode);
+    for (const child of Object.keys(node.states).sort()) visit(node.states[child]!);
   };
-  visit(machine.root as unknown as FingerprintNode);
+  visit(machine.root);
   return `fp-${hash64(parts.join('\n'))}`;
 }
 

@@ -45,7 +45,7 @@ export async function planVersions(
   const known = new Map<string, Map<string, KnownVersion>>();
   for (const row of await store.versions()) {
     let versions = known.get(row.aggregate);
-    if (!versions) known.set(row.aggregate, (versions = new Map()));
+    if (!versions) known.set(row.aggregate, (versions = new Map<string, KnownVersion>()));
     versions.set(row.version, { version: row.version, firstSeenAt: row.firstSeenAt });
   }
   const plans: VersionPlan[] = [];

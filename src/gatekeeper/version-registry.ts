@@ -64,7 +64,8 @@ export class VersionRegistry {
     const known = new Map<string, Map<string, KnownVersion & { entities: number }>>();
     for (const row of rows) {
       let versions = known.get(row.aggregate);
-      if (!versions) known.set(row.aggregate, (versions = new Map()));
+      if (!versions)
+        known.set(row.aggregate, (versions = new Map<string, KnownVersion & { entities: number }>()));
       versions.set(row.version, {
         version: row.version,
         firstSeenAt: row.firstSeenAt,
