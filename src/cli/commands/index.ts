@@ -6,10 +6,12 @@ import { demoCommand } from './demo.ts';
 import { exportCommand } from './export.ts';
 import { historyCommand } from './history.ts';
 import { inspectCommand } from './inspect.ts';
+import { migrateCommand, resetCommand } from './lifecycle-action.ts';
 import { retryCommand, skipCommand } from './operator-action.ts';
 import { runCommand } from './run.ts';
 import { stalledCommand } from './stalled.ts';
 import { uiCommand } from './ui.ts';
+import { versionsCommand } from './versions.ts';
 
 export const commands: readonly Command[] = [
   demoCommand,
@@ -21,6 +23,9 @@ export const commands: readonly Command[] = [
   stalledCommand,
   retryCommand,
   skipCommand,
+  migrateCommand,
+  resetCommand,
+  versionsCommand,
   runCommand,
   uiCommand,
 ];
