@@ -18,6 +18,8 @@ export const HELD_REASONS = [
   'migration-invalid',
   /** The stored snapshot's bytes cannot be read. */
   'corrupt-snapshot',
+  /** Other stored fields of the entity (buffered events, parked event, seq) cannot be read. */
+  'corrupt-entity',
   /** This process has no machine for the aggregate, but another member of the store does. */
   'aggregate-not-registered',
 ] as const;

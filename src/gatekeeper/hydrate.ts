@@ -97,6 +97,11 @@ export function hydrate(
   });
   const remedy = `deploy a migrate for it and run \`gatekeeper migrate ${ref.aggregate} ${ref.key}\`, or \`gatekeeper reset ${ref.aggregate} ${ref.key}\``;
   if (stored.snapshotError) return hold('corrupt-snapshot', `${stored.snapshotError}; ${remedy}`);
+  if (stored.corrupt)
+    return hold(
+      'corrupt-entity',
+      `stored fields of ${name} cannot be read (${stored.corrupt}); repair or delete them, then \`gatekeeper migrate ${ref.aggregate} ${ref.key}\``,
+    );
 
   const restore = (snapshot: PersistedSnapshot | undefined): EntityCursor | Error => {
     try {

@@ -23,6 +23,8 @@ export interface StoredEntity extends EntityState {
   machineVersion?: string | undefined;
   /** Set when the stored snapshot's bytes could not be read (`snapshot` is then undefined). */
   snapshotError?: string | undefined;
+  /** Set when other stored fields could not be read (they are left out, the entity is held). */
+  corrupt?: string | undefined;
 }
 
 /** How many stored entities carry one machine version of one aggregate, and since when. */

@@ -65,17 +65,32 @@ function describeRaw(raw: unknown): string {
 export function decodeEntity(fields: Record<string, string>, where: string): StoredEntity | undefined {
   const version = fields.v;
   if (version === undefined) return undefined;
+  // Fields that cannot be read are reported, not thrown: the gatekeeper holds the entity (its
+  // events wait, the operator is told which field) instead of failing every event of its
+  // partition. Only the version is indispensable: without it no commit can be fenced.
+  const corrupt: string[] = [];
+  const tolerant = <TValue>(read: () => TValue, fallback: TValue): TValue => {
+    try {
+      return read();
+    } catch (error) {
+      corrupt.push(messageOf(error).replace(/^redis store: /, ''));
+      return fallback;
+    }
+  };
   const buffered: { ordinal: number; entry: BufferedEvent }[] = [];
   for (const [field, value] of Object.entries(fields)) {
     if (!isBufferField(field)) continue;
     const bar = value.indexOf('|');
     const ordinal = Number(value.slice(0, bar));
-    if (bar < 1 || !Number.isFinite(ordinal))
-      throw new CorruptEntityError(`buffered entry ${JSON.stringify(field)} of ${where} has no ordinal`);
-    buffered.push({
-      ordinal,
-      entry: parse<BufferedEvent>(value.slice(bar + 1), `buffered entry of ${where}`),
-    });
+    if (bar < 1 || !Number.isFinite(ordinal)) {
+      corrupt.push(`buffered entry ${JSON.stringify(field)} of ${where} has no ordinal`);
+      continue;
+    }
+    const entry = tolerant(
+      () => parse<BufferedEvent>(value.slice(bar + 1), `buffered entry ${JSON.stringify(field)} of ${where}`),
+      undefined,
+    );
+    if (entry) buffered.push({ ordinal, entry });
   }
   // The rules' order: sequenced events by seq, then unsequenced ones in arrival order.
   buffered.sort((a, b) => {
@@ -99,14 +114,25 @@ export function decodeEntity(fields: Record<string, string>, where: string): Sto
   }
   return {
     version: integer(version, `version of ${where}`),
-    lastSeq: fields.q === undefined ? 0 : integer(fields.q, `lastSeq of ${where}`),
+    lastSeq:
+      fields.q === undefined ? 0 : tolerant(() => integer(fields.q as string, `lastSeq of ${where}`), 0),
     snapshot,
     snapshotError,
     machineVersion: fields.m,
-    held: fields.a === undefined ? undefined : parse<HeldMark>(fields.a, `held mark of ${where}`),
-    parked: fields.p === undefined ? undefined : parse<ParkedEvent>(fields.p, `parked event of ${where}`),
-    seenIds: fields.w === undefined ? [] : parse<string[]>(fields.w, `seen ids of ${where}`),
+    held:
+      fields.a === undefined
+        ? undefined
+        : tolerant(() => parse<HeldMark>(fields.a as string, `held mark of ${where}`), undefined),
+    parked:
+      fields.p === undefined
+        ? undefined
+        : tolerant(() => parse<ParkedEvent>(fields.p as string, `parked event of ${where}`), undefined),
+    seenIds:
+      fields.w === undefined
+        ? []
+        : tolerant(() => parse<string[]>(fields.w as string, `seen ids of ${where}`), []),
     buffer: buffered.map((item) => item.entry),
+    corrupt: corrupt.length === 0 ? undefined : corrupt.join('; '),
   };
 }
 

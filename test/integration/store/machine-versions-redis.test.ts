@@ -65,6 +65,36 @@ describe('machine versions on Redis', () => {
     await gk.close();
   });
 
+  it('an unreadable buffered entry holds the entity as corrupt-entity, naming the field; the other events still wait', async () => {
+    const key = 'corrupt-2';
+    const at = sequenced('ticket', key);
+    const v1 = open(registries.v1);
+    await v1.handle(at(1, 'ticket.opened'));
+    await v1.handle(at(3, 'ticket.resolved'));
+    await v1.close();
+    const store = redisStore({ url: REDIS_URL, prefix });
+    const stateKey = store.keys.entity({ aggregate: 'ticket', key }).state;
+    await store.close();
+    await admin.hset(stateKey, 'b:bogus', '7|{not json');
+
+    const gk = open(registries.v1);
+    expect((await gk.handle(at(2, 'ticket.assigned'))).outcome.reason).toBe('entity-held');
+    const inspection = await gk.inspect('ticket', key);
+    expect(inspection?.held?.reason).toBe('corrupt-entity');
+    expect(inspection?.held?.detail).toContain(
+      'buffered entry "b:bogus" of ticket/corrupt-2 is not valid JSON',
+    );
+    expect(inspection?.buffered.map((entry) => entry.event.seq)).toEqual([2, 3]);
+    // Repaired by hand, the entity is released and drains in order.
+    await admin.hdel(stateKey, 'b:bogus');
+    const outcomes = await gk.migrate('ticket', key);
+    expect(outcomes.map((o) => [o.seq, o.outcome, o.state])).toEqual([
+      [2, 'applied', 'assigned'],
+      [3, 'applied', 'resolved'],
+    ]);
+    await gk.close();
+  });
+
   it('the store counts entities per aggregate and version in the shards, and moves them on a restamp', async () => {
     const key = 'count-1';
     const at = sequenced('ticket', key);
