@@ -136,6 +136,8 @@ export async function runGatekeeper(
     onOutcome: (outcome) => metrics.decision(outcome),
     onTransition: () => outputRelay.wake(),
     onRejected: () => deadLetterRelay.wake(),
+    // A held entity keeps its events buffered and its partition moving; an operator must act.
+    onHeld: (entry) => log('warn', `held ${entry.aggregate}/${entry.key} (${entry.reason}): ${entry.detail}`),
     onListenerError: (error) => log('warn', `metrics hook failed: ${String(error)}`),
   });
 
