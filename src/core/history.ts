@@ -23,6 +23,8 @@ export interface HistoryEntry {
   from?: StateValue | undefined;
   state: StateValue | null;
   fromBuffer: boolean;
+  /** The machine version of the process that made the decision. */
+  machineVersion?: string | undefined;
   /** On `migrated` entries: the machine version the snapshot had, and the one it has now. */
   fromVersion?: string | undefined;
   toVersion?: string | undefined;
@@ -31,7 +33,7 @@ export interface HistoryEntry {
 export const DEFAULT_HISTORY_LIMIT = 100;
 
 /** One fixed object shape (absent fields undefined, dropped by JSON.stringify): spreads were slow here. */
-export function toHistoryEntry(outcome: Outcome, at: number): HistoryEntry {
+export function toHistoryEntry(outcome: Outcome, at: number, machineVersion?: string): HistoryEntry {
   return {
     at,
     id: outcome.id,
@@ -43,6 +45,7 @@ export function toHistoryEntry(outcome: Outcome, at: number): HistoryEntry {
     from: outcome.from,
     state: outcome.state,
     fromBuffer: outcome.fromBuffer,
+    machineVersion,
   };
 }
 
@@ -66,6 +69,6 @@ export function lifecycleEntry(
     from: undefined,
     state,
     fromBuffer: false,
-    ...(versions ? { fromVersion: versions.from, toVersion: versions.to } : {}),
+    ...(versions ? { machineVersion: versions.to, fromVersion: versions.from, toVersion: versions.to } : {}),
   };
 }

@@ -418,7 +418,7 @@ class GatekeeperRuntime implements Gatekeeper {
   }
 
   async sweep(): Promise<Outcome[]> {
-    const outcomes: Outcome[] = [];
+    const outcomes = await this.releaseHeld();
     for (const report of await this.stalled()) {
       const aggregate = this.aggregates.get(report.aggregate) as Aggregate;
       if (aggregate.onStall === 'keep') continue;
@@ -434,6 +434,24 @@ class GatekeeperRuntime implements Gatekeeper {
         asDecided,
       );
       outcomes.push(...decided.outcomes);
+    }
+    return outcomes;
+  }
+
+  /**
+   * Loads every held entity of a known aggregate again: one whose hold has ended (a process on its
+   * version now runs here, a migration was deployed, its aggregate is registered here) is migrated
+   * or released and drained, so its events do not wait for the next event or an operator.
+   */
+  private async releaseHeld(): Promise<Outcome[]> {
+    const outcomes: Outcome[] = [];
+    for (const entry of await this.attention()) {
+      const aggregate = this.aggregates.get(entry.aggregate);
+      if (!aggregate || entry.reason === 'parked-on-rejection') continue;
+      await this.decideFor(aggregate, entry.key, () => undefined, asDecided, {
+        reload: true,
+        onLifecycle: (released) => outcomes.push(...released),
+      });
     }
     return outcomes;
   }
@@ -583,7 +601,9 @@ class GatekeeperRuntime implements Gatekeeper {
       committedAt: now,
       applied: decision.applied,
       deadLetters: decision.deadLetters,
-      history: history ?? decision.outcomes.map((outcome) => toHistoryEntry(outcome, now)),
+      // Stamped with this process's version (a held entity's commits too): history shows who decided.
+      history:
+        history ?? decision.outcomes.map((outcome) => toHistoryEntry(outcome, now, resident.aggregate.version)),
       oldestBufferedAt: oldestBufferedAt(decision.entity),
       final: resident.cursor.done(),
     };

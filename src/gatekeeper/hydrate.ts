@@ -209,7 +209,7 @@ export function lifecycleDecision(
   const decision = decideRelease(context, entity, { lastSeq: step.lastSeq });
   const history = [
     lifecycleEntry(step.kind, step.reason, step.detail, state, now, { from: step.from, to: step.to }),
-    ...decision.outcomes.map((outcome) => toHistoryEntry(outcome, now)),
+    ...decision.outcomes.map((outcome) => toHistoryEntry(outcome, now, step.to)),
   ];
   return { decision, history };
 }

@@ -175,8 +175,19 @@ export function versionScenarios(open: OpenGatekeeper, keyPrefix: () => string):
     expect(result.outcome.detail).toMatch(/committed under version 2, newer than this process's version 1/);
     expect((await v1.inspect('ticket', key))?.held?.reason).toBe('newer-version');
     await v1.close();
-    // Back on v2, the hold ends and the buffered event is applied.
+    // Back on v2, the sweeper finds the hold ended and applies the buffered event, unasked.
     const again = open(registries.v2Added);
+    const released = await again.sweep();
+    expect(released.filter((o) => o.key === key).map((o) => [o.seq, o.outcome, o.state])).toEqual([
+      [2, 'applied', 'assigned'],
+    ]);
+    // History says which version decided what: v1 only buffered, v2 applied.
+    expect((await again.history('ticket', key)).map((e) => [e.outcome, e.machineVersion])).toEqual([
+      ['applied', '2'],
+      ['buffered', '1'],
+      ['released', '2'],
+      ['applied', '2'],
+    ]);
     const next = await again.handle(at(3, 'ticket.resolved'));
     expect(next.outcome).toMatchObject({ outcome: 'applied', state: 'resolved' });
     expect((await again.inspect('ticket', key))?.held).toBeUndefined();
