@@ -143,10 +143,13 @@ class DecisionDraft {
     const duplicate = this.duplicateReason(event);
     if (duplicate) return this.settle(event, 'discarded', duplicate.reason, false, duplicate.detail);
 
+    // A held entity's events are checked when its hold ends, by the machine version that decides
+    // them (in a rolling deploy this process may not know a newer version's event types yet).
+    if (this.held) return this.hold(event, 'entity-held', this.held.detail, true);
+
     const invalid = this.validate(event);
     if (invalid) return this.rejectOnArrival(event, invalid.reason, invalid.detail);
 
-    if (this.held) return this.hold(event, 'entity-held', this.held.detail);
     if (this.parked) return this.hold(event, 'entity-parked');
     if (event.seq !== undefined) {
       if (event.seq > this.lastSeq + 1) return this.hold(event, 'seq-gap');
@@ -338,7 +341,7 @@ class DecisionDraft {
     );
   }
 
-  private hold(event: EventEnvelope, reason: ReasonOf<'buffered'>, detail?: string): void {
+  private hold(event: EventEnvelope, reason: ReasonOf<'buffered'>, detail?: string, unchecked = false): void {
     const { maxBuffered, name } = this.context.aggregate;
     if (this.currentBuffer().length >= maxBuffered) {
       return this.reject(
@@ -348,7 +351,10 @@ class DecisionDraft {
         `${name}/${event.key} already holds ${maxBuffered} buffered events`,
       );
     }
-    this.addToBuffer(withSource({ event, receivedAt: this.context.now }, this.arrivalSource));
+    const entry: BufferedEvent = unchecked
+      ? { event, receivedAt: this.context.now, unchecked: true }
+      : { event, receivedAt: this.context.now };
+    this.addToBuffer(withSource(entry, this.arrivalSource));
     this.settle(event, 'buffered', reason, false, detail);
   }
 
@@ -447,7 +453,17 @@ class DecisionDraft {
       const next = this.currentBuffer()[0];
       if (next?.event.seq === this.lastSeq + 1) {
         this.removeFromBuffer(next);
-        if (next.rejection) {
+        const invalid = next.unchecked ? this.validate(next.event) : undefined;
+        if (invalid) {
+          this.reject(
+            next.event,
+            invalid.reason,
+            true,
+            invalid.detail,
+            this.context.aggregate.onRejected === 'park',
+          );
+          if (!this.applyRejectionPolicy(next.event, invalid.reason, invalid.detail, true)) return;
+        } else if (next.rejection) {
           const { reason, detail } = next.rejection;
           if (!this.applyRejectionPolicy(next.event, reason, detail, true)) return;
         } else if (!this.atTurn(next.event, true)) {
@@ -485,6 +501,12 @@ class DecisionDraft {
     for (const entry of [...buffer]) {
       if (entry.event.seq !== undefined) continue;
       const { event } = entry;
+      const invalid = entry.unchecked ? this.validate(event) : undefined;
+      if (invalid) {
+        this.removeFromBuffer(entry);
+        this.reject(event, invalid.reason, true, invalid.detail);
+        continue;
+      }
       const value = cursor.value();
       if (cursor.done()) {
         this.removeFromBuffer(entry);

@@ -12,6 +12,8 @@ export interface BufferedEvent {
   rejection?: { reason: ReasonOf<'rejected'>; detail: string };
   /** Where the event came from, for its dead letter should it be rejected later. */
   source?: InputSource;
+  /** Buffered while the entity was held, before its type and payload were checked: checked on drain. */
+  unchecked?: true;
 }
 
 /** The event an entity is stopped at under the `park` policy, until an operator retries or skips it. */

@@ -44,8 +44,11 @@ export function decideForeign(
     return discarded('stale-seq', `seq ${event.seq} is not after the last applied seq ${entity.lastSeq}`);
   if (event.seq !== undefined && entity.buffer.some((entry) => entry.event.seq === event.seq))
     return discarded('duplicate-seq', `another event with seq ${event.seq} is already waiting`);
+  // Unchecked: this process has no schemas for the aggregate; the member that drains it checks.
   const entry: BufferedEvent =
-    source === undefined ? { event, receivedAt: now } : { event, receivedAt: now, source };
+    source === undefined
+      ? { event, receivedAt: now, unchecked: true }
+      : { event, receivedAt: now, unchecked: true, source };
   const held = entity.held ?? mark;
   // Sequenced entries sorted by seq ahead of unsequenced ones, as the rules keep them.
   const buffer = [...entity.buffer];

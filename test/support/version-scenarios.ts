@@ -194,6 +194,26 @@ export function versionScenarios(open: OpenGatekeeper, keyPrefix: () => string):
     await again.close();
   });
 
+  it('an older process holds an event type only the newer version knows, instead of rejecting it; the newer one applies it', async () => {
+    const key = `${keyPrefix()}t9`;
+    const at = sequenced('ticket', key);
+    const v2 = open(registries.v2Added);
+    await v2.handle(at(1, 'ticket.opened'));
+    await v2.close();
+    const v1 = open(registries.v1);
+    expect((await v1.handle(at(2, 'ticket.escalated'))).outcome).toMatchObject({
+      outcome: 'buffered',
+      reason: 'entity-held',
+    });
+    await v1.close();
+    const again = open(registries.v2Added);
+    const released = await again.sweep();
+    expect(released.filter((o) => o.key === key).map((o) => [o.seq, o.outcome, o.state])).toEqual([
+      [2, 'applied', 'escalated'],
+    ]);
+    await again.close();
+  });
+
   it('reset puts a held entity in the initial state keeping its seq, and skip dead-letters held events', async () => {
     const key = `${keyPrefix()}t7`;
     const at = sequenced('ticket', key);
