@@ -343,7 +343,9 @@ class DecisionDraft {
 
   private hold(event: EventEnvelope, reason: ReasonOf<'buffered'>, detail?: string, unchecked = false): void {
     const { maxBuffered, name } = this.context.aggregate;
-    if (this.currentBuffer().length >= maxBuffered) {
+    // A held entity waits for an operator, not for its producer: its events are never rejected
+    // for the buffer's size (the attention list and metrics show it instead).
+    if (!unchecked && this.currentBuffer().length >= maxBuffered) {
       return this.reject(
         event,
         'buffer-full',
