@@ -603,7 +603,8 @@ class GatekeeperRuntime implements Gatekeeper {
       deadLetters: decision.deadLetters,
       // Stamped with this process's version (a held entity's commits too): history shows who decided.
       history:
-        history ?? decision.outcomes.map((outcome) => toHistoryEntry(outcome, now, resident.aggregate.version)),
+        history ??
+        decision.outcomes.map((outcome) => toHistoryEntry(outcome, now, resident.aggregate.version)),
       oldestBufferedAt: oldestBufferedAt(decision.entity),
       final: resident.cursor.done(),
     };
