@@ -18,8 +18,7 @@ import {
   decideStall,
   type Decision,
 } from '../core/decide.ts';
-import { decideForeign } from '../core/foreign.ts';
-import { EMPTY_ENTITY, oldestBufferedAt, type BufferedEvent, type ParkedEvent } from '../core/entity.ts';
+import { oldestBufferedAt, type BufferedEvent, type ParkedEvent } from '../core/entity.ts';
 import { parseEnvelope, type EventEnvelope } from '../core/envelope.ts';
 import {
   ClosedError,
@@ -34,14 +33,14 @@ import type {
   EntityRef,
   EntityStore,
   StalledEntity,
-  StoredEntity,
-  SyncEntityRecord,
   SyncEntityStore,
 } from '../store/entity-store.ts';
-import { ActorCursor, type ActorInspector } from './actor-cursor.ts';
-import { hydrate, lifecycleDecision, type Hydration } from './hydrate.ts';
+import type { ActorInspector } from './actor-cursor.ts';
+import { readAttention } from './attention-list.ts';
+import { holdForeignEvent, knownElsewhere } from './foreign-events.ts';
+import { lifecycleDecision } from './hydrate.ts';
+import { ResidentLoader } from './resident-loader.ts';
 import { VersionRegistry } from './version-registry.ts';
-import { SnapshotCursor } from './snapshot-cursor.ts';
 import { Listeners, type GatekeeperListener } from './listeners.ts';
 import { Mailboxes } from './mailbox.ts';
 import { ResidentEntities, type Resident } from './resident-entities.ts';
@@ -176,12 +175,13 @@ class GatekeeperRuntime implements Gatekeeper {
   readonly store: EntityStore;
   private readonly mailboxes = new Mailboxes();
   private readonly residents: ResidentEntities;
-  private readonly listeners = new Listeners();
-  private readonly clock: Clock;
+  readonly listeners = new Listeners();
+  readonly clock: Clock;
   private readonly dedupWindow: number;
-  private readonly maxConflictRetries: number;
+  readonly maxConflictRetries: number;
   private readonly sweeper: StallSweeper | undefined;
-  private readonly registry: VersionRegistry;
+  readonly registry: VersionRegistry;
+  private readonly loader: ResidentLoader;
   private closed = false;
 
   constructor(private readonly options: GatekeeperOptions) {
@@ -189,6 +189,7 @@ class GatekeeperRuntime implements Gatekeeper {
     this.store = options.store;
     this.clock = options.clock ?? systemClock;
     this.registry = new VersionRegistry(this.store, this.clock);
+    this.loader = new ResidentLoader(this.registry, this.clock, options.inspect);
     this.dedupWindow = positive('dedupWindow', options.dedupWindow ?? 64);
     this.maxConflictRetries = positive('maxConflictRetries', options.maxConflictRetries ?? 20);
     this.residents = new ResidentEntities(
@@ -289,12 +290,7 @@ class GatekeeperRuntime implements Gatekeeper {
     return this.mailboxes.run(entityId(aggregate, key), async () => {
       const stored = await this.store.load({ aggregate, key });
       if (!stored) return undefined;
-      const loaded = await this.hydrateStored(
-        definition,
-        { aggregate, key },
-        stored,
-        (snapshot) => new SnapshotCursor(definition.machine, snapshot),
-      );
+      const loaded = await this.loader.look(definition, { aggregate, key }, stored);
       const { cursor } = loaded;
       const history = await this.store.history({ aggregate, key });
       return {
@@ -340,23 +336,8 @@ class GatekeeperRuntime implements Gatekeeper {
     return this.store.parked(limit);
   }
 
-  async attention(limit = 1_000): Promise<AttentionEntry[]> {
-    const refs = await this.store.parked(limit);
-    const entries = await Promise.all(
-      refs.map(async (ref): Promise<AttentionEntry | undefined> => {
-        const stored = await this.store.load(ref);
-        if (stored?.held) {
-          const { reason, detail, since } = stored.held;
-          return { ...ref, reason, detail, since };
-        }
-        if (stored?.parked) {
-          const { reason, detail, parkedAt } = stored.parked;
-          return { ...ref, reason: 'parked-on-rejection', detail: `${reason}: ${detail}`, since: parkedAt };
-        }
-        return undefined;
-      }),
-    );
-    return entries.filter((entry): entry is AttentionEntry => entry !== undefined);
+  attention(limit = 1_000): Promise<AttentionEntry[]> {
+    return readAttention(this.store, limit);
   }
 
   async retry(aggregate: string, key: string): Promise<Outcome[]> {
@@ -626,8 +607,8 @@ class GatekeeperRuntime implements Gatekeeper {
   private admitSync(sync: SyncEntityStore, id: string, aggregate: Aggregate, key: string): Resident {
     const record = sync.open({ aggregate: aggregate.name, key });
     const stored = record.load();
-    if (this.needsVersions(aggregate, stored)) this.registry.refreshNow();
-    return this.admit(id, aggregate, key, stored, record);
+    this.loader.prepareNow(aggregate, stored);
+    return this.admit(id, this.loader.resident(aggregate, key, stored, record));
   }
 
   private async admitAsync(
@@ -637,71 +618,11 @@ class GatekeeperRuntime implements Gatekeeper {
     reset: OperatorOptions['reset'],
   ): Promise<Resident> {
     const stored = await this.store.load({ aggregate: aggregate.name, key });
-    if (this.needsVersions(aggregate, stored)) await this.registry.refresh();
-    return this.admit(id, aggregate, key, stored, undefined, reset);
+    await this.loader.prepare(aggregate, stored);
+    return this.admit(id, this.loader.resident(aggregate, key, stored, undefined, reset));
   }
 
-  /** A stored version this process has not seen yet: the store's record tells older from newer. */
-  private needsVersions(aggregate: Aggregate, stored: StoredEntity | undefined): boolean {
-    const version = stored?.machineVersion;
-    return (
-      version !== undefined && version !== aggregate.version && !this.registry.has(aggregate.name, version)
-    );
-  }
-
-  /** Loads as `admit` would, without making the entity resident (for inspect). */
-  private async hydrateStored(
-    aggregate: Aggregate,
-    ref: EntityRef,
-    stored: StoredEntity,
-    makeCursor: (snapshot: StoredEntity['snapshot']) => Resident['cursor'],
-  ): Promise<Hydration> {
-    if (this.needsVersions(aggregate, stored)) await this.registry.refresh();
-    return hydrate(aggregate, ref, stored, {
-      now: this.clock.now(),
-      known: this.registry.versionsOf(aggregate.name),
-      makeCursor,
-    });
-  }
-
-  /**
-   * Makes an entity resident: its machine restored from its stored snapshot (or fresh), migrated
-   * or restamped when it was stored under another version, or held (see hydrate.ts).
-   */
-  private admit(
-    id: string,
-    aggregate: Aggregate,
-    key: string,
-    stored: StoredEntity | undefined,
-    record?: SyncEntityRecord,
-    reset?: OperatorOptions['reset'],
-  ): Resident {
-    const ref = { aggregate: aggregate.name, key };
-    const loaded = hydrate(aggregate, ref, stored, {
-      now: this.clock.now(),
-      known: this.registry.versionsOf(aggregate.name),
-      makeCursor: (snapshot) =>
-        this.options.inspect
-          ? new ActorCursor(aggregate.machine, snapshot, this.options.inspect)
-          : new SnapshotCursor(aggregate.machine, snapshot),
-      reset,
-    });
-    const storedMark = stored?.held;
-    const resident: Resident = {
-      ref,
-      record,
-      aggregate,
-      cursor: loaded.cursor,
-      entity: stored ?? EMPTY_ENTITY,
-      version: stored?.version ?? 0,
-      machineVersion: loaded.machineVersion,
-      // The stored mark when it says the same, so holding again writes nothing new.
-      hold:
-        loaded.hold && storedMark?.reason === loaded.hold.reason && storedMark.detail === loaded.hold.detail
-          ? storedMark
-          : loaded.hold,
-      lifecycle: loaded.lifecycle,
-    };
+  private admit(id: string, resident: Resident): Resident {
     this.residents.set(id, resident);
     return resident;
   }
@@ -710,62 +631,18 @@ class GatekeeperRuntime implements Gatekeeper {
     return (await this.inspect(aggregate, key))?.held !== undefined;
   }
 
-  /**
-   * An event of an aggregate this process has no machine for. When the store has entities of it
-   * committed by another member (their registries disagree), the event is buffered on its entity
-   * and the entity held, for that member to drain; else it is rejected as `unknown-aggregate`.
-   */
+  /** An event of an aggregate with no machine here: held for another member, or unknown-aggregate. */
   private handleForeign(event: EventEnvelope, source: InputSource | undefined): Promise<HandleResult> {
-    const ref = { aggregate: event.aggregate, key: event.key };
-    return this.mailboxes.run(entityId(ref.aggregate, ref.key), async () => {
-      await this.registry.refreshIfStale();
-      if (!this.registry.knowsAggregate(ref.aggregate)) {
-        const known = [...this.aggregates.keys()].join(', ');
-        return this.rejectWithoutEntity(
-          event,
-          'unknown-aggregate',
-          `no machine is registered for aggregate "${event.aggregate}" (known: ${known})`,
-          { identity: event, event, source },
-        );
-      }
-      const versions = [...(this.registry.versionsOf(ref.aggregate)?.keys() ?? [])].join(', ');
-      for (let attempt = 0; attempt <= this.maxConflictRetries; attempt += 1) {
-        const stored = await this.store.load(ref);
-        const now = this.clock.now();
-        const mark: HeldMark = {
-          reason: 'aggregate-not-registered',
-          detail: `this process has no machine for aggregate "${ref.aggregate}", but the store has entities of it (version ${versions}) committed by another member: its events wait for a member that knows it`,
-          since: now,
-        };
-        const decision = decideForeign(stored ?? EMPTY_ENTITY, event, mark, now, source);
-        const committed = await this.store.commit(ref, {
-          expectedVersion: stored?.version ?? 0,
-          entity: decision.entity,
-          snapshot: undefined,
-          bufferAdded: decision.bufferAdded,
-          bufferRemoved: decision.bufferRemoved,
-          seenAdded: decision.seenAdded,
-          parkedChanged: false,
-          heldChanged: decision.heldChanged,
-          machineVersion: '',
-          committedAt: now,
-          applied: [],
-          deadLetters: [],
-          history: decision.outcomes.map((outcome) => toHistoryEntry(outcome, now)),
-          oldestBufferedAt: oldestBufferedAt(decision.entity),
-          final: false,
-        });
-        if (!committed.ok) continue;
-        const held = decision.heldChanged ? decision.entity.held : undefined;
-        this.listeners.emit(
-          decision.outcomes,
-          [],
-          [],
-          held && { ...ref, reason: held.reason, detail: held.detail, since: held.since },
-        );
-        return toHandleResult(decision);
-      }
-      throw new VersionConflictError(ref.aggregate, ref.key, -1);
+    return this.mailboxes.run(entityId(event.aggregate, event.key), async () => {
+      if (await knownElsewhere(this.registry, event.aggregate))
+        return toHandleResult(await holdForeignEvent(this, event, source));
+      const known = [...this.aggregates.keys()].join(', ');
+      return this.rejectWithoutEntity(
+        event,
+        'unknown-aggregate',
+        `no machine is registered for aggregate "${event.aggregate}" (known: ${known})`,
+        { identity: event, event, source },
+      );
     });
   }
 
