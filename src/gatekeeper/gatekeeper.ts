@@ -39,6 +39,7 @@ import type { ActorInspector } from './actor-cursor.ts';
 import { readAttention } from './attention-list.ts';
 import { holdForeignEvent, knownElsewhere } from './foreign-events.ts';
 import { lifecycleDecision } from './hydrate.ts';
+import { migrateEntity, releaseHeld, resetEntity, type Reload, type Reloaded } from './lifecycle-verbs.ts';
 import { ResidentLoader } from './resident-loader.ts';
 import { VersionRegistry } from './version-registry.ts';
 import { Listeners, type GatekeeperListener } from './listeners.ts';
@@ -358,48 +359,16 @@ class GatekeeperRuntime implements Gatekeeper {
     return outcomes;
   }
 
-  async migrate(aggregate: string, key: string): Promise<Outcome[]> {
-    const definition = this.requireAggregate(aggregate);
-    let hold: HeldMark | undefined;
-    let changed = false;
-    const lifecycle: Outcome[] = [];
-    await this.decideFor(
-      definition,
-      key,
-      (resident) => {
-        hold = resident.hold;
-        return undefined;
-      },
-      asDecided,
-      {
-        reload: true,
-        onLifecycle: (outcomes) => {
-          changed = true;
-          lifecycle.push(...outcomes);
-        },
-      },
-    );
-    if (hold)
-      throw new OperatorActionError(`${aggregate}/${key} is still held (${hold.reason}): ${hold.detail}`);
-    if (!changed)
-      throw new OperatorActionError(
-        `${aggregate}/${key} is already at version ${definition.version} and not held: nothing to migrate`,
-      );
-    return lifecycle;
+  migrate(aggregate: string, key: string): Promise<Outcome[]> {
+    return migrateEntity(this.reload, this.requireAggregate(aggregate), key);
   }
 
-  async reset(aggregate: string, key: string, options: { resetSeq?: boolean } = {}): Promise<Outcome[]> {
-    const lifecycle: Outcome[] = [];
-    await this.decideFor(this.requireAggregate(aggregate), key, () => undefined, asDecided, {
-      reload: true,
-      reset: { resetSeq: options.resetSeq ?? false },
-      onLifecycle: (outcomes) => lifecycle.push(...outcomes),
-    });
-    return lifecycle;
+  reset(aggregate: string, key: string, options: { resetSeq?: boolean } = {}): Promise<Outcome[]> {
+    return resetEntity(this.reload, this.requireAggregate(aggregate), key, options.resetSeq ?? false);
   }
 
   async sweep(): Promise<Outcome[]> {
-    const outcomes = await this.releaseHeld();
+    const outcomes = await releaseHeld(this.reload, this.aggregates, await this.attention());
     for (const report of await this.stalled()) {
       const aggregate = this.aggregates.get(report.aggregate) as Aggregate;
       if (aggregate.onStall === 'keep') continue;
@@ -419,23 +388,28 @@ class GatekeeperRuntime implements Gatekeeper {
     return outcomes;
   }
 
-  /**
-   * Loads every held entity of a known aggregate again: one whose hold has ended (a process on its
-   * version now runs here, a migration was deployed, its aggregate is registered here) is migrated
-   * or released and drained, so its events do not wait for the next event or an operator.
-   */
-  private async releaseHeld(): Promise<Outcome[]> {
-    const outcomes: Outcome[] = [];
-    for (const entry of await this.attention()) {
-      const aggregate = this.aggregates.get(entry.aggregate);
-      if (!aggregate || entry.reason === 'parked-on-rejection') continue;
-      await this.decideFor(aggregate, entry.key, () => undefined, asDecided, {
+  /** Loads the entity as stored now and commits its lifecycle step first (see lifecycle-verbs.ts). */
+  private readonly reload: Reload = async (aggregate, key, reset) => {
+    const reloaded: Reloaded = { changed: false, outcomes: [], hold: undefined };
+    await this.decideFor(
+      aggregate,
+      key,
+      (resident) => {
+        reloaded.hold = resident.hold;
+        return undefined;
+      },
+      asDecided,
+      {
         reload: true,
-        onLifecycle: (released) => outcomes.push(...released),
-      });
-    }
-    return outcomes;
-  }
+        reset,
+        onLifecycle: (outcomes) => {
+          reloaded.changed = true;
+          reloaded.outcomes.push(...outcomes);
+        },
+      },
+    );
+    return reloaded;
+  };
 
   subscribe(listener: GatekeeperListener): () => void {
     return this.listeners.add(listener);
