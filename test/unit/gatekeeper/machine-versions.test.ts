@@ -12,3 +12,14 @@ describe('machine versions on the memory store', () => {
     () => `m${(run += 1)}-`,
   );
 });
+
+describe('machine versions with an inspector attached (entities are live actors)', () => {
+  // Live actors restore differently (an actor in error instead of a throw): same answers expected.
+  const store = memoryStore();
+  let run = 0;
+  versionScenarios(
+    (machines) =>
+      createGatekeeperWithStore({ machines, store, sweepIntervalMs: 0, inspect: () => undefined }),
+    () => `a${(run += 1)}-`,
+  );
+});
