@@ -76,3 +76,34 @@ export class VersionRegistry {
     this.readAt = this.clock.now();
   }
 }
+
+/**
+ * What differs between this process's registry and the store's record of committed entities:
+ * aggregates other members committed that this process has no machine for, and aggregates with
+ * entities under other versions than this process runs. One sentence each, for a log.
+ */
+export function registryDisagreements(
+  aggregates: ReadonlyMap<string, { version: string }>,
+  stored: readonly StoredVersion[],
+): string[] {
+  const byAggregate = new Map<string, StoredVersion[]>();
+  for (const row of stored) {
+    if (row.entities <= 0) continue;
+    byAggregate.set(row.aggregate, [...(byAggregate.get(row.aggregate) ?? []), row]);
+  }
+  const notes: string[] = [];
+  for (const [aggregate, rows] of byAggregate) {
+    const counts = rows.map((row) => `${row.entities} on ${row.version}`).join(', ');
+    const mine = aggregates.get(aggregate);
+    if (!mine) {
+      notes.push(
+        `the store has ${aggregate} entities (${counts}) but this process has no machine for ${aggregate}: its events are held for a member that has one`,
+      );
+    } else if (rows.some((row) => row.version !== mine.version)) {
+      notes.push(
+        `the store has ${aggregate} entities under other versions (${counts}); this process runs ${mine.version}`,
+      );
+    }
+  }
+  return notes;
+}

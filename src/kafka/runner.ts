@@ -26,6 +26,7 @@ import { redisStore } from '../store/redis/index.ts';
 import { loadMachines } from '../cli/load-machines.ts';
 import { createBatchHandler } from './batch-handler.ts';
 import { parseRunConfig, type RunConfig, type RunConfigInput } from './config.ts';
+import { registryDisagreements } from '../gatekeeper/version-registry.ts';
 import { MetricsSink, type KafkaRuntimeMetrics } from './metrics.ts';
 import { deadLetterMessage, outputMessage } from './output-records.ts';
 import { publishRows } from './publish.ts';
@@ -238,6 +239,14 @@ export async function runGatekeeper(
     throw error;
   }
   log('info', `consuming ${config.topics.input.join(', ')} as group ${config.groupId}`);
+  // Members whose registries disagree (a rolling deploy, a forgotten aggregate) are reported once
+  // at start; each entity they hold is logged when it happens (onHeld above).
+  void gatekeeper.store.versions().then(
+    (rows) => {
+      for (const note of registryDisagreements(gatekeeper.aggregates, rows)) log('warn', note);
+    },
+    (error: unknown) => log('warn', `could not read the store's machine versions: ${String(error)}`),
+  );
 
   return {
     config,

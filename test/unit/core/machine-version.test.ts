@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { setup } from 'xstate';
 import { buildAggregates } from '../../../src/core/aggregate.ts';
 import { compareVersions, machineFingerprint, migrationPath } from '../../../src/core/machine-version.ts';
+import { registryDisagreements } from '../../../src/gatekeeper/version-registry.ts';
 import { ticketV1, ticketV2, ticketV2Added } from '../../fixtures/versions/ticket-machines.ts';
 
 const guarded = (guard: string, check: () => boolean) =>
@@ -82,5 +83,20 @@ describe('migration paths', () => {
     expect(migrationPath('1', '3', step('a'))?.map(({ from, to }) => [from, to])).toEqual([['1', '3']]);
     expect(migrationPath('0', '3', { '1': step('a') })).toBeUndefined();
     expect(migrationPath('3', '3', step('a'))).toBeUndefined();
+  });
+});
+
+describe('registry disagreements', () => {
+  it('names aggregates only the store knows and aggregates stored under other versions', () => {
+    const notes = registryDisagreements(new Map([['ticket', { version: '2' }]]), [
+      { aggregate: 'ticket', version: '1', entities: 3, firstSeenAt: 1 },
+      { aggregate: 'ticket', version: '2', entities: 5, firstSeenAt: 2 },
+      { aggregate: 'loan', version: 'fp-1', entities: 1, firstSeenAt: 1 },
+      { aggregate: 'gone', version: '1', entities: 0, firstSeenAt: 1 },
+    ]);
+    expect(notes).toEqual([
+      'the store has ticket entities under other versions (3 on 1, 5 on 2); this process runs 2',
+      'the store has loan entities (1 on fp-1) but this process has no machine for loan: its events are held for a member that has one',
+    ]);
   });
 });
