@@ -102,8 +102,12 @@ class MemoryStore implements EntityStore {
 
   readonly sync: SyncEntityStore = {
     open: (ref) => this.record(ref),
-    versionsNow: () => [...this.versionCounts.values()].map((entry) => ({ ...entry })),
+    versionsNow: () => this.versionRows(),
   };
+
+  private versionRows(): StoredVersion[] {
+    return [...this.versionCounts.values()].map((entry) => ({ ...entry }));
+  }
 
   /** An entity's stamp moved from `from` (undefined: none yet) to `to`. */
   countVersion(aggregate: string, from: string | undefined, to: string, at: number): void {
@@ -118,7 +122,7 @@ class MemoryStore implements EntityStore {
   }
 
   versions(): Promise<StoredVersion[]> {
-    return Promise.resolve(this.sync.versionsNow());
+    return Promise.resolve(this.versionRows());
   }
 
   scan(aggregate: string, visit: (entity: ScannedEntity) => void): Promise<void> {
