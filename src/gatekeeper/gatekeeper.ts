@@ -532,6 +532,7 @@ class GatekeeperRuntime implements Gatekeeper {
     }
     resident.entity = decision.entity;
     resident.version = committed.version;
+    if (resident.machineVersion !== '') resident.stamped = resident.machineVersion;
     const held = decision.heldChanged ? decision.entity.held : undefined;
     this.listeners.emit(
       decision.outcomes,
@@ -543,6 +544,10 @@ class GatekeeperRuntime implements Gatekeeper {
   }
 
   private toCommit(resident: Resident, decision: Decision, now: number, history?: HistoryEntry[]) {
+    // History names the deciding version only where it differs from the entity's stamp (a held
+    // entity's events, a first commit): nothing extra per decision in the steady state.
+    const decidedBy =
+      resident.aggregate.version === resident.stamped ? undefined : resident.aggregate.version;
     return {
       expectedVersion: resident.version,
       entity: decision.entity,
@@ -552,14 +557,12 @@ class GatekeeperRuntime implements Gatekeeper {
       seenAdded: decision.seenAdded,
       parkedChanged: decision.parkedChanged,
       heldChanged: decision.heldChanged,
-      machineVersion: resident.machineVersion,
+      // Sent only when the stamp changes, so the commit script does not rewrite it every time.
+      machineVersion: resident.machineVersion === resident.stamped ? '' : resident.machineVersion,
       committedAt: now,
       applied: decision.applied,
       deadLetters: decision.deadLetters,
-      // Stamped with this process's version (a held entity's commits too): history shows who decided.
-      history:
-        history ??
-        decision.outcomes.map((outcome) => toHistoryEntry(outcome, now, resident.aggregate.version)),
+      history: history ?? decision.outcomes.map((outcome) => toHistoryEntry(outcome, now, decidedBy)),
       oldestBufferedAt: oldestBufferedAt(decision.entity),
       final: resident.cursor.done(),
     };

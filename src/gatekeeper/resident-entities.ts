@@ -20,6 +20,8 @@ export interface Resident {
   version: number;
   /** The machine version its commits stamp (the current one, or a held entity's own; "" for none). */
   machineVersion: string;
+  /** The machine version the store has stamped on the entity (undefined: none yet). */
+  stamped: string | undefined;
   /** Set while the entity is held: every decision buffers (see core/attention.ts). */
   hold: HeldMark | undefined;
   /** A migration, restamp or release to commit before the entity's next decision. */

@@ -74,6 +74,7 @@ export class ResidentLoader {
       entity: stored ?? EMPTY_ENTITY,
       version: stored?.version ?? 0,
       machineVersion: loaded.machineVersion,
+      stamped: stored?.machineVersion,
       // The stored mark when it says the same, so holding again writes nothing new.
       hold:
         loaded.hold && storedMark?.reason === loaded.hold.reason && storedMark.detail === loaded.hold.detail
