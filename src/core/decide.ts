@@ -6,6 +6,17 @@
 import { toMachineEvent, type EventEnvelope } from './envelope.ts';
 import type { Aggregate } from './aggregate.ts';
 import type { BufferedEvent, EntityState, MachineCursor, ParkedEvent } from './entity.ts';
+import {
+  futureTimeDetail,
+  isHeld,
+  isStaleTime,
+  isTimed,
+  markOf,
+  staleTimeDetail,
+  timedInOrder,
+  type TimedEvent,
+  type TimeMark,
+} from './time-order.ts';
 import type {
   AppliedTransition,
   DeadLetter,
@@ -69,6 +80,13 @@ export function decideSkip(context: DecisionContext, entity: EntityState): Decis
   return draft.finish();
 }
 
+/** Time mode's release, run by the sweeper: applies held events whose hold is over, in event-time order. */
+export function decideRelease(context: DecisionContext, entity: EntityState): Decision {
+  const draft = new DecisionDraft(context, entity);
+  draft.release();
+  return draft.finish();
+}
+
 /** The stall policy, run by the sweeper for an entity whose oldest buffered event is too old. */
 export function decideStall(context: DecisionContext, entity: EntityState): Decision {
   const draft = new DecisionDraft(context, entity);
@@ -87,6 +105,7 @@ class DecisionDraft {
   private seenAdded: string[] = NONE;
   private buffer: BufferedEvent[] | undefined;
   private lastSeq: number;
+  private lastTime: TimeMark | undefined;
   private parked: ParkedEvent | undefined;
   private parkedChanged = false;
   private moved = false;
@@ -99,6 +118,7 @@ class DecisionDraft {
     private readonly entity: EntityState,
   ) {
     this.lastSeq = entity.lastSeq;
+    this.lastTime = entity.lastTime;
     this.parked = entity.parked;
   }
 
@@ -110,6 +130,11 @@ class DecisionDraft {
 
     const invalid = this.validate(event);
     if (invalid) return this.rejectOnArrival(event, invalid.reason, invalid.detail);
+    const timed = isTimed(event);
+    if (timed) {
+      const ahead = futureTimeDetail(event, this.context.now, this.context.aggregate.maxFutureMs);
+      if (ahead !== undefined) return this.reject(event, 'future-time', false, ahead);
+    }
 
     if (this.parked) return this.hold(event, 'entity-parked');
     if (event.seq !== undefined) {
@@ -117,7 +142,13 @@ class DecisionDraft {
       if (this.atTurn(event, false)) this.drain();
       return;
     }
+    if (timed) return this.arriveTimed(event);
     this.arriveUnsequenced(event);
+  }
+
+  /** The sweeper's turn for an entity with held events: release those whose hold is over. */
+  release(): void {
+    this.drain();
   }
 
   retryParked(): void {
@@ -167,6 +198,7 @@ class DecisionDraft {
         buffer: this.buffer ?? this.entity.buffer,
         seenIds: this.nextSeenIds(),
         parked: this.parked,
+        lastTime: this.lastTime,
       },
       applied: this.applied,
       deadLetters: this.deadLetters,
@@ -280,6 +312,23 @@ class DecisionDraft {
     );
   }
 
+  /**
+   * Time mode: past is what is not after the last applied timed event. Without a hold the rest is
+   * decided like any unsequenced event (last writer wins); with one it waits in the buffer and
+   * the drain releases, in event-time order, whatever waited longer than the hold.
+   */
+  private arriveTimed(event: TimedEvent): void {
+    if (isStaleTime(markOf(event), this.lastTime)) {
+      const last = this.lastTime as TimeMark;
+      this.settle(event, 'discarded', 'stale-time', false, staleTimeDetail(event, last));
+    } else if (this.context.aggregate.holdMs === 0 || this.context.cursor.done()) {
+      return this.arriveUnsequenced(event);
+    } else {
+      this.hold(event, 'time-hold');
+    }
+    if (this.context.aggregate.holdMs > 0) this.drain();
+  }
+
   private hold(event: EventEnvelope, reason: ReasonOf<'buffered'>): void {
     const { maxBuffered, name } = this.context.aggregate;
     if (this.currentBuffer().length >= maxBuffered) {
@@ -360,6 +409,11 @@ class DecisionDraft {
     }
     this.moved = true;
     if (event.seq !== undefined) this.lastSeq = Math.max(this.lastSeq, event.seq);
+    else if (isTimed(event)) {
+      // Never backwards: only an operator's retry of a parked event can apply an earlier one.
+      const mark = markOf(event);
+      if (!isStaleTime(mark, this.lastTime)) this.lastTime = mark;
+    }
     const state = cursor.value();
     this.applied.push({
       id: event.id,
@@ -397,7 +451,7 @@ class DecisionDraft {
         }
         continue;
       }
-      if (!this.drainUnsequencedOnce()) return;
+      if (!this.drainUnsequencedOnce() && !this.drainTimedOnce()) return;
     }
   }
 
@@ -425,7 +479,8 @@ class DecisionDraft {
     if (buffer[buffer.length - 1]?.event.seq !== undefined) return false;
     const { cursor, aggregate } = this.context;
     for (const entry of [...buffer]) {
-      if (entry.event.seq !== undefined) continue;
+      // Timed entries go in event-time order (drainTimedOnce), not in arrival order.
+      if (entry.event.seq !== undefined || entry.event.time !== undefined) continue;
       const { event } = entry;
       const value = cursor.value();
       if (cursor.done()) {
@@ -461,6 +516,61 @@ class DecisionDraft {
           `${event.type} can no longer happen after ${describeValue(value)}`,
         );
       }
+    }
+    return false;
+  }
+
+  /**
+   * Handles the first timed entry whose turn has come, in event-time order; returns true when the
+   * machine moved. The first entry still within its hold stops the walk: everything later in
+   * event time waits behind it, which is what makes the hold reproduce in-order processing.
+   */
+  private drainTimedOnce(): boolean {
+    const buffer = this.currentBuffer();
+    if (buffer[buffer.length - 1]?.event.seq !== undefined) return false;
+    const { cursor, aggregate, now } = this.context;
+    for (const { entry, event, mark } of timedInOrder(buffer)) {
+      if (isHeld(entry, now, aggregate.holdMs)) return false;
+      const value = cursor.value();
+      if (isStaleTime(mark, this.lastTime)) {
+        this.removeFromBuffer(entry);
+        this.settle(
+          event,
+          'discarded',
+          'stale-time',
+          true,
+          staleTimeDetail(event, this.lastTime as TimeMark),
+        );
+      } else if (cursor.done()) {
+        this.removeFromBuffer(entry);
+        this.settle(
+          event,
+          'discarded',
+          'entity-final',
+          true,
+          `the entity reached final state ${describeValue(value)}`,
+        );
+      } else if (aggregate.topology.acceptsNow(value, event.type)) {
+        this.removeFromBuffer(entry);
+        const moved = this.take(event, 'drained', true);
+        if (moved !== undefined) return moved;
+        this.reject(
+          event,
+          'guard-refused',
+          true,
+          `a guard refused ${event.type} in state ${describeValue(value)}`,
+        );
+      } else if (!aggregate.topology.acceptsLater(value, event.type)) {
+        this.removeFromBuffer(entry);
+        this.settle(
+          event,
+          'discarded',
+          'unreachable-type',
+          true,
+          `${event.type} can no longer happen after ${describeValue(value)}`,
+        );
+      }
+      // Otherwise a reachable state accepts it: it stays (future-type) until that state or a later event.
     }
     return false;
   }

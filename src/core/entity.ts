@@ -3,6 +3,7 @@
  */
 import type { EventEnvelope } from './envelope.ts';
 import type { InputSource, OutcomeReason, ReasonOf, StateValue } from './outcome.ts';
+import type { TimeMark } from './time-order.ts';
 
 /** An event held until its turn. `rejection` marks a seq placeholder already rejected on arrival. */
 export interface BufferedEvent {
@@ -26,14 +27,22 @@ export interface ParkedEvent {
 export interface EntityState {
   /** Highest seq applied or skipped; 0 before the first sequenced event. */
   lastSeq: number;
-  /** Sequenced events sorted by seq, then unsequenced ones by arrival. */
+  /** Sequenced events sorted by seq, then unsequenced ones by arrival (timed ones are sorted when read). */
   buffer: readonly BufferedEvent[];
   /** Ids of the most recent unsequenced events decided for this entity (bounded window, oldest first). */
   seenIds: readonly string[];
   parked: ParkedEvent | undefined;
+  /** Time mode: the last applied unsequenced timed event (time and id); undefined before the first. */
+  lastTime: TimeMark | undefined;
 }
 
-export const EMPTY_ENTITY: EntityState = { lastSeq: 0, buffer: [], seenIds: [], parked: undefined };
+export const EMPTY_ENTITY: EntityState = {
+  lastSeq: 0,
+  buffer: [],
+  seenIds: [],
+  parked: undefined,
+  lastTime: undefined,
+};
 
 /**
  * The machine as the rules see it: where it is, whether an event is legal now, and a way to move.

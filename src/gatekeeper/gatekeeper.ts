@@ -9,7 +9,14 @@ import {
   type MachineRegistryInput,
 } from '../core/aggregate.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
-import { decide, decideRetry, decideSkip, decideStall, type Decision } from '../core/decide.ts';
+import {
+  decide,
+  decideRelease,
+  decideRetry,
+  decideSkip,
+  decideStall,
+  type Decision,
+} from '../core/decide.ts';
 import { EMPTY_ENTITY, oldestBufferedAt, type BufferedEvent, type ParkedEvent } from '../core/entity.ts';
 import { parseEnvelope, type EventEnvelope } from '../core/envelope.ts';
 import {
@@ -20,6 +27,7 @@ import {
 } from '../core/errors.ts';
 import { toHistoryEntry, type HistoryEntry } from '../core/history.ts';
 import type { AppliedTransition, DeadLetter, InputSource, Outcome, StateValue } from '../core/outcome.ts';
+import type { TimeMark } from '../core/time-order.ts';
 import type {
   CommitResult,
   EntityRef,
@@ -70,6 +78,8 @@ export interface EntityInspection extends EntityRef {
   context: unknown;
   status: 'active' | 'done';
   lastSeq: number;
+  /** Time mode: the last applied timed event's time (UTC) and id. */
+  lastTime: TimeMark | undefined;
   version: number;
   buffered: BufferedEvent[];
   parked: ParkedEvent | undefined;
@@ -121,7 +131,7 @@ export interface Gatekeeper {
   retry(aggregate: string, key: string): Promise<Outcome[]>;
   /** Operator: move a parked entity past its event and drain. */
   skip(aggregate: string, key: string): Promise<Outcome[]>;
-  /** Runs the stall policies now (the sweeper calls this on a timer). */
+  /** Releases held timed events whose hold is over, then runs the stall policies (the sweeper calls this on a timer). */
   sweep(): Promise<Outcome[]>;
   subscribe(listener: GatekeeperListener): () => void;
   /** Resolves when every event handed in so far is decided. */
@@ -160,7 +170,12 @@ class GatekeeperRuntime implements Gatekeeper {
       (id) => this.mailboxes.isBusy(id),
     );
     const smallestStall = Math.min(...[...this.aggregates.values()].map((a) => a.stallAfterMs));
-    const interval = options.sweepIntervalMs ?? Math.min(60_000, Math.max(1_000, smallestStall / 4));
+    // A hold is released by the next event of its entity, or by the sweeper when none comes: then
+    // within half a hold of its end.
+    const smallestHold = Math.min(...holdsOf(this.aggregates));
+    const interval =
+      options.sweepIntervalMs ??
+      Math.min(60_000, Math.max(1_000, smallestStall / 4), Math.max(50, smallestHold / 2));
     this.sweeper = interval > 0 ? new StallSweeper(interval, () => this.sweep()) : undefined;
   }
 
@@ -270,6 +285,7 @@ class GatekeeperRuntime implements Gatekeeper {
         context: cursor.context(),
         status: cursor.done() ? 'done' : 'active',
         lastSeq: stored.lastSeq,
+        lastTime: stored.lastTime,
         version: stored.version,
         buffered: [...stored.buffer],
         parked: stored.parked,
@@ -311,7 +327,7 @@ class GatekeeperRuntime implements Gatekeeper {
   }
 
   async sweep(): Promise<Outcome[]> {
-    const outcomes: Outcome[] = [];
+    const outcomes = await this.releaseHeld();
     for (const report of await this.stalled()) {
       const aggregate = this.aggregates.get(report.aggregate) as Aggregate;
       if (aggregate.onStall === 'keep') continue;
@@ -323,6 +339,34 @@ class GatekeeperRuntime implements Gatekeeper {
           // Another decision may have drained the buffer since the index was read.
           if (oldest === undefined || now - oldest <= aggregate.stallAfterMs) return undefined;
           return decideStall(this.contextFor(resident, now), resident.entity);
+        },
+        asDecided,
+      );
+      outcomes.push(...decided.outcomes);
+    }
+    return outcomes;
+  }
+
+  /**
+   * Time mode without further traffic: entities whose oldest buffered event waited longer than
+   * their aggregate's hold get their due held events released. The buffer index serves as the
+   * candidate list; an entity with nothing due is decided to no effect and not committed.
+   */
+  private async releaseHeld(): Promise<Outcome[]> {
+    const outcomes: Outcome[] = [];
+    const holds = holdsOf(this.aggregates);
+    if (holds.length === 0) return outcomes;
+    const now = this.clock.now();
+    for (const candidate of await this.store.stalled(now - Math.min(...holds), 1_000)) {
+      const aggregate = this.aggregates.get(candidate.aggregate);
+      if (!aggregate || aggregate.holdMs === 0 || now - candidate.oldestBufferedAt <= aggregate.holdMs)
+        continue;
+      const decided = await this.decideFor(
+        aggregate,
+        candidate.key,
+        (resident, at) => {
+          const decision = decideRelease(this.contextFor(resident, at), resident.entity);
+          return decision.outcomes.length > 0 ? decision : undefined;
         },
         asDecided,
       );
@@ -564,6 +608,11 @@ function asError(error: unknown): Error {
 
 function entityId(aggregate: string, key: string): string {
   return `${aggregate}\u0000${key}`;
+}
+
+/** The aggregates' holds that are on (time mode with holdMs > 0). */
+function holdsOf(aggregates: ReadonlyMap<string, Aggregate>): number[] {
+  return [...aggregates.values()].flatMap((aggregate) => (aggregate.holdMs > 0 ? [aggregate.holdMs] : []));
 }
 
 function positive(name: string, value: number): number {
