@@ -250,6 +250,22 @@ describe('time mode with a hold (holdMs)', () => {
     expect(await decide(gk, [valve(2, 'valve.opened', { flow: 2 })])).toEqual(['discarded:stale-time:v1@2']);
   });
 
+  it('keeps an event in time for an earlier one arriving exactly holdMs after it, even with a sweep at that instant', async () => {
+    const { gk, clock } = gatekeeper(1_000);
+    await decide(gk, [valve(1, 'valve.installed', { site: 'n' })]);
+    clock.advance(1_001);
+    await gk.sweep();
+    await decide(gk, [valve(3, 'valve.closed')]);
+    clock.advance(1_000);
+    expect(await gk.sweep()).toEqual([]);
+    expect(await decide(gk, [valve(2, 'valve.opened', { flow: 7 })])).toEqual(['buffered:time-hold:v1@2']);
+    clock.advance(1);
+    // closed@3 is released now, but opened@2 is earlier and still held: both wait for it.
+    expect(await gk.sweep()).toEqual([]);
+    clock.advance(1_000);
+    expect((await gk.sweep()).map((o) => o.id)).toEqual(['v1@2', 'v1@3']);
+  });
+
   it('discards a redelivery of a held event by its id, and takes the first copy in time order', async () => {
     const { gk, clock } = gatekeeper(500);
     const installed = valve(1, 'valve.installed', { site: 'n' });
