@@ -1,5 +1,6 @@
 /** Arrival schedules for time-mode properties: when each event (and each redelivery) reaches the gatekeeper. */
-import type { TimedEvent } from '../../../src/core/time-order.ts';
+import fc from 'fast-check';
+import type { TimedEvent } from '../../src/core/time-order.ts';
 
 export interface Delivery {
   kind: 'event';
@@ -46,3 +47,11 @@ export function schedule(
   // Array.prototype.sort is stable: the list's order decides ties.
   return [...sweepSteps, ...[...deliveries].reverse()].sort((a, b) => a.at - b.at);
 }
+
+/** Raw arrival times (ms), redeliveries and sweeps for one entity's history of up to 12 events. */
+export const timedArbitraries = {
+  seed: fc.integer({ min: 1, max: 1_000_000 }),
+  arrivals: fc.array(fc.nat({ max: 8_000 }), { minLength: 12, maxLength: 12 }),
+  duplicates: fc.array(fc.record({ index: fc.nat(), delay: fc.nat({ max: 6_000 }) }), { maxLength: 4 }),
+  sweeps: fc.array(fc.nat({ max: 12_000 }), { maxLength: 4 }),
+};
