@@ -6,6 +6,7 @@
  * Pure: `now` is always handed in.
  */
 import type { EventEnvelope } from './envelope.ts';
+import type { MachineTopology } from './topology.ts';
 
 /**
  * Where a timed event sits in event-time order: `at` is its time in UTC with nine fraction digits
@@ -85,4 +86,25 @@ export function timedInOrder<TEntry extends { event: EventEnvelope }>(
     if (isTimed(event)) timed.push({ entry, event, mark: markOf(event) });
   }
   return timed.sort((a, b) => compareMarks(a.mark, b.mark));
+}
+
+/** What `analyze` says about ordering one aggregate's unsequenced events. */
+export interface OrderingNeeds {
+  /** `seq-or-time`: its cycles make past and future look alike, so topology alone cannot order them. */
+  needs: 'seq-or-time' | 'nothing';
+  advice: string;
+}
+
+export function orderingNeeds(topology: MachineTopology, holdMs: number): OrderingNeeds {
+  if (topology.cycles.length === 0)
+    return { needs: 'nothing', advice: 'no cycles: topology orders events that carry neither seq nor time' };
+  const cycles = topology.cycles.map((cycle) => cycle.join(' → ')).join('; ');
+  const timeOnly =
+    holdMs > 0
+      ? `held up to holdMs=${holdMs} and applied in time order`
+      : 'holdMs=0, so the last writer wins';
+  return {
+    needs: 'seq-or-time',
+    advice: `cycles (${cycles}) need seq or time on their events; with time only: ${timeOnly}`,
+  };
 }
