@@ -4,16 +4,18 @@
  * which the caller throws away when the decision is not committed.
  */
 import { toMachineEvent, type EventEnvelope } from './envelope.ts';
+import { checkTypeAndPayload } from './event-checks.ts';
+import { describeValue, makeOutcome } from './make-outcome.ts';
 import type { Aggregate } from './aggregate.ts';
 import type { BufferedEvent, EntityState, MachineCursor, ParkedEvent } from './entity.ts';
 import {
   futureTimeDetail,
-  isHeld,
   isStaleTime,
   isTimed,
+  lastTimeAfter,
   markOf,
   staleTimeDetail,
-  timedInOrder,
+  unsequencedInTurnOrder,
   type TimedEvent,
   type TimeMark,
 } from './time-order.ts';
@@ -24,7 +26,6 @@ import type {
   Outcome,
   OutcomeKind,
   ReasonOf,
-  StateValue,
 } from './outcome.ts';
 
 /** Inputs that do not change during one decision. */
@@ -128,7 +129,7 @@ class DecisionDraft {
     const duplicate = this.duplicateReason(event);
     if (duplicate) return this.settle(event, 'discarded', duplicate.reason, false, duplicate.detail);
 
-    const invalid = this.validate(event);
+    const invalid = checkTypeAndPayload(this.context.aggregate, event);
     if (invalid) return this.rejectOnArrival(event, invalid.reason, invalid.detail);
     const timed = isTimed(event);
     if (timed) {
@@ -235,28 +236,6 @@ class DecisionDraft {
       return { reason: 'duplicate-seq', detail: `another event with seq ${event.seq} is already waiting` };
     }
     return undefined;
-  }
-
-  /** Type and payload checks; replaces the payload with the schema's parsed output. */
-  private validate(event: EventEnvelope): { reason: ReasonOf<'rejected'>; detail: string } | undefined {
-    const { topology, payloads, name } = this.context.aggregate;
-    if (!topology.isKnownType(event.type)) {
-      return {
-        reason: 'unknown-event-type',
-        detail: `no state of the ${name} machine accepts ${event.type} (it accepts: ${topology.eventTypes.join(', ')})`,
-      };
-    }
-    const schema = payloads[event.type];
-    if (!schema) return undefined;
-    const parsed = schema.safeParse(event.payload ?? {});
-    if (parsed.success) {
-      event.payload = parsed.data as Record<string, unknown>;
-      return undefined;
-    }
-    const detail = parsed.error.issues
-      .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : 'payload'}: ${issue.message}`)
-      .join('; ');
-    return { reason: 'invalid-payload', detail: `${event.type} payload: ${detail}` };
   }
 
   /** A rejection on arrival of a sequenced event still occupies its seq, so the sequence can move past it. */
@@ -409,11 +388,7 @@ class DecisionDraft {
     }
     this.moved = true;
     if (event.seq !== undefined) this.lastSeq = Math.max(this.lastSeq, event.seq);
-    else if (isTimed(event)) {
-      // Never backwards: only an operator's retry of a parked event can apply an earlier one.
-      const mark = markOf(event);
-      if (!isStaleTime(mark, this.lastTime)) this.lastTime = mark;
-    }
+    else this.lastTime = lastTimeAfter(this.lastTime, event);
     const state = cursor.value();
     this.applied.push({
       id: event.id,
@@ -451,7 +426,7 @@ class DecisionDraft {
         }
         continue;
       }
-      if (!this.drainUnsequencedOnce() && !this.drainTimedOnce()) return;
+      if (!this.drainUnsequencedOnce()) return;
     }
   }
 
@@ -472,17 +447,31 @@ class DecisionDraft {
     }
   }
 
-  /** Handles the first unsequenced entry whose turn has come; returns true when the machine moved. */
+  /**
+   * Handles the first unsequenced entry whose turn has come; returns true when the machine moved.
+   * Untimed entries come in arrival order, timed ones in event-time order, and the first timed
+   * entry still within its hold stops the walk: everything later in event time waits behind it,
+   * which is what makes the hold reproduce in-order processing.
+   */
   private drainUnsequencedOnce(): boolean {
     const buffer = this.currentBuffer();
     // Unsequenced entries sit behind the sequenced ones: none at the tail means none at all.
     if (buffer[buffer.length - 1]?.event.seq !== undefined) return false;
-    const { cursor, aggregate } = this.context;
-    for (const entry of [...buffer]) {
-      // Timed entries go in event-time order (drainTimedOnce), not in arrival order.
-      if (entry.event.seq !== undefined || entry.event.time !== undefined) continue;
+    const { cursor, aggregate, now } = this.context;
+    for (const entry of unsequencedInTurnOrder(buffer, now, aggregate.holdMs)) {
       const { event } = entry;
       const value = cursor.value();
+      if (isTimed(event) && isStaleTime(markOf(event), this.lastTime)) {
+        this.removeFromBuffer(entry);
+        this.settle(
+          event,
+          'discarded',
+          'stale-time',
+          true,
+          staleTimeDetail(event, this.lastTime as TimeMark),
+        );
+        continue;
+      }
       if (cursor.done()) {
         this.removeFromBuffer(entry);
         this.settle(
@@ -516,61 +505,7 @@ class DecisionDraft {
           `${event.type} can no longer happen after ${describeValue(value)}`,
         );
       }
-    }
-    return false;
-  }
-
-  /**
-   * Handles the first timed entry whose turn has come, in event-time order; returns true when the
-   * machine moved. The first entry still within its hold stops the walk: everything later in
-   * event time waits behind it, which is what makes the hold reproduce in-order processing.
-   */
-  private drainTimedOnce(): boolean {
-    const buffer = this.currentBuffer();
-    if (buffer[buffer.length - 1]?.event.seq !== undefined) return false;
-    const { cursor, aggregate, now } = this.context;
-    for (const { entry, event, mark } of timedInOrder(buffer)) {
-      if (isHeld(entry, now, aggregate.holdMs)) return false;
-      const value = cursor.value();
-      if (isStaleTime(mark, this.lastTime)) {
-        this.removeFromBuffer(entry);
-        this.settle(
-          event,
-          'discarded',
-          'stale-time',
-          true,
-          staleTimeDetail(event, this.lastTime as TimeMark),
-        );
-      } else if (cursor.done()) {
-        this.removeFromBuffer(entry);
-        this.settle(
-          event,
-          'discarded',
-          'entity-final',
-          true,
-          `the entity reached final state ${describeValue(value)}`,
-        );
-      } else if (aggregate.topology.acceptsNow(value, event.type)) {
-        this.removeFromBuffer(entry);
-        const moved = this.take(event, 'drained', true);
-        if (moved !== undefined) return moved;
-        this.reject(
-          event,
-          'guard-refused',
-          true,
-          `a guard refused ${event.type} in state ${describeValue(value)}`,
-        );
-      } else if (!aggregate.topology.acceptsLater(value, event.type)) {
-        this.removeFromBuffer(entry);
-        this.settle(
-          event,
-          'discarded',
-          'unreachable-type',
-          true,
-          `${event.type} can no longer happen after ${describeValue(value)}`,
-        );
-      }
-      // Otherwise a reachable state accepts it: it stays (future-type) until that state or a later event.
+      // Otherwise a reachable state accepts it: it waits (future-type) for that state or a later event.
     }
     return false;
   }
@@ -685,36 +620,4 @@ const NONE = Object.freeze([]) as unknown as never[];
 
 function writable<T>(list: T[]): T[] {
   return (list as unknown) === NONE ? [] : list;
-}
-
-/** Builds every outcome with one fixed shape: V8 keeps such objects fast, spreads made them slow. */
-function makeOutcome(
-  event: EventEnvelope,
-  outcome: OutcomeKind,
-  reason: Outcome['reason'],
-  state: StateValue,
-  fromBuffer: boolean,
-  detail: string | undefined,
-  from?: StateValue,
-): Outcome {
-  return {
-    outcome,
-    reason,
-    detail,
-    id: event.id,
-    aggregate: event.aggregate,
-    key: event.key,
-    seq: event.seq ?? null,
-    type: event.type,
-    state,
-    from,
-    fromBuffer,
-    parked: undefined,
-    event,
-  };
-}
-
-/** `'paid'` or `{"shipping":"packed"}`, for messages. */
-export function describeValue(value: StateValue): string {
-  return typeof value === 'string' ? value : JSON.stringify(value);
 }

@@ -53,6 +53,16 @@ export function isStaleTime(mark: TimeMark, last: TimeMark | undefined): boolean
   return last !== undefined && compareMarks(mark, last) <= 0;
 }
 
+/**
+ * The entity's last applied time once `event` (unsequenced) is applied: its mark when it is timed
+ * and later; never backwards (only an operator's retry of a parked event can apply an earlier one).
+ */
+export function lastTimeAfter(last: TimeMark | undefined, event: EventEnvelope): TimeMark | undefined {
+  if (!isTimed(event)) return last;
+  const mark = markOf(event);
+  return isStaleTime(mark, last) ? last : mark;
+}
+
 export function staleTimeDetail(event: TimedEvent, last: TimeMark): string {
   return `time ${event.time} (id ${event.id}) is not after the last applied time ${last.at} (id ${last.id}): a late or repeated event`;
 }
@@ -107,4 +117,24 @@ export function orderingNeeds(topology: MachineTopology, holdMs: number): Orderi
     needs: 'seq-or-time',
     advice: `cycles (${cycles}) need seq or time on their events; with time only: ${timeOnly}`,
   };
+}
+
+/**
+ * The unsequenced entries of a buffer in the order their turns come: untimed ones in arrival
+ * order, then timed ones in event-time order up to the first still held (everything later in
+ * event time waits behind it).
+ */
+export function unsequencedInTurnOrder<TEntry extends { event: EventEnvelope; receivedAt: number }>(
+  buffer: readonly TEntry[],
+  now: number,
+  holdMs: number,
+): TEntry[] {
+  const turns: TEntry[] = [];
+  for (const entry of buffer)
+    if (entry.event.seq === undefined && entry.event.time === undefined) turns.push(entry);
+  for (const { entry } of timedInOrder(buffer)) {
+    if (isHeld(entry, now, holdMs)) break;
+    turns.push(entry);
+  }
+  return turns;
 }
