@@ -294,6 +294,27 @@ describe('time mode with a hold (holdMs)', () => {
     expect((await gk.inspect('order', 'o1'))?.state).toBe('cancelled');
   });
 
+  it('applies a customer history in time order that arrived last-first within the hold (park policy untouched)', async () => {
+    const { gk, clock } = gatekeeper(1_000);
+    for (const input of [
+      customer(4, 'customer.closed'),
+      customer(3, 'customer.activated'),
+      customer(2, 'customer.billing-details.added', { iban: 'NL91ABNA0417164300' }),
+      customer(1, 'customer.created', { name: 'Ann', email: 'ann@example.com' }),
+    ]) {
+      expect((await gk.handle(input)).outcome.reason).toBe('time-hold');
+      clock.advance(400);
+    }
+    clock.advance(601);
+    expect((await gk.sweep()).map((o) => `${o.outcome}:${o.id}`)).toEqual([
+      'applied:c1@1',
+      'applied:c1@2',
+      'applied:c1@3',
+      'applied:c1@4',
+    ]);
+    expect(await gk.inspect('customer', 'c1')).toMatchObject({ state: 'closed', parked: undefined });
+  });
+
   it('discards a timed event for a final valve at once instead of holding it', async () => {
     const { gk, clock } = gatekeeper(100);
     await decide(gk, [valve(1, 'valve.installed', { site: 'n' }), valve(2, 'valve.removed')]);
