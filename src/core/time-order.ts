@@ -138,3 +138,28 @@ export function unsequencedInTurnOrder<TEntry extends { event: EventEnvelope; re
   }
   return turns;
 }
+
+/**
+ * When a release may next make progress for this buffer, as far as a sweeper can tell: undefined
+ * when no timed entry waits. `settled` says the drain has just passed over the buffer with
+ * nothing to do (a release that changed nothing): then only the end of the hold of the first
+ * entry still held counts (nothing behind it moves before it), or Infinity when none is held
+ * (the rest wait on the machine, not the clock). Otherwise the earliest hold end counts, which
+ * may be early: one visit that changes nothing then settles it.
+ */
+export function nextReleaseAt<TEntry extends { event: EventEnvelope; receivedAt: number }>(
+  buffer: readonly TEntry[],
+  now: number,
+  holdMs: number,
+  settled: boolean,
+): number | undefined {
+  let earliest: number | undefined;
+  for (const entry of buffer)
+    if (isTimed(entry.event) && (earliest === undefined || entry.receivedAt < earliest))
+      earliest = entry.receivedAt;
+  if (earliest === undefined) return undefined;
+  if (!settled) return earliest + holdMs;
+  for (const { entry } of timedInOrder(buffer))
+    if (isHeld(entry, now, holdMs)) return entry.receivedAt + holdMs;
+  return Number.POSITIVE_INFINITY;
+}

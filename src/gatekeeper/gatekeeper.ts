@@ -39,6 +39,7 @@ import type {
 } from '../store/entity-store.ts';
 import { ActorCursor, type ActorInspector } from './actor-cursor.ts';
 import { SnapshotCursor } from './snapshot-cursor.ts';
+import { HeldEntities } from './held-entities.ts';
 import { Listeners, type GatekeeperListener } from './listeners.ts';
 import { Mailboxes } from './mailbox.ts';
 import { ResidentEntities, type Resident } from './resident-entities.ts';
@@ -153,6 +154,7 @@ class GatekeeperRuntime implements Gatekeeper {
   private readonly mailboxes = new Mailboxes();
   private readonly residents: ResidentEntities;
   private readonly listeners = new Listeners();
+  private readonly held = new HeldEntities();
   private readonly clock: Clock;
   private readonly dedupWindow: number;
   private readonly maxConflictRetries: number;
@@ -348,25 +350,44 @@ class GatekeeperRuntime implements Gatekeeper {
   }
 
   /**
-   * Time mode without further traffic: entities whose oldest buffered event waited longer than
-   * their aggregate's hold get their due held events released. The buffer index serves as the
-   * candidate list; an entity with nothing due is decided to no effect and not committed.
+   * Time mode without further traffic: entities whose held events' hold is over get them
+   * released. First those this process left holding events (it knows when each is due), then
+   * the store's buffer index for the rest (held by another process, or before a restart): an
+   * entity whose oldest buffered event waited longer than its aggregate's hold. An entity with
+   * nothing due is decided to no effect and not committed.
    */
   private async releaseHeld(): Promise<Outcome[]> {
     const outcomes: Outcome[] = [];
     const holds = holdsOf(this.aggregates);
     if (holds.length === 0) return outcomes;
     const now = this.clock.now();
+    const visits = this.held.due(now);
+    const visited = new Set(visits.map((visit) => visit.id));
     for (const candidate of await this.store.stalled(now - Math.min(...holds), 1_000)) {
-      const aggregate = this.aggregates.get(candidate.aggregate);
-      if (!aggregate || aggregate.holdMs === 0 || now - candidate.oldestBufferedAt <= aggregate.holdMs)
+      const id = entityId(candidate.aggregate, candidate.key);
+      const holdMs = this.aggregates.get(candidate.aggregate)?.holdMs ?? 0;
+      if (
+        visited.has(id) ||
+        this.held.knows(id) ||
+        holdMs === 0 ||
+        now - candidate.oldestBufferedAt <= holdMs
+      )
         continue;
+      visits.push({ id, ref: candidate });
+    }
+    for (const { id, ref } of visits) {
+      const aggregate = this.aggregates.get(ref.aggregate);
+      if (!aggregate) continue;
       const decided = await this.decideFor(
         aggregate,
-        candidate.key,
+        ref.key,
         (resident, at) => {
           const decision = decideRelease(this.contextFor(resident, at), resident.entity);
-          return decision.outcomes.length > 0 ? decision : undefined;
+          if (decision.outcomes.length > 0) return decision;
+          // Nothing committed, so settle() will not say when to look again: say it here (a parked
+          // entity, or events that wait on the machine, are not visited again until they change).
+          this.held.note(id, resident.ref, resident.entity, at, aggregate.holdMs, true);
+          return undefined;
         },
         asDecided,
       );
@@ -393,6 +414,7 @@ class GatekeeperRuntime implements Gatekeeper {
     this.sweeper?.stop();
     await this.mailboxes.idle();
     this.residents.clear();
+    this.held.clear();
     await this.store.close();
   }
 
@@ -470,6 +492,8 @@ class GatekeeperRuntime implements Gatekeeper {
     }
     resident.entity = decision.entity;
     resident.version = committed.version;
+    const { holdMs } = resident.aggregate;
+    if (holdMs > 0) this.held.note(id, resident.ref, decision.entity, this.clock.now(), holdMs);
     this.listeners.emit(decision.outcomes, decision.applied, decision.deadLetters);
     return true;
   }

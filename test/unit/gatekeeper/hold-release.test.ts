@@ -44,4 +44,25 @@ describe('hold release by the sweeper', () => {
     expect(applied.map((t) => t.id)).toEqual(['v1@1', 'v1@2', 'v1@3']);
     expect(await gk.inspect('valve', 'v1')).toMatchObject({ state: 'closed', buffered: [] });
   });
+
+  it('releases a due entity even behind more than a sweep’s worth of entities stuck on events that wait for the machine', async () => {
+    const clock = new ManualClock(T0 + 60_000);
+    gk = createGatekeeper({ machines, clock, sweepIntervalMs: 0, defaults: { holdMs: 1_000 } });
+    // 1,001 orders paid but never placed: released after the hold, then they wait (future-type)
+    // for a placed that never comes. They are the oldest entries of the store's buffer index.
+    const stuck = Array.from({ length: 1_001 }, (_, i) =>
+      timed('order', `stuck-${i}`)(2, 'order.paid', { amount: 1 }),
+    );
+    await gk.handleBatch(stuck);
+    clock.advance(1_001);
+    expect((await gk.sweep()).filter((o) => o.outcome !== 'buffered')).toEqual([]);
+    const valve = timed('valve', 'fresh');
+    await gk.handle(valve(2, 'valve.opened', { flow: 1 }));
+    await gk.handle(valve(1, 'valve.installed', { site: 'n' }));
+    clock.advance(1_001);
+    expect((await gk.sweep()).map((o) => `${o.outcome}:${o.id}`)).toEqual([
+      'applied:fresh@1',
+      'applied:fresh@2',
+    ]);
+  });
 });
