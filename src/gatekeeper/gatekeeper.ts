@@ -56,7 +56,11 @@ export interface GatekeeperOptions {
   maxResidentEntities?: number;
   /** Recent event ids remembered per entity for deduplication (default 64). */
   dedupWindow?: number;
-  /** How often the stall sweeper runs, in ms; 0 turns it off (default: a quarter of the smallest stall limit, 1 s to 60 s). */
+  /**
+   * How often the sweeper runs (stall policies, hold releases), in ms; 0 turns it off. Default: a
+   * quarter of the smallest stall limit (1 s to 60 s), or half the smallest hold (at least 50 ms)
+   * when that is sooner.
+   */
   sweepIntervalMs?: number;
   clock?: Clock;
   /** Receives XState inspection events from every entity actor. */
