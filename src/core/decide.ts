@@ -7,7 +7,14 @@ import { toMachineEvent, type EventEnvelope } from './envelope.ts';
 import { checkTypeAndPayload } from './event-checks.ts';
 import { describeValue, makeOutcome } from './make-outcome.ts';
 import type { Aggregate } from './aggregate.ts';
-import type { BufferedEvent, EntityState, MachineCursor, ParkedEvent } from './entity.ts';
+import {
+  bufferPosition,
+  slideSeenWindow,
+  type BufferedEvent,
+  type EntityState,
+  type MachineCursor,
+  type ParkedEvent,
+} from './entity.ts';
 import {
   futureTimeDetail,
   isStaleTime,
@@ -572,19 +579,7 @@ class DecisionDraft {
 
   private addToBuffer(entry: BufferedEvent): void {
     const buffer = (this.buffer ??= [...this.entity.buffer]);
-    const seq = entry.event.seq;
-    // Sequenced entries stay sorted by seq ahead of unsequenced ones, which keep arrival order.
-    let at = buffer.length;
-    if (seq !== undefined) {
-      for (let index = 0; index < buffer.length; index += 1) {
-        const other = (buffer[index] as BufferedEvent).event.seq;
-        if (other === undefined || other > seq) {
-          at = index;
-          break;
-        }
-      }
-    }
-    buffer.splice(at, 0, entry);
+    buffer.splice(bufferPosition(buffer, entry.event.seq), 0, entry);
     (this.bufferAdded = writable(this.bufferAdded)).push(entry);
   }
 
@@ -598,11 +593,7 @@ class DecisionDraft {
   }
 
   private nextSeenIds(): readonly string[] {
-    if (this.seenAdded.length === 0) return this.entity.seenIds;
-    const merged = [...this.entity.seenIds];
-    for (const id of this.seenAdded) if (!merged.includes(id)) merged.push(id);
-    const overflow = merged.length - this.context.dedupWindow;
-    return overflow > 0 ? merged.slice(overflow) : merged;
+    return slideSeenWindow(this.entity.seenIds, this.seenAdded, this.context.dedupWindow);
   }
 }
 

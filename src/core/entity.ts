@@ -71,3 +71,29 @@ export function oldestBufferedAt(entity: EntityState): number | undefined {
     if (oldest === undefined || entry.receivedAt < oldest) oldest = entry.receivedAt;
   return oldest;
 }
+
+/**
+ * Where a new entry goes in a buffer: sequenced entries stay sorted by seq ahead of unsequenced
+ * ones, which keep arrival order (timed ones are sorted by event time when read).
+ */
+export function bufferPosition(buffer: readonly BufferedEvent[], seq: number | undefined): number {
+  if (seq === undefined) return buffer.length;
+  for (let index = 0; index < buffer.length; index += 1) {
+    const other = (buffer[index] as BufferedEvent).event.seq;
+    if (other === undefined || other > seq) return index;
+  }
+  return buffer.length;
+}
+
+/** The dedup window after `added` ids were decided: oldest first, at most `window` long. */
+export function slideSeenWindow(
+  seen: readonly string[],
+  added: readonly string[],
+  window: number,
+): readonly string[] {
+  if (added.length === 0) return seen;
+  const merged = [...seen];
+  for (const id of added) if (!merged.includes(id)) merged.push(id);
+  const overflow = merged.length - window;
+  return overflow > 0 ? merged.slice(overflow) : merged;
+}
