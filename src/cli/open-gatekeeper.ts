@@ -7,7 +7,7 @@ import type { Aggregate } from '../core/aggregate.ts';
 import { createGatekeeperWithStore, type Gatekeeper } from '../gatekeeper/gatekeeper.ts';
 import { startObservers, type Observers } from '../observe/observers.ts';
 import { stringFlag, write, type CliIO, type FlagValues } from './command.ts';
-import { loadMachines } from './load-machines.ts';
+import { machinesModule } from './machines-flag.ts';
 import { openStore } from './open-store.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -17,7 +17,7 @@ export async function withOperatorGatekeeper<TResult>(
   work: (gatekeeper: Gatekeeper) => Promise<TResult>,
 ): Promise<TResult> {
   const gatekeeper = createGatekeeperWithStore({
-    machines: await loadMachines(stringFlag(flags, 'machines')),
+    machines: await machinesModule(stringFlag(flags, 'machines')),
     store: await openStore(flags),
     sweepIntervalMs: 0,
   });
@@ -60,9 +60,9 @@ export async function openObservedGatekeeper(
   io: CliIO,
   options: { machinesModule: string | undefined; metricsPort?: number | undefined; sweepIntervalMs?: number },
 ): Promise<{ gatekeeper: Gatekeeper; observers: Observers }> {
-  const machines = await loadMachines(options.machinesModule);
+  const machines = await machinesModule(options.machinesModule);
   const store = await openStore(flags);
-  const observers = startObservers({
+  const observers = await startObservers({
     metricsPort: options.metricsPort,
     inspectUrl: stringFlag(flags, 'inspect'),
     notify: (message) => write(io.stderr, message),

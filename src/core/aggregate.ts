@@ -13,10 +13,22 @@ export type RejectionPolicy = 'skip' | 'park';
 /** What happens to an entity whose oldest buffered event is older than `stallAfterMs`. */
 export type StallPolicy = 'keep' | 'dead-letter' | 'skip-gap';
 
+/**
+ * A payload schema: anything with zod's `safeParse` — a zod 3 or 4 schema from the user's own zod.
+ * Structural on purpose, so a schema built with another copy or version of zod than ours type-checks.
+ */
+export interface PayloadSchema {
+  safeParse(
+    value: unknown,
+  ):
+    | { success: true; data: unknown }
+    | { success: false; error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } };
+}
+
 /** Per-aggregate options; all optional, with the defaults documented in the README. */
 export interface AggregateOptions {
-  /** zod schema per event type for `payload`. */
-  payloads?: Record<string, z.ZodType>;
+  /** A schema (zod) per event type for `payload`. */
+  payloads?: Record<string, PayloadSchema>;
   onRejected?: RejectionPolicy;
   onStall?: StallPolicy;
   stallAfterMs?: number;
@@ -28,6 +40,14 @@ export interface AggregateOptions {
   version?: string | number;
   /** Turns snapshots stored under older versions into snapshots of this one (see docs/changing-machines.md). */
   migrate?: MigrateOption;
+  /**
+   * Time mode: how long (ms of the gatekeeper's clock) an unsequenced timed event waits in the
+   * buffer for earlier-timed ones before it is released in event-time order; 0 (default) applies
+   * it at once (last writer wins). Must be below `stallAfterMs`.
+   */
+  holdMs?: number;
+  /** Time mode: how far an event's `time` may lie ahead of the clock before it is rejected (default 60 s). */
+  maxFutureMs?: number;
 }
 
 /** How a user registers one aggregate: the machine alone, or the machine with options. */
@@ -42,6 +62,8 @@ export interface AggregateDefaults {
   onStall: StallPolicy;
   stallAfterMs: number;
   maxBuffered: number;
+  holdMs: number;
+  maxFutureMs: number;
 }
 
 export const DEFAULT_AGGREGATE_OPTIONS: AggregateDefaults = {
@@ -49,13 +71,15 @@ export const DEFAULT_AGGREGATE_OPTIONS: AggregateDefaults = {
   onStall: 'keep',
   stallAfterMs: 5 * 60_000,
   maxBuffered: 1_000,
+  holdMs: 0,
+  maxFutureMs: 60_000,
 };
 
 /** A registered aggregate, analysed once. */
 export interface Aggregate extends AggregateDefaults {
   name: string;
   machine: AnyStateMachine;
-  payloads: Record<string, z.ZodType>;
+  payloads: Record<string, PayloadSchema>;
   topology: MachineTopology;
   /** The version stamped on its snapshots: explicit, or the machine's fingerprint. */
   version: string;
@@ -73,7 +97,9 @@ export function defineAggregate<TMachine extends AnyStateMachine>(
 
 const optionsSchema = z
   .object({
-    payloads: z.record(z.string(), z.custom<z.ZodType>(isZodSchema, 'must be a zod schema')).optional(),
+    payloads: z
+      .record(z.string(), z.custom<PayloadSchema>(isPayloadSchema, 'must be a zod schema'))
+      .optional(),
     onRejected: z.enum(['skip', 'park']).optional(),
     onStall: z.enum(['keep', 'dead-letter', 'skip-gap']).optional(),
     stallAfterMs: z.number().int().positive().optional(),
@@ -88,10 +114,12 @@ const optionsSchema = z
         ),
       ])
       .optional(),
+    holdMs: z.number().int().nonnegative().optional(),
+    maxFutureMs: z.number().int().nonnegative().optional(),
   })
   .strict();
 
-function isZodSchema(value: unknown): value is z.ZodType {
+function isPayloadSchema(value: unknown): value is PayloadSchema {
   return (
     typeof value === 'object' &&
     value !== null &&
@@ -156,17 +184,39 @@ function finish(
   options: AggregateOptions,
   defaults: AggregateDefaults,
 ): Aggregate {
+  const stallAfterMs = options.stallAfterMs ?? defaults.stallAfterMs;
+  const holdMs = options.holdMs ?? defaults.holdMs;
+  const maxFutureMs = options.maxFutureMs ?? defaults.maxFutureMs;
+  // Defaults come from code, not through the schema above: checked here for both.
+  for (const [option, value] of [
+    ['holdMs', holdMs],
+    ['maxFutureMs', maxFutureMs],
+  ] as const) {
+    if (!Number.isSafeInteger(value) || value < 0)
+      throw new InvalidRegistryError(
+        `aggregate "${name}": ${option} must be a whole number of milliseconds >= 0 (got ${String(value)})`,
+      );
+  }
+  // A held event older than the stall limit would be stalled (and maybe dead-lettered) before
+  // its release: the hold must end first.
+  if (holdMs >= stallAfterMs) {
+    throw new InvalidRegistryError(
+      `aggregate "${name}": holdMs (${holdMs}) must be smaller than stallAfterMs (${stallAfterMs}), or held events stall before they are released`,
+    );
+  }
   return {
     name,
     machine,
     payloads: options.payloads ?? {},
     onRejected: options.onRejected ?? defaults.onRejected,
     onStall: options.onStall ?? defaults.onStall,
-    stallAfterMs: options.stallAfterMs ?? defaults.stallAfterMs,
+    stallAfterMs,
     maxBuffered: options.maxBuffered ?? defaults.maxBuffered,
     version: options.version === undefined ? machineFingerprint(machine) : String(options.version),
     explicitVersion: options.version !== undefined,
     migrate: options.migrate,
+    holdMs,
+    maxFutureMs,
     topology: analyzeMachine(machine, Object.keys(options.payloads ?? {})),
   };
 }

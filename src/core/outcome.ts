@@ -11,10 +11,11 @@ export type OutcomeKind = (typeof OUTCOMES)[number];
 
 export const REASONS = {
   applied: ['legal', 'drained', 'operator-retry'],
-  buffered: ['seq-gap', 'future-type', 'entity-parked', 'entity-held'],
+  buffered: ['seq-gap', 'future-type', 'entity-parked', 'time-hold', 'entity-held'],
   discarded: [
     'duplicate-id',
     'stale-seq',
+    'stale-time',
     'duplicate-seq',
     'unreachable-type',
     'entity-final',
@@ -32,6 +33,7 @@ export const REASONS = {
     'stalled',
     'machine-error',
     'key-mismatch',
+    'future-time',
     'operator-skipped',
   ],
 } as const satisfies Record<OutcomeKind, readonly string[]>;

@@ -12,6 +12,7 @@ import type { AttentionEntry, HeldMark } from '../core/attention.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
 import {
   decide,
+  decideRelease,
   decideRetry,
   decideSkip,
   decideSkipHeld,
@@ -28,6 +29,7 @@ import {
 } from '../core/errors.ts';
 import { toHistoryEntry, type HistoryEntry } from '../core/history.ts';
 import type { AppliedTransition, DeadLetter, InputSource, Outcome, StateValue } from '../core/outcome.ts';
+import type { TimeMark } from '../core/time-order.ts';
 import type {
   CommitResult,
   EntityRef,
@@ -39,9 +41,16 @@ import type { ActorInspector } from './actor-cursor.ts';
 import { readAttention } from './attention-list.ts';
 import { holdForeignEvent, knownElsewhere } from './foreign-events.ts';
 import { lifecycleDecision } from './hydrate.ts';
-import { migrateEntity, releaseHeld, resetEntity, type Reload, type Reloaded } from './lifecycle-verbs.ts';
+import {
+  migrateEntity,
+  releaseEndedHolds,
+  resetEntity,
+  type Reload,
+  type Reloaded,
+} from './lifecycle-verbs.ts';
 import { ResidentLoader } from './resident-loader.ts';
 import { VersionRegistry } from './version-registry.ts';
+import { HeldEntities } from './held-entities.ts';
 import { Listeners, type GatekeeperListener } from './listeners.ts';
 import { Mailboxes } from './mailbox.ts';
 import { ResidentEntities, type Resident } from './resident-entities.ts';
@@ -58,7 +67,11 @@ export interface GatekeeperOptions {
   maxResidentEntities?: number;
   /** Recent event ids remembered per entity for deduplication (default 64). */
   dedupWindow?: number;
-  /** How often the stall sweeper runs, in ms; 0 turns it off (default: a quarter of the smallest stall limit, 1 s to 60 s). */
+  /**
+   * How often the sweeper runs (stall policies, hold releases), in ms; 0 turns it off. Default: a
+   * quarter of the smallest stall limit (1 s to 60 s), or half the smallest hold (at least 50 ms)
+   * when that is sooner.
+   */
   sweepIntervalMs?: number;
   clock?: Clock;
   /** Receives XState inspection events from every entity actor. */
@@ -81,6 +94,8 @@ export interface EntityInspection extends EntityRef {
   context: unknown;
   status: 'active' | 'done';
   lastSeq: number;
+  /** Time mode: the last applied timed event's time (UTC) and id. */
+  lastTime: TimeMark | undefined;
   version: number;
   buffered: BufferedEvent[];
   parked: ParkedEvent | undefined;
@@ -155,7 +170,10 @@ export interface Gatekeeper {
    * its seq (or, with `resetSeq`, setting it to 0 so the history can be replayed), then drains.
    */
   reset(aggregate: string, key: string, options?: { resetSeq?: boolean }): Promise<Outcome[]>;
-  /** Runs the stall policies now (the sweeper calls this on a timer). */
+  /**
+   * Releases held timed events whose hold is over and entities whose hold (see `attention`) has
+   * ended, then runs the stall policies (the sweeper calls this on a timer).
+   */
   sweep(): Promise<Outcome[]>;
   subscribe(listener: GatekeeperListener): () => void;
   /** Resolves when every event handed in so far is decided. */
@@ -177,6 +195,7 @@ class GatekeeperRuntime implements Gatekeeper {
   private readonly mailboxes = new Mailboxes();
   private readonly residents: ResidentEntities;
   readonly listeners = new Listeners();
+  private readonly held = new HeldEntities();
   readonly clock: Clock;
   private readonly dedupWindow: number;
   readonly maxConflictRetries: number;
@@ -198,7 +217,12 @@ class GatekeeperRuntime implements Gatekeeper {
       (id) => this.mailboxes.isBusy(id),
     );
     const smallestStall = Math.min(...[...this.aggregates.values()].map((a) => a.stallAfterMs));
-    const interval = options.sweepIntervalMs ?? Math.min(60_000, Math.max(1_000, smallestStall / 4));
+    // A hold is released by the next event of its entity, or by the sweeper when none comes: then
+    // within half a hold of its end.
+    const smallestHold = Math.min(...holdsOf(this.aggregates));
+    const interval =
+      options.sweepIntervalMs ??
+      Math.min(60_000, Math.max(1_000, smallestStall / 4), Math.max(50, smallestHold / 2));
     this.sweeper = interval > 0 ? new StallSweeper(interval, () => this.sweep()) : undefined;
   }
 
@@ -301,6 +325,7 @@ class GatekeeperRuntime implements Gatekeeper {
         context: cursor.context(),
         status: cursor.done() ? 'done' : 'active',
         lastSeq: stored.lastSeq,
+        lastTime: stored.lastTime,
         version: stored.version,
         buffered: [...stored.buffer],
         parked: stored.parked,
@@ -368,7 +393,8 @@ class GatekeeperRuntime implements Gatekeeper {
   }
 
   async sweep(): Promise<Outcome[]> {
-    const outcomes = await releaseHeld(this.reload, this.aggregates, await this.attention());
+    const outcomes = await releaseEndedHolds(this.reload, this.aggregates, await this.attention());
+    outcomes.push(...(await this.releaseHeld()));
     for (const report of await this.stalled()) {
       const aggregate = this.aggregates.get(report.aggregate) as Aggregate;
       if (aggregate.onStall === 'keep') continue;
@@ -411,6 +437,53 @@ class GatekeeperRuntime implements Gatekeeper {
     return reloaded;
   };
 
+  /**
+   * Time mode without further traffic: entities whose held events' hold is over get them
+   * released. First those this process left holding events (it knows when each is due), then
+   * the store's buffer index for the rest (held by another process, or before a restart): an
+   * entity whose oldest buffered event waited longer than its aggregate's hold. An entity with
+   * nothing due is decided to no effect and not committed.
+   */
+  private async releaseHeld(): Promise<Outcome[]> {
+    const outcomes: Outcome[] = [];
+    const holds = holdsOf(this.aggregates);
+    if (holds.length === 0) return outcomes;
+    const now = this.clock.now();
+    const visits = this.held.due(now);
+    const visited = new Set(visits.map((visit) => visit.id));
+    for (const candidate of await this.store.stalled(now - Math.min(...holds), 1_000)) {
+      const id = entityId(candidate.aggregate, candidate.key);
+      const holdMs = this.aggregates.get(candidate.aggregate)?.holdMs ?? 0;
+      if (
+        visited.has(id) ||
+        this.held.knows(id) ||
+        holdMs === 0 ||
+        now - candidate.oldestBufferedAt <= holdMs
+      )
+        continue;
+      visits.push({ id, ref: candidate });
+    }
+    for (const { id, ref } of visits) {
+      const aggregate = this.aggregates.get(ref.aggregate);
+      if (!aggregate) continue;
+      const decided = await this.decideFor(
+        aggregate,
+        ref.key,
+        (resident, at) => {
+          const decision = decideRelease(this.contextFor(resident, at), resident.entity);
+          if (decision.outcomes.length > 0) return decision;
+          // Nothing committed, so settle() will not say when to look again: say it here (a parked
+          // entity, or events that wait on the machine, are not visited again until they change).
+          this.held.note(id, resident.ref, resident.entity, at, aggregate.holdMs, true);
+          return undefined;
+        },
+        asDecided,
+      );
+      outcomes.push(...decided.outcomes);
+    }
+    return outcomes;
+  }
+
   subscribe(listener: GatekeeperListener): () => void {
     return this.listeners.add(listener);
   }
@@ -429,6 +502,7 @@ class GatekeeperRuntime implements Gatekeeper {
     this.sweeper?.stop();
     await this.mailboxes.idle();
     this.residents.clear();
+    this.held.clear();
     await this.store.close();
   }
 
@@ -533,6 +607,8 @@ class GatekeeperRuntime implements Gatekeeper {
     resident.entity = decision.entity;
     resident.version = committed.version;
     if (resident.machineVersion !== '') resident.stamped = resident.machineVersion;
+    const { holdMs } = resident.aggregate;
+    if (holdMs > 0) this.held.note(id, resident.ref, decision.entity, this.clock.now(), holdMs);
     const held = decision.heldChanged ? decision.entity.held : undefined;
     this.listeners.emit(
       decision.outcomes,
@@ -723,6 +799,11 @@ function asError(error: unknown): Error {
 
 function entityId(aggregate: string, key: string): string {
   return `${aggregate}\u0000${key}`;
+}
+
+/** The aggregates' holds that are on (time mode with holdMs > 0). */
+function holdsOf(aggregates: ReadonlyMap<string, Aggregate>): number[] {
+  return [...aggregates.values()].flatMap((aggregate) => (aggregate.holdMs > 0 ? [aggregate.holdMs] : []));
 }
 
 function positive(name: string, value: number): number {

@@ -13,7 +13,7 @@
  */
 import type { Aggregate } from '../core/aggregate.ts';
 import type { HeldMark, HeldReason } from '../core/attention.ts';
-import { decideRelease, type Decision, type DecisionContext } from '../core/decide.ts';
+import { decideResume, type Decision, type DecisionContext } from '../core/decide.ts';
 import type { EntityState } from '../core/entity.ts';
 import { messageOf } from '../core/errors.ts';
 import {
@@ -206,7 +206,7 @@ export function lifecycleDecision(
   state: StateValue,
   now: number,
 ): { decision: Decision; history: HistoryEntry[] } {
-  const decision = decideRelease(context, entity, { lastSeq: step.lastSeq });
+  const decision = decideResume(context, entity, { lastSeq: step.lastSeq });
   const history = [
     lifecycleEntry(step.kind, step.reason, step.detail, state, now, { from: step.from, to: step.to }),
     ...decision.outcomes.map((outcome) => toHistoryEntry(outcome, now, step.to)),

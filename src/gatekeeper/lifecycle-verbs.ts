@@ -43,7 +43,7 @@ export async function resetEntity(
  * version now runs here, a migration was deployed, its aggregate is registered here) is migrated
  * or released and drained, so its events do not wait for the next event or an operator.
  */
-export async function releaseHeld(
+export async function releaseEndedHolds(
   reload: Reload,
   aggregates: ReadonlyMap<string, Aggregate>,
   attention: readonly AttentionEntry[],

@@ -41,6 +41,7 @@ class MemoryEntity implements SyncEntityRecord {
   parked: StoredEntity['parked'] = undefined;
   held: StoredEntity['held'] = undefined;
   machineVersion: string | undefined = undefined;
+  lastTime: StoredEntity['lastTime'] = undefined;
   /** Serialised on load only: most entities are committed many times between loads. */
   snapshot: (() => PersistedSnapshot) | undefined = undefined;
   history: HistoryEntry[] = [];
@@ -53,8 +54,18 @@ class MemoryEntity implements SyncEntityRecord {
 
   load(): StoredEntity | undefined {
     if (this.version === 0) return undefined;
-    const { lastSeq, buffer, seenIds, parked, held, version, machineVersion } = this;
-    return { lastSeq, buffer, seenIds, parked, held, version, machineVersion, snapshot: this.snapshot?.() };
+    const { lastSeq, buffer, seenIds, parked, held, lastTime, version, machineVersion } = this;
+    return {
+      lastSeq,
+      buffer,
+      seenIds,
+      parked,
+      held,
+      lastTime,
+      version,
+      machineVersion,
+      snapshot: this.snapshot?.(),
+    };
   }
 
   commit(commit: EntityCommit): CommitResult {
@@ -65,6 +76,7 @@ class MemoryEntity implements SyncEntityRecord {
     this.buffer = commit.entity.buffer;
     this.seenIds = commit.entity.seenIds;
     this.parked = commit.entity.parked;
+    this.lastTime = commit.entity.lastTime;
     this.held = commit.entity.held;
     const stamp = commit.machineVersion;
     if (stamp && stamp !== this.machineVersion) {

@@ -17,7 +17,6 @@ const WINDOW = 256;
 
 export const checkCommand: Command = {
   name: 'check',
-  summary: 'gate an NDJSON event stream (file or stdin) and print one NDJSON line per outcome',
   usage: `Usage: gatekeeper check --machines <module> [file] [--final] [--quiet] [--inspect <ws-url>]
 
 Reads one event envelope per line from <file> (or stdin) and writes one JSON line per outcome:

@@ -10,7 +10,6 @@ import { describeState, formatAge } from './operator-format.ts';
 
 export const inspectCommand: Command = {
   name: 'inspect',
-  summary: 'show one entity: state, seq, buffered and parked events, recent rejections',
   usage: `Usage: gatekeeper inspect <aggregate> <key> [--json] [--machines <module>] [--redis <url>]
 
 Prints the entity as the store holds it: state and context, last applied seq, store version,
@@ -58,6 +57,8 @@ export function renderInspection(entity: EntityInspection, now: number): string 
   } else if (entity.pending) {
     lines.push(`  on load   ${entity.pending}`);
   }
+  // Time mode only: what a timed event must come after to be applied.
+  if (entity.lastTime) lines.splice(3, 0, `  time      ${entity.lastTime.at} (id ${entity.lastTime.id})`);
   if (entity.parked) {
     const { event, reason, detail, parkedAt } = entity.parked;
     lines.push(
@@ -67,7 +68,7 @@ export function renderInspection(entity: EntityInspection, now: number): string 
   }
   lines.push(`  buffered  ${entity.buffered.length === 0 ? 'none' : `${entity.buffered.length} event(s)`}`);
   for (const { event, receivedAt, rejection } of entity.buffered) {
-    const seq = event.seq === undefined ? 'no seq' : `seq ${event.seq}`;
+    const seq = event.seq === undefined ? (event.time ?? 'no seq') : `seq ${event.seq}`;
     lines.push(
       `    ${seq.padEnd(8)} ${event.type}  id ${event.id}  waiting ${formatAge(now - receivedAt)}${rejection ? `  (already rejected: ${rejection.reason})` : ''}`,
     );

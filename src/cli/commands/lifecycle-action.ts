@@ -14,7 +14,6 @@ import { describeOutcome, outcomeLine } from './operator-format.ts';
 
 export const migrateCommand: Command = {
   name: 'migrate',
-  summary: 'load held entities again under the deployed machines (migrate, restamp, drain)',
   usage: `Usage: gatekeeper migrate <aggregate> [<key>] [--json] [--machines <module>] [--redis <url>]
 
 Loads the entity (without <key>: every held entity of <aggregate>) again under the machines of
@@ -59,7 +58,6 @@ ${STORE_USAGE}`,
 
 export const resetCommand: Command = {
   name: 'reset',
-  summary: 'start a held entity again from its machine’s initial state',
   usage: `Usage: gatekeeper reset <aggregate> <key> [--reset-seq] [--json] [--machines <module>] [--redis <url>]
 
 Puts the entity in its machine's initial state under the current version (context included) and

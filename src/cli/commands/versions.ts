@@ -9,14 +9,12 @@ import { buildAggregates } from '../../core/aggregate.ts';
 import type { EntityStore } from '../../store/entity-store.ts';
 import { planVersions, type VersionPlan } from '../../gatekeeper/version-plan.ts';
 import { booleanFlag, EXIT, stringFlag, write, type Command, type FlagValues } from '../command.ts';
-import { loadMachines } from '../load-machines.ts';
+import { machinesModule } from '../machines-flag.ts';
 import { STORE_USAGE, storeOptions } from '../open-store.ts';
 import { UsageError } from '../usage-error.ts';
 
 export const versionsCommand: Command = {
   name: 'versions',
-  summary:
-    'dry run of a machine change: stored entities per version, and what would migrate, carry on or be held',
   usage: `Usage: gatekeeper versions --machines <module> (--redis <url> | --redis-cluster <list>) [--json] [--list]
 
 For each aggregate of <module>: the machine version it stamps (explicit, or a fingerprint of the
@@ -38,7 +36,7 @@ ${STORE_USAGE}`,
     const module = stringFlag(flags, 'machines');
     if (module === undefined)
       throw new UsageError('--machines <module> is required: the machines you mean to deploy');
-    const aggregates = buildAggregates(await loadMachines(module));
+    const aggregates = buildAggregates(await machinesModule(module));
     const store = await openReadOnlyStore(flags);
     try {
       const plans = await planVersions(aggregates, store);

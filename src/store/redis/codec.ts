@@ -9,6 +9,7 @@ import type { HeldMark } from '../../core/attention.ts';
 import type { BufferedEvent, ParkedEvent } from '../../core/entity.ts';
 import { GatekeeperError, messageOf } from '../../core/errors.ts';
 import type { DeadLetter } from '../../core/outcome.ts';
+import type { TimeMark } from '../../core/time-order.ts';
 import type { PersistedSnapshot, StoredEntity } from '../entity-store.ts';
 import { isBufferField } from './keys.ts';
 
@@ -131,6 +132,10 @@ export function decodeEntity(fields: Record<string, string>, where: string): Sto
       fields.w === undefined
         ? []
         : tolerant(() => parse<string[]>(fields.w as string, `seen ids of ${where}`), []),
+    lastTime:
+      fields.t === undefined
+        ? undefined
+        : tolerant(() => timeMark(fields.t as string, `last applied time of ${where}`), undefined),
     buffer: buffered.map((item) => item.entry),
     corrupt: corrupt.length === 0 ? undefined : corrupt.join('; '),
   };
@@ -149,6 +154,19 @@ export function parse<TValue>(text: string, what: string): TValue {
   } catch (error) {
     throw new CorruptEntityError(`${what} is not valid JSON`, error);
   }
+}
+
+/** The last applied time is stored as `[time, id]`: compact, and checked because the rules compare it. */
+export function timeMarkJson(mark: TimeMark): string {
+  return JSON.stringify([mark.at, mark.id]);
+}
+
+function timeMark(text: string, what: string): TimeMark {
+  const value = parse<unknown>(text, what);
+  if (!Array.isArray(value) || value.length !== 2 || !value.every((part) => typeof part === 'string'))
+    throw new CorruptEntityError(`${what} is not a [time, id] pair: ${JSON.stringify(text.slice(0, 80))}`);
+  const [at, id] = value as [string, string];
+  return { at, id };
 }
 
 function integer(text: string, what: string): number {

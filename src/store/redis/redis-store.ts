@@ -18,7 +18,7 @@ import type {
   StoredEntity,
   StoredVersion,
 } from '../entity-store.ts';
-import { deadLetterJson, decodeEntity, parse, toJson } from './codec.ts';
+import { deadLetterJson, decodeEntity, parse, timeMarkJson, toJson } from './codec.ts';
 import { openClient, toStoreError, type OpenedClient, type RedisConnectionOptions } from './connection.ts';
 import { CommitBatcher, type PendingCommit } from './commit-batcher.ts';
 import {
@@ -292,6 +292,7 @@ class RedisEntityStore implements RedisStore {
       outboxRows,
       commit.deadLetters.length,
       historyEntries,
+      entity.lastTime === undefined ? '' : timeMarkJson(entity.lastTime),
       heldMode,
       entity.held?.since ?? 0,
       heldMode === 'set' ? toJson(entity.held, 'held mark') : '',

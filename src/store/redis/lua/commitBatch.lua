@@ -13,6 +13,7 @@
       entity hash  {P:N}:e:E   fields v (version), q (lastSeq), s (snapshot JSON),
                                m (machine version of s), a (held mark JSON),
                                p (parked JSON), w (seen-id window JSON), n (buffer ordinal),
+                               t (last applied time: JSON [time, id], time mode only),
                                b:<id> / B:<hex id> = "<ordinal>|<buffered entry JSON>"
       history list {P:N}:h:E   newest first
     ARGV[1]  n, the number of decisions; then for each decision, in KEYS order:
@@ -23,6 +24,7 @@
               history limit (0: none), expiry (0 none, > 0 PEXPIRE entity + history in ms, -1 PERSIST),
               dead-letter stream MAXLEN (0: unbounded),
               buffer added, buffer removed, outbox rows, dead letters, history entries (counts),
+              last applied time JSON, or "" when the entity has none,
               held mode ("keep" | "set" | "clear"), held since (ms), held mark JSON (or ""),
               machine version ("" keeps the stored stamp), version field (length-prefixed
               aggregate and version, see keys.ts), committed at (ms)]
@@ -64,8 +66,9 @@ local function commitOne(entityKey, historyKey, first)
   local expected, lastSeq, parkedMode, parkedAt, stalledMode, oldest = header[1], header[2], header[3], header[4], header[5], header[6]
   local historyLimit, expiry, maxLen = header[7], header[8], header[9]
   local added, removed, outboxRows, deadLetters, historyEntries = header[10], header[11], header[12], header[13], header[14]
-  local heldMode, heldAt, heldJson = header[15], header[16], header[17]
-  local machineVersion, versionField, committedAt = header[18], header[19], header[20]
+  local lastTime = header[15]
+  local heldMode, heldAt, heldJson = header[16], header[17], header[18]
+  local machineVersion, versionField, committedAt = header[19], header[20], header[21]
 
   local nextFirst = first + 5 + 2 * added + removed + outboxRows + deadLetters + historyEntries
   local stored = redis.call('HGET', entityKey, 'v')
@@ -88,6 +91,11 @@ local function commitOne(entityKey, historyKey, first)
   if parkedMode == 'set' then
     fields[#fields + 1] = 'p'
     fields[#fields + 1] = ARGV[first + 4]
+  end
+  -- The last applied time never goes away once set, so "" only means "none yet".
+  if lastTime ~= nil and lastTime ~= '' then
+    fields[#fields + 1] = 't'
+    fields[#fields + 1] = lastTime
   end
   redis.call('HSET', entityKey, unpack(fields))
   local at = first + 5
