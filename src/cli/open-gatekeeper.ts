@@ -11,14 +11,27 @@ import { loadMachines } from './load-machines.ts';
 import { openStore } from './open-store.ts';
 import { UsageError } from './usage-error.ts';
 
+/**
+ * Whether an operator command only reads (inspect, history, stalled: the store is opened read-only,
+ * so they work on a full Redis, a replica or for a read-only ACL user) or writes (retry, skip).
+ */
+export type StoreAccess = 'read' | 'write';
+
+/** What openStore needs from the command's streams: where warnings go and the environment. */
+export function storeUse(io: CliIO, access: StoreAccess) {
+  return { readOnly: access === 'read', warn: (message: string) => write(io.stderr, message), env: io.env };
+}
+
 /** Opens the operator gatekeeper, runs `work` with it, and closes it (and its store) whatever happens. */
 export async function withOperatorGatekeeper<TResult>(
   flags: FlagValues,
+  io: CliIO,
+  access: StoreAccess,
   work: (gatekeeper: Gatekeeper) => Promise<TResult>,
 ): Promise<TResult> {
   const gatekeeper = createGatekeeperWithStore({
     machines: await loadMachines(stringFlag(flags, 'machines')),
-    store: await openStore(flags),
+    store: await openStore(flags, storeUse(io, access)),
     sweepIntervalMs: 0,
   });
   try {
@@ -35,6 +48,8 @@ export async function withOperatorGatekeeper<TResult>(
 export function withOperatorEntity<TResult>(
   flags: FlagValues,
   positionals: string[],
+  io: CliIO,
+  access: StoreAccess,
   work: (
     gatekeeper: Gatekeeper,
     entity: { aggregate: string; key: string; definition: Aggregate },
@@ -44,7 +59,7 @@ export function withOperatorEntity<TResult>(
   if (aggregate === undefined || key === undefined || extra.length > 0) {
     throw new UsageError('expected exactly two arguments: <aggregate> <key>');
   }
-  return withOperatorGatekeeper(flags, (gatekeeper) =>
+  return withOperatorGatekeeper(flags, io, access, (gatekeeper) =>
     work(gatekeeper, { aggregate, key, definition: requireAggregate(gatekeeper, aggregate) }),
   );
 }
@@ -58,10 +73,16 @@ export function withOperatorEntity<TResult>(
 export async function openObservedGatekeeper(
   flags: FlagValues,
   io: CliIO,
-  options: { machinesModule: string | undefined; metricsPort?: number | undefined; sweepIntervalMs?: number },
+  options: {
+    machinesModule: string | undefined;
+    metricsPort?: number | undefined;
+    sweepIntervalMs?: number;
+    /** Default 'write'; the web view without --demo only reads. */
+    access?: StoreAccess;
+  },
 ): Promise<{ gatekeeper: Gatekeeper; observers: Observers }> {
   const machines = await loadMachines(options.machinesModule);
-  const store = await openStore(flags);
+  const store = await openStore(flags, storeUse(io, options.access ?? 'write'));
   const observers = startObservers({
     metricsPort: options.metricsPort,
     inspectUrl: stringFlag(flags, 'inspect'),
@@ -70,7 +91,12 @@ export async function openObservedGatekeeper(
   const gatekeeper = createGatekeeperWithStore({
     machines,
     store,
-    ...(options.sweepIntervalMs === undefined ? {} : { sweepIntervalMs: options.sweepIntervalMs }),
+    // A reading gatekeeper runs no sweeper: its stall policies would write.
+    ...(options.access === 'read'
+      ? { sweepIntervalMs: 0 }
+      : options.sweepIntervalMs === undefined
+        ? {}
+        : { sweepIntervalMs: options.sweepIntervalMs }),
     ...(observers.inspect ? { inspect: observers.inspect } : {}),
   });
   return { gatekeeper, observers };

@@ -34,17 +34,23 @@ ${STORE_USAGE}`,
     if (!(HISTORY_FORMATS as readonly string[]).includes(format)) {
       throw new UsageError(`--format must be one of ${HISTORY_FORMATS.join(', ')} (got ${format})`);
     }
-    return withOperatorEntity(flags, positionals, async (gatekeeper, { aggregate, key, definition }) => {
-      const history = await gatekeeper.history(aggregate, key);
-      if (history.length === 0) {
-        write(io.stderr, `gatekeeper history: no history for ${aggregate}/${key} in this store`);
-        return EXIT.failure;
-      }
-      write(
-        io.stdout,
-        renderHistory(format as HistoryFormat, definition.machine, { aggregate, key }, history),
-      );
-      return EXIT.ok;
-    });
+    return withOperatorEntity(
+      flags,
+      positionals,
+      io,
+      'read',
+      async (gatekeeper, { aggregate, key, definition }) => {
+        const history = await gatekeeper.history(aggregate, key);
+        if (history.length === 0) {
+          write(io.stderr, `gatekeeper history: no history for ${aggregate}/${key} in this store`);
+          return EXIT.failure;
+        }
+        write(
+          io.stdout,
+          renderHistory(format as HistoryFormat, definition.machine, { aggregate, key }, history),
+        );
+        return EXIT.ok;
+      },
+    );
   },
 };

@@ -27,7 +27,7 @@ The embedded store starts empty in every process: point this at the Redis the ga
   },
   positionals: true,
   async run(flags, positionals, io) {
-    return withOperatorEntity(flags, positionals, async (gatekeeper, { aggregate, key }) => {
+    return withOperatorEntity(flags, positionals, io, 'read', async (gatekeeper, { aggregate, key }) => {
       const entity = await gatekeeper.inspect(aggregate, key);
       if (!entity) {
         write(io.stderr, `gatekeeper inspect: no entity ${aggregate}/${key} in this store`);

@@ -34,7 +34,7 @@ ${STORE_USAGE}`,
     },
     positionals: true,
     async run(flags, positionals, io) {
-      return withOperatorEntity(flags, positionals, async (gatekeeper, { aggregate, key }) => {
+      return withOperatorEntity(flags, positionals, io, 'write', async (gatekeeper, { aggregate, key }) => {
         const outcomes =
           action === 'retry' ? await gatekeeper.retry(aggregate, key) : await gatekeeper.skip(aggregate, key);
         for (const outcome of outcomes)

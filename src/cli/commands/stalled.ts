@@ -30,7 +30,7 @@ ${STORE_USAGE}`,
   async run(flags, _positionals, io) {
     const limit = intFlag(flags, 'limit', 1_000);
     const json = booleanFlag(flags, 'json');
-    return withOperatorGatekeeper(flags, async (gatekeeper) => {
+    return withOperatorGatekeeper(flags, io, 'read', async (gatekeeper) => {
       if (booleanFlag(flags, 'parked')) {
         const parked = await gatekeeper.parked(limit);
         for (const ref of parked)

@@ -27,7 +27,10 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions, type SentinelAddress } from 'ioredis';
 import type { ConnectionOptions } from 'node:tls';
 import { GatekeeperError, InvalidConfigError, messageOf, StoreUnavailableError } from '../../core/errors.ts';
+import { parseRedisUrl } from './redis-url.ts';
 import type { RedisClient } from './scripts.ts';
+
+export { redactUrl } from './redis-url.ts';
 
 /** How to reach Redis. Give `redis` (a client you own), `url`, `cluster` or `sentinels`. */
 export interface RedisConnectionOptions {
@@ -83,6 +86,8 @@ export interface OpenedClient {
   where: string;
   /** The last connection error ioredis reported on a client the store owns, for messages. */
   lastError(): Error | undefined;
+  /** A configuration error only the server could reveal (a db index out of its range). */
+  configError(): GatekeeperError | undefined;
 }
 
 export function openClient(options: RedisConnectionOptions): OpenedClient {
@@ -99,6 +104,7 @@ export function openClient(options: RedisConnectionOptions): OpenedClient {
       isCluster: options.redis instanceof Cluster,
       where: 'the given client',
       lastError: () => undefined,
+      configError: () => undefined,
     };
   }
 
@@ -151,23 +157,50 @@ export function openClient(options: RedisConnectionOptions): OpenedClient {
     });
   } else {
     const url = options.url ?? 'redis://127.0.0.1:6379';
-    if (!/^rediss?:\/\//.test(url))
-      throw new InvalidConfigError(
-        `redis store: url must start with redis:// or rediss:// (got ${redactUrl(url)})`,
-      );
-    where = redactUrl(url);
-    client = new Redis(url, { ...common, ...options.redisOptions });
+    // Checked field by field before connecting (ioredis would read /abc as db 0).
+    const parsed = parseRedisUrl(url);
+    where = `${parsed.tls ? 'rediss' : 'redis'}://${parsed.host.includes(':') ? `[${parsed.host}]` : parsed.host}:${parsed.port}${parsed.db === 0 ? '' : `/${parsed.db}`}`;
+    client = new Redis({
+      ...common,
+      host: parsed.host,
+      port: parsed.port,
+      ...(parsed.db === 0 || options.db !== undefined ? {} : { db: parsed.db }),
+      ...(parsed.username === undefined || options.username !== undefined
+        ? {}
+        : { username: parsed.username }),
+      ...(parsed.password === undefined || options.password !== undefined
+        ? {}
+        : { password: parsed.password }),
+      ...(parsed.tls && options.tls === undefined ? { tls: {} } : {}),
+      ...options.redisOptions,
+    });
   }
   // Without a listener ioredis prints every reconnect error; they reach callers as StoreUnavailableError.
   let last: Error | undefined;
+  let fatal: GatekeeperError | undefined;
   client.on('error', (error: Error) => {
     last = error;
+    // ioredis reports a failed SELECT on connect as an error event and then carries on in db 0:
+    // remembered here so the store refuses every operation instead of writing to the wrong db.
+    if (/DB index is out of range/i.test(error.message))
+      fatal ??= new InvalidConfigError(
+        `redis store: the db index is out of range on ${where} (${error.message}); ` +
+          "use an index below the server's `databases` setting (16 unless configured)",
+        error,
+      );
     options.onConnectionError?.(error);
   });
   client.on('ready', () => {
     last = undefined;
   });
-  return { client, owned: true, isCluster: options.cluster !== undefined, where, lastError: () => last };
+  return {
+    client,
+    owned: true,
+    isCluster: options.cluster !== undefined,
+    where,
+    lastError: () => last,
+    configError: () => fatal,
+  };
 }
 
 function tlsOption(tls: RedisConnectionOptions['tls']): Pick<RedisOptions, 'tls'> {
@@ -186,13 +219,9 @@ function parseNode(node: string | { host: string; port: number }): { host: strin
   return { host: text.slice(0, colon), port };
 }
 
-/** Hides the password in a redis URL for messages. */
-export function redactUrl(url: string): string {
-  return url.replace(
-    /\/\/([^@/]*)@/,
-    (_match, auth: string) => `//${auth.includes(':') ? `${auth.split(':')[0]}:***` : '***'}@`,
-  );
-}
+/** ioredis' messages for a command failed because the connection was lost or not up. */
+const LOST_CONNECTION =
+  /max retries per request|Connection is closed|Stream isn't writeable|connection (?:was )?lost/i;
 
 /**
  * Any failure talking to Redis (refused or lost connection, timeout, an error reply such as OOM,
@@ -207,6 +236,14 @@ export function toStoreError(
   if (error instanceof GatekeeperError) return error;
   const message = messageOf(error);
   const last = connection?.lastError();
+  // ioredis words a command failed by a lost connection after its settings, not the cause.
+  if (connection && LOST_CONNECTION.test(message)) {
+    const cause = last ? last.message : 'the connection closed';
+    return new StoreUnavailableError(
+      `redis store: connection to ${connection.where} lost during ${operation}: ${cause}`,
+      error,
+    );
+  }
   const why = last && last.message !== message ? ` (last connection error: ${last.message})` : '';
   const where = connection ? ` on ${connection.where}` : '';
   return new StoreUnavailableError(`redis store: ${operation}${where} failed: ${message}${why}`, error);

@@ -9,6 +9,7 @@
  *   {P:N}:stalled    zset    E scored by the oldest buffered event's arrival (ms)
  *   {P:N}:parked     zset    E scored by when the entity parked (ms)
  *   {P}:meta         hash    the namespace's shard count, checked by every process
+ *   {P:N}:marker     string  the shard exists; written once, its absence means Redis lost data
  *
  * Each entity belongs to one of a fixed number of shards and its keys carry the shard's hash tag,
  * so one Lua script can write the entity and its shard's outbox, dead letters and indexes on
@@ -33,6 +34,8 @@ export interface ShardKeys {
   dead: string;
   stalled: string;
   parked: string;
+  /** Written when the namespace is claimed and never deleted: its absence later means Redis lost data. */
+  marker: string;
 }
 
 export const DEFAULT_PREFIX = 'gk';
@@ -64,6 +67,7 @@ export class KeySpace {
         dead: `${tag}:dead`,
         stalled: `${tag}:stalled`,
         parked: `${tag}:parked`,
+        marker: `${tag}:marker`,
       };
     });
   }
