@@ -32,6 +32,7 @@ export const REASONS = {
     'stalled',
     'machine-error',
     'key-mismatch',
+    'input-too-large',
   ],
 } as const satisfies Record<OutcomeKind, readonly string[]>;
 
