@@ -20,12 +20,15 @@ import { outcomeLine } from './operator-format.ts';
 
 /** In-flight events; outcome lines of one entity still come out in order. */
 const WINDOW = 256;
+/** In-flight input bytes: with lines up to 1 MiB, 256 of them would hold 256 MiB. */
+const WINDOW_BYTES = 16 * 1_048_576;
 /** Default bytes of a refused input kept on its dead letter. */
 const DEFAULT_DEAD_LETTER_BYTES = 4_096;
 
 /** One input line on its way: settled exactly once, with its result or its failure. */
 interface Pending {
   line: number;
+  bytes: number;
   identity: LineIdentity;
   settled: Promise<void>;
   handled?: HandledLine;
@@ -81,6 +84,7 @@ by a failed decision.`,
       const queue: Pending[] = [];
       const unknown: number[] = [];
       let failure: { line: number; error: unknown } | undefined;
+      let bytesInFlight = 0;
       const print = (outcome: Outcome, line?: number) => {
         progress.outcome(outcome.outcome);
         write(io.stdout, outcomeLine(outcome, line));
@@ -117,6 +121,7 @@ by a failed decision.`,
           progress.event();
           const pending: Pending = {
             line: input.number,
+            bytes: input.bytes,
             identity: identityOf(undefined),
             settled: Promise.resolve(),
             done: false,
@@ -134,10 +139,13 @@ by a failed decision.`,
           );
           void pending.settled.then(() => {
             pending.done = true;
+            bytesInFlight -= pending.bytes;
             flush();
           });
           queue.push(pending);
-          if (queue.length >= WINDOW) await (queue[0] as Pending).settled.then(() => undefined);
+          bytesInFlight += pending.bytes;
+          while (queue.length >= WINDOW || (bytesInFlight > WINDOW_BYTES && queue.length > 0))
+            await (queue[0] as Pending).settled.then(() => Promise.resolve());
           if (failure) break;
         }
       } catch (error) {
