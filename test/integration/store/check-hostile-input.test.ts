@@ -28,7 +28,7 @@ const MAX_RSS_MB = 300;
 function writeStream(path: string): void {
   const fd = openSync(path, 'w');
   const line = (text: string | Buffer) => {
-    writeSync(fd, text);
+    writeSync(fd, typeof text === 'string' ? Buffer.from(text) : text);
     writeSync(fd, '\n');
   };
   line(
