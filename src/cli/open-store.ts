@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { InvalidConfigError, messageOf } from '../core/errors.ts';
 import type { EntityStore } from '../store/entity-store.ts';
 import { memoryStore } from '../store/memory-store.ts';
-import { booleanFlag, stringFlag, type FlagValues } from './command.ts';
+import { booleanFlag, intFlag, stringFlag, type FlagValues } from './command.ts';
 import { UsageError } from './usage-error.ts';
 
 /** Flags every store-using command accepts. */
@@ -16,6 +16,7 @@ export const storeOptions = {
   'redis-prefix': { type: 'string' },
   'redis-password-file': { type: 'string' },
   'redis-allow-eviction': { type: 'boolean' },
+  'redis-timeout': { type: 'string' },
 } as const;
 
 /** The store options' lines for a command's usage text. */
@@ -24,6 +25,7 @@ export const STORE_USAGE = `  --redis <url>          the Redis store: redis://[u
   --redis-prefix <p>     key prefix of the Redis store (default gk, as \`gatekeeper run\` uses)
   --redis env:<NAME>     read the URL from environment variable NAME (e.g. env:REDIS_URL), off the process list
   --redis-password-file <path>  the Redis password (or ACL user's) from a file, never on the command line
+  --redis-timeout <ms>   deadline of one Redis operation (default 10000): a hung Redis fails within it
   --redis-allow-eviction run although Redis may evict keys (managed services hiding maxmemory-policy):
                          loudly warned; without it a policy other than noeviction is refused`;
 
@@ -48,7 +50,7 @@ export async function openStore(flags: FlagValues, use: StoreUse): Promise<Entit
   if (given !== undefined && cluster !== undefined)
     throw new UsageError('give --redis or --redis-cluster, not both');
   if (given === undefined && cluster === undefined) {
-    for (const flag of ['redis-prefix', 'redis-password-file', 'redis-allow-eviction'])
+    for (const flag of ['redis-prefix', 'redis-password-file', 'redis-allow-eviction', 'redis-timeout'])
       if (flags[flag] !== undefined) throw new UsageError(`--${flag} needs --redis or --redis-cluster`);
     return memoryStore();
   }
@@ -61,6 +63,9 @@ export async function openStore(flags: FlagValues, use: StoreUse): Promise<Entit
       : { url }),
     ...(prefix === undefined ? {} : { prefix }),
     ...(password === undefined ? {} : { password }),
+    ...(flags['redis-timeout'] === undefined
+      ? {}
+      : { operationTimeoutMs: intFlag(flags, 'redis-timeout', 10_000) }),
     readOnly: use.readOnly ?? false,
     allowEvictingRedis: booleanFlag(flags, 'redis-allow-eviction'),
     onWarning: use.warn,

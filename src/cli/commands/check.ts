@@ -9,7 +9,7 @@
  */
 import type { Outcome } from '../../core/outcome.ts';
 import { DEFAULT_MAX_JSON_DEPTH } from '../../core/json-depth.ts';
-import { InvalidConfigError, messageOf } from '../../core/errors.ts';
+import { InvalidConfigError, messageOf, StoreRefusedError } from '../../core/errors.ts';
 import { booleanFlag, EXIT, intFlag, stringFlag, write, type Command } from '../command.ts';
 import { handleInputLine, identityOf, type HandledLine, type LineIdentity } from '../check-input.ts';
 import { openObservedGatekeeper } from '../open-gatekeeper.ts';
@@ -53,7 +53,7 @@ stream, {"final":true,"aggregate","key","state","seq","buffered"} for every enti
 
 If the store fails mid-stream, reading stops, every outcome already decided is printed, each line
 whose decision failed gets {"line","outcome":"unknown","detail"} (it may or may not have been
-committed), and check exits 3. Exit codes: 0 done, 1 input or store unusable, 2 usage, 3 stopped
+committed), or {"outcome":"not-committed"} when the store refused it, and check exits 3. Exit codes: 0 done, 1 input or store unusable, 2 usage, 3 stopped
 by a failed decision.`,
   options: {
     machines: { type: 'string' },
@@ -83,7 +83,9 @@ by a failed decision.`,
       const entities = new Map<string, { aggregate: string; key: string }>();
       const queue: Pending[] = [];
       const unknown: number[] = [];
-      let failure: { line: number; error: unknown } | undefined;
+      const notCommitted: number[] = [];
+      let firstFailed: Pending | undefined;
+      let failure = false;
       let bytesInFlight = 0;
       const print = (outcome: Outcome, line?: number) => {
         progress.outcome(outcome.outcome);
@@ -99,13 +101,16 @@ by a failed decision.`,
             for (const outcome of result.outcomes)
               print(outcome, outcome.id === null ? pending.line : undefined);
           } else {
-            unknown.push(pending.line);
+            // Refused by the store: known not committed. Otherwise its reply was lost: unknown.
+            const refused = pending.failed instanceof StoreRefusedError;
+            (refused ? notCommitted : unknown).push(pending.line);
+            firstFailed ??= pending;
             write(
               io.stdout,
               JSON.stringify({
                 ...pending.identity,
-                outcome: 'unknown',
-                reason: 'decision-failed',
+                outcome: refused ? 'not-committed' : 'unknown',
+                reason: refused ? 'store-refused' : 'reply-lost',
                 line: pending.line,
                 detail: messageOf(pending.failed),
               }),
@@ -134,7 +139,7 @@ by a failed decision.`,
             },
             (error: unknown) => {
               pending.failed = error;
-              failure ??= { line: input.number, error };
+              failure = true;
             },
           );
           void pending.settled.then(() => {
@@ -157,8 +162,8 @@ by a failed decision.`,
       flush();
       progress.stop();
       if (readError !== undefined) throw readError;
-      if (failure) {
-        write(io.stderr, stoppedMessage(failure, unknown));
+      if (firstFailed) {
+        write(io.stderr, stoppedMessage(firstFailed, unknown, notCommitted));
         return EXIT.decisionFailed;
       }
       if (booleanFlag(flags, 'final')) {
@@ -195,12 +200,20 @@ by a failed decision.`,
   },
 };
 
-function stoppedMessage(failure: { line: number; error: unknown }, unknown: readonly number[]): string {
-  const listed = unknown.length > 20 ? `${unknown.slice(0, 20).join(', ')} …` : unknown.join(', ');
+function stoppedMessage(first: Pending, unknown: readonly number[], notCommitted: readonly number[]): string {
+  const list = (lines: readonly number[]) =>
+    lines.length > 20 ? `${lines.slice(0, 20).join(', ')} …` : lines.join(', ');
+  const counts = [
+    unknown.length > 0
+      ? `${unknown.length} line(s) have an unknown outcome (printed as "unknown": the reply was lost, committed or not): ${list(unknown)}`
+      : '',
+    notCommitted.length > 0
+      ? `${notCommitted.length} line(s) were refused by the store and not committed (printed as "not-committed"): ${list(notCommitted)}`
+      : '',
+  ].filter((part) => part !== '');
   return (
-    `gatekeeper check: stopped at line ${failure.line}: ${messageOf(failure.error)}\n` +
-    `Every outcome decided was printed; ${unknown.length} line(s) have an unknown outcome (printed as "unknown": ` +
-    `committed or not, the store could not say): ${listed}. Lines after them were not read. ` +
+    `gatekeeper check: stopped at line ${first.line}: ${messageOf(first.failed)}\n` +
+    `Every outcome decided was printed; ${counts.join('; ')}. Lines after them were not read. ` +
     'Run check again on the same input once the store is back: events already applied come back as discarded duplicates.'
   );
 }

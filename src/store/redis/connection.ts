@@ -26,7 +26,13 @@
  */
 import { Cluster, Redis, type ClusterOptions, type RedisOptions, type SentinelAddress } from 'ioredis';
 import type { ConnectionOptions } from 'node:tls';
-import { GatekeeperError, InvalidConfigError, messageOf, StoreUnavailableError } from '../../core/errors.ts';
+import {
+  GatekeeperError,
+  InvalidConfigError,
+  messageOf,
+  StoreRefusedError,
+  StoreUnavailableError,
+} from '../../core/errors.ts';
 import { parseRedisUrl } from './redis-url.ts';
 import type { RedisClient } from './scripts.ts';
 
@@ -219,6 +225,13 @@ function parseNode(node: string | { host: string; port: number }): { host: strin
   return { host: text.slice(0, colon), port };
 }
 
+/**
+ * Error replies with which Redis refuses a command, or a script at its first write (a script that
+ * wrote once is let finish, to stay atomic), so nothing was written.
+ */
+const REFUSED_BEFORE_WRITING =
+  /^(OOM|READONLY|NOPERM|LOADING|BUSY|CLUSTERDOWN|MASTERDOWN|MISCONF|NOAUTH|WRONGPASS)\b/;
+
 /** ioredis' messages for a command failed because the connection was lost or not up. */
 const LOST_CONNECTION =
   /max retries per request|Connection is closed|Stream isn't writeable|connection (?:was )?lost/i;
@@ -246,5 +259,8 @@ export function toStoreError(
   }
   const why = last && last.message !== message ? ` (last connection error: ${last.message})` : '';
   const where = connection ? ` on ${connection.where}` : '';
-  return new StoreUnavailableError(`redis store: ${operation}${where} failed: ${message}${why}`, error);
+  const text = `redis store: ${operation}${where} failed: ${message}${why}`;
+  return REFUSED_BEFORE_WRITING.test(message)
+    ? new StoreRefusedError(text, error)
+    : new StoreUnavailableError(text, error);
 }
