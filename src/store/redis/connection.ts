@@ -20,6 +20,8 @@
  * - enableAutoPipelining: commands issued in the same tick (concurrent decisions for different
  *   keys) share one write and one round trip.
  * - keepAlive 30 s, connectTimeout 5 s; a per-operation deadline in the store covers the rest.
+ * - disconnectTimeout 500 ms: a closed connection to a hung server (SIGSTOP, a dead network) is
+ *   destroyed then, instead of keeping the process alive for seconds after close().
  * A Cluster client additionally keeps ioredis' failover handling (MOVED/ASK/TRYAGAIN, and re-sending
  * after a node connection closed: the version fence makes that re-send safe) and a
  * clusterRetryStrategy that never gives up.
@@ -81,6 +83,7 @@ export const RECOMMENDED_REDIS_OPTIONS = {
   reconnectOnError: (error: Error) => error.message.startsWith('READONLY'),
   keepAlive: 30_000,
   connectTimeout: 5_000,
+  disconnectTimeout: 500,
 } as const satisfies RedisOptions;
 
 /** A client plus whether the store owns it (and must close it). */

@@ -240,13 +240,15 @@ class RedisEntityStore implements RedisStore {
     // QUIT lets pending replies arrive; when Redis is unreachable or hung, drop the connection
     // after a second instead: close() itself must honour a deadline.
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.client.quit().then(
-        () => undefined,
-        () => undefined,
-      ),
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, 1_000))),
-    ]);
+    // Not connected (yet): nothing to wait for.
+    if (this.client.status === 'ready')
+      await Promise.race([
+        this.client.quit().then(
+          () => undefined,
+          () => undefined,
+        ),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, 1_000))),
+      ]);
     clearTimeout(timer);
     this.client.disconnect();
   }
