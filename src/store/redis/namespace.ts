@@ -58,6 +58,7 @@ export async function checkNamespace(check: NamespaceCheck): Promise<NamespaceSt
   if (shards !== null) requireSameLayout(check, shards, layout);
   if (check.readOnly) return { marked: id !== null };
 
+  await refuseReplica(check);
   await refuseEviction(check);
   const markerKeys = Array.from({ length: keys.shards }, (_, shard) => keys.shard(shard).marker);
   if (id !== null) {
@@ -104,6 +105,22 @@ export function lostEntity(check: Pick<NamespaceCheck, 'where' | 'keys'>, what: 
     `redis store: Redis on ${check.where} lost data of prefix "${check.keys.prefix}": the shard marker of ${what} ` +
       'is gone, so the entity cannot be told from a new one. Redis was flushed, evicted keys (maxmemory-policy) ' +
       'or restarted without persistence. Restore it from a backup, or use a new --redis-prefix to start from nothing knowingly.',
+  );
+}
+
+/** A writing store pointed at a replica would fail every commit with READONLY: said at start instead. */
+async function refuseReplica(check: NamespaceCheck): Promise<void> {
+  if (check.client instanceof Cluster) return; // only masters are written to
+  let role: unknown;
+  try {
+    role = await check.client.call('ROLE');
+  } catch {
+    return; // ROLE not allowed: the first write will say READONLY if it is one
+  }
+  if (!Array.isArray(role) || (role[0] !== 'slave' && role[0] !== 'replica')) return;
+  throw new InvalidConfigError(
+    `redis store: Redis on ${check.where} is a read-only replica (of ${String(role[1])}:${String(role[2])}); ` +
+      'a command that writes needs the primary (reading commands work on a replica)',
   );
 }
 

@@ -6,7 +6,8 @@
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../support/cli-io.ts';
+import { main } from '../../../src/cli/main.ts';
+import { captureIO, runCli } from '../../support/cli-io.ts';
 import { sequenced } from '../../support/events.ts';
 import { startOwnRedis, type OwnRedis } from './support/redis-servers.ts';
 
@@ -40,6 +41,30 @@ async function expectReadsWork(url: string): Promise<void> {
   expect(parked.code).toBe(0);
 }
 
+/** The web view (without --demo) searches an entity and lists stalled ones from `url`. */
+async function expectWebViewWorks(url: string): Promise<void> {
+  const io = captureIO();
+  const serving = main(
+    ['ui', '--port', '0', '--machines', STALL_MACHINES, '--redis', url, '--redis-prefix', 'ro'],
+    io,
+  );
+  try {
+    const [, address] = await io.waitFor('out', /gatekeeper ui: (http:\/\/\S+)/);
+    const found = (await (await fetch(`${address}api/entity?key=o1`)).json()) as {
+      matches: { aggregate: string; inspection?: { state: string } }[];
+    };
+    expect(found.matches).toEqual([expect.objectContaining({ aggregate: 'order' })]);
+    const stats = (await (await fetch(`${address}api/stats`)).json()) as {
+      attention: { stalled: { key: string }[] };
+    };
+    expect(stats.attention.stalled.map((entry) => entry.key)).toEqual(['o2']);
+  } finally {
+    io.interrupt();
+    expect(await serving).toBe(0);
+  }
+  expect(io.err()).toBe('');
+}
+
 describe('reading commands on a Redis that refuses writes', () => {
   let primary: OwnRedis;
   let admin: Redis;
@@ -64,7 +89,7 @@ describe('reading commands on a Redis that refuses writes', () => {
     expect(write.stderr).not.toContain('read-only@');
   });
 
-  it('inspect, history and stalled answer on a replica; check is refused with READONLY', async () => {
+  it('inspect, history, stalled and the web view answer on a replica; check is refused at start as writing to a replica', async () => {
     const replica = await startOwnRedis({ extraArgs: ['--replicaof', '127.0.0.1', String(primary.port)] });
     const probe = new Redis(replica.url);
     try {
@@ -74,9 +99,11 @@ describe('reading commands on a Redis that refuses writes', () => {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       await expectReadsWork(replica.url);
+      await expectWebViewWorks(replica.url);
       const write = await runCli(['check', '--redis', replica.url, '--redis-prefix', 'ro'], STREAM);
       expect(write.code).toBe(1);
-      expect(write.stderr).toContain('READONLY');
+      expect(write.stderr).toContain(`is a read-only replica (of 127.0.0.1:${primary.port})`);
+      expect(write.stdout).toBe('');
     } finally {
       await probe.quit();
       await replica.destroy();
