@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { messageOf } from '../core/errors.ts';
+import { parseEnvelope } from '../core/envelope.ts';
 import { jsonDepth } from '../core/json-depth.ts';
 import type { Gatekeeper, HandleResult } from '../gatekeeper/gatekeeper.ts';
 import type { InputLine } from './read-lines.ts';
@@ -122,6 +123,17 @@ export async function handleInputLine(
         `${where} is not an event envelope: a JSON ${Array.isArray(parsed) ? 'array' : typeof parsed}, not an object`,
       ),
     };
+  }
+  if (line.bytes > limits.keepBytes) {
+    // An oversized object that is no valid envelope would be dead-lettered whole: reduced instead.
+    const envelope = parseEnvelope(parsed);
+    if (!envelope.ok)
+      return {
+        result: await gatekeeper.rejectUnparseable(
+          reduceText(text, limits.keepBytes),
+          `invalid event envelope: ${envelope.message}`,
+        ),
+      };
   }
   const result = await gatekeeper.handle(parsed);
   const own = result.outcome;
