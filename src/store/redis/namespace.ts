@@ -99,10 +99,14 @@ function lostShards(check: NamespaceCheck, missing: number[], total: number): St
   );
 }
 
-/** The entity was committed before (its shard's marker is gone with it). */
-export function lostEntity(check: Pick<NamespaceCheck, 'where' | 'keys'>, what: string): StoreResetError {
+/** The entity was committed before and is gone (with its shard's marker, or alone). */
+export function lostEntity(
+  check: Pick<NamespaceCheck, 'where' | 'keys'>,
+  what: string,
+  gone: string,
+): StoreResetError {
   return new StoreResetError(
-    `redis store: Redis on ${check.where} lost data of prefix "${check.keys.prefix}": the shard marker of ${what} ` +
+    `redis store: Redis on ${check.where} lost data of prefix "${check.keys.prefix}": the ${gone} of ${what} ` +
       'is gone, so the entity cannot be told from a new one. Redis was flushed, evicted keys (maxmemory-policy) ' +
       'or restarted without persistence. Restore it from a backup, or use a new --redis-prefix to start from nothing knowingly.',
   );

@@ -134,13 +134,20 @@ class RedisEntityStore implements RedisStore {
     return this.run('load', async () => {
       // The marker is read in the same round trip: nothing found AND no marker means Redis lost
       // the shard, and the entity must not be taken for a new one.
-      const [fields, marker] = await Promise.all([
+      // Where eviction was allowed, single keys can go too: an entity hash gone while its history
+      // list is still there was evicted (both expire together otherwise).
+      const [fields, marker, history] = await Promise.all([
         this.client.hgetall(keys.state),
         this.marked ? this.client.get(this.keys.shard(keys.shard).marker) : Promise.resolve('unchecked'),
+        this.allowEviction && this.historyLimit > 0 ? this.client.exists(keys.history) : Promise.resolve(0),
       ]);
       const entity = decodeEntity(fields, `${ref.aggregate}/${ref.key}`);
-      if (entity === undefined && marker === null)
-        throw lostEntity({ where: this.connection.where, keys: this.keys }, `${ref.aggregate}/${ref.key}`);
+      if (entity === undefined && (marker === null || history > 0))
+        throw lostEntity(
+          { where: this.connection.where, keys: this.keys },
+          `${ref.aggregate}/${ref.key}`,
+          marker === null ? 'shard marker' : 'state (its history is still there)',
+        );
       return entity;
     });
   }

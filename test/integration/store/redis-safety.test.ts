@@ -115,6 +115,36 @@ describe('lost data', () => {
     }
   });
 
+  it('with eviction allowed, an entity whose state alone was evicted is an error, not a fresh entity', async () => {
+    const store = redisStore({
+      url: own.url,
+      prefix: 'evicted',
+      allowEvictingRedis: true,
+      onWarning: () => undefined,
+    });
+    const gatekeeper = createGatekeeperWithStore({
+      machines,
+      store,
+      sweepIntervalMs: 0,
+      maxResidentEntities: 1,
+    });
+    try {
+      await gatekeeper.handle(order(1, 'order.placed', { total: 5 }));
+      await gatekeeper.handle(sequenced('order', 'other')(1, 'order.placed', { total: 5 })); // o1 leaves memory
+      const state = store.keys.entity({ aggregate: 'order', key: 'o1' }).state;
+      expect(await admin.del(state)).toBe(1); // what an LRU eviction of that one key does
+      const failure = await gatekeeper
+        .handle(order(2, 'order.paid', { amount: 5 }))
+        .catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(StoreResetError);
+      expect((failure as Error).message).toContain(
+        'the state (its history is still there) of order/o1 is gone',
+      );
+    } finally {
+      await gatekeeper.close();
+    }
+  });
+
   it('a namespace whose shard markers are partly gone is refused at start', async () => {
     const first = redisStore({ url: own.url, prefix: 'partial' });
     await first.ready();
