@@ -12,14 +12,23 @@ const forbid = (patterns, message) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'coverage/**', 'scripts/kafka/**', 'src/observe/ui/assets/**'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'coverage/**',
+      'dist/**',
+      'scripts/kafka/**',
+      'src/observe/ui/assets/**',
+      'test/fixtures/consumer/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
       parserOptions: {
         projectService: {
-          allowDefaultProject: ['*.js', 'bin/*.mjs', 'scripts/*.mjs', 'test/fixtures/*.mjs'],
+          allowDefaultProject: ['*.js', 'bin/*.mjs', 'bench/*.mjs', 'scripts/*.mjs', 'test/fixtures/*.mjs'],
         },
       },
     },

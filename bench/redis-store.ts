@@ -1,8 +1,13 @@
 /**
  * The Redis-store benchmark: the gatekeeper on the demo stream (shuffled, duplicated, with illegal
- * events and garbage) against a real Redis, beside a baseline measured in the same run at the same
- * concurrency — one EVALSHA of a trivial script per event, the floor one round trip per event sets.
- * Reports medians over interleaved rounds: events/s and p50/p99 latency of one decision.
+ * events and garbage) against a real Redis, beside two sides measured in the same run with the same
+ * harness, stream and concurrency:
+ *   - the peer: a hand-written minimal resequencer (bench/peer/), what a user would write instead
+ *     (highest seq per key, hold later ones until the gap fills, an outbox; no machine, no legality
+ *     check, no history, no schema), one EVALSHA per event;
+ *   - the floor: one EVALSHA of a trivial script per event, what a round trip alone costs.
+ * Reports medians over interleaved rounds: events/s, p50/p99 latency, and per event the Node CPU,
+ * Redis CPU, bytes each way and the garbage collection share (bench/redis-resources.ts).
  *
  *   node --import tsx bench/redis-store.ts [--url redis://…] [--entities N] [--rounds N] [--concurrency N] [--json]
  *   node --import tsx bench/redis-store.ts --memory [--max-entities N]    (see bench/redis-memory.ts)
@@ -14,7 +19,9 @@ import machines from '../machines/index.ts';
 import { createGatekeeper } from '../src/index.ts';
 import { demoStream } from '../src/demo/stream.ts';
 import { RECOMMENDED_REDIS_OPTIONS, redisStore } from '../src/store/redis/index.ts';
+import { resequencer } from './peer/resequencer.ts';
 import { benchRedisMemory, printRedisMemoryFigures } from './redis-memory.ts';
+import { measured, type ResourceFigures } from './redis-resources.ts';
 import { fmt, median, rate } from './stats.ts';
 
 export interface RedisBenchOptions {
@@ -24,7 +31,7 @@ export interface RedisBenchOptions {
   entities?: number;
   /** Measured rounds of each side, interleaved (default 5). */
   rounds?: number;
-  /** Decisions in flight at once, for both sides (default 256). */
+  /** Decisions in flight at once, for every side (default 256). */
   concurrency?: number;
   /** Keep the outbox, as a deployment with the Kafka relay does (default true). */
   outbox?: boolean;
@@ -38,6 +45,11 @@ export interface LatencyFigures {
   p99Ms: number;
 }
 
+export type SideFigures = LatencyFigures & ResourceFigures;
+
+const SIDES = ['gatekeeper', 'peer', 'floor'] as const;
+type Side = (typeof SIDES)[number];
+
 export interface RedisBenchFigures {
   store: 'redis';
   entities: number;
@@ -45,11 +57,17 @@ export interface RedisBenchFigures {
   rounds: number;
   concurrency: number;
   outbox: boolean;
-  gatekeeper: LatencyFigures;
-  baseline: LatencyFigures;
-  /** gatekeeper events/s over baseline events/s (target ≥ 0.5). */
+  gatekeeper: SideFigures;
+  peer: SideFigures;
+  floor: SideFigures;
+  eventsPerSec: number;
+  peerEventsPerSec: number;
+  floorEventsPerSec: number;
+  /** gatekeeper events/s over the peer's (target ≥ 0.8). */
   ratio: number;
-  samples: { gatekeeper: LatencyFigures[]; baseline: LatencyFigures[] };
+  /** gatekeeper events/s over the floor's. */
+  floorRatio: number;
+  samples: Record<Side, SideFigures[]>;
 }
 
 const TRIVIAL_SCRIPT = 'return ARGV[1]';
@@ -69,43 +87,64 @@ export async function benchRedisStore(options: RedisBenchOptions = {}): Promise<
   });
 
   const admin = new Redis(url);
+  const client = () => new Redis(url, { ...RECOMMENDED_REDIS_OPTIONS, connectionName: 'gatekeeper-bench' });
   let round = 0;
-  const gatekeeperRound = async (): Promise<LatencyFigures> => {
-    const prefix = `bench-${process.pid}-${(round += 1)}`;
-    const store = redisStore({ url, prefix, outbox });
-    await store.ready();
-    const gatekeeper = createGatekeeper({ machines, store, sweepIntervalMs: 0 });
-    const copy = structuredClone(inputs);
-    const figures = await drive(copy.length, concurrency, (i) => gatekeeper.handle(copy[i]));
-    await gatekeeper.close();
-    await deleteKeys(admin, `{${prefix}`);
-    return figures;
+  const sides: Record<Side, () => Promise<SideFigures>> = {
+    async gatekeeper() {
+      const prefix = `bench-${process.pid}-${(round += 1)}`;
+      const store = redisStore({ url, prefix, outbox });
+      await store.ready();
+      const gatekeeper = createGatekeeper({ machines, store, sweepIntervalMs: 0 });
+      const copy = structuredClone(inputs);
+      const { result, resources } = await measured(admin, copy.length, () =>
+        drive(copy.length, concurrency, (i) => gatekeeper.handle(copy[i])),
+      );
+      await gatekeeper.close();
+      await deleteKeys(admin, `{${prefix}`);
+      return { ...result, ...resources };
+    },
+    async peer() {
+      const prefix = `bench-peer-${process.pid}-${(round += 1)}`;
+      const redis = client();
+      const resequence = resequencer(redis, prefix);
+      await redis.ping();
+      const { result, resources } = await measured(admin, inputs.length, () =>
+        drive(inputs.length, concurrency, (i) => resequence(inputs[i])),
+      );
+      await redis.quit();
+      await deleteKeys(admin, `{${prefix}`);
+      return { ...result, ...resources };
+    },
+    async floor() {
+      const redis = client();
+      redis.defineCommand('benchTrivial', { numberOfKeys: 1, lua: TRIVIAL_SCRIPT });
+      const trivial = (
+        redis as unknown as { benchTrivial(key: string, arg: string): Promise<unknown> }
+      ).benchTrivial.bind(redis);
+      await redis.ping();
+      const { result, resources } = await measured(admin, inputs.length, () =>
+        drive(inputs.length, concurrency, (i) => trivial(`{bench-floor}:${keys[i]}`, '1')),
+      );
+      await redis.quit();
+      return { ...result, ...resources };
+    },
   };
-  const baseline = new Redis(url, {
-    ...RECOMMENDED_REDIS_OPTIONS,
-    connectionName: 'gatekeeper-bench-baseline',
-  });
-  baseline.defineCommand('benchTrivial', { numberOfKeys: 1, lua: TRIVIAL_SCRIPT });
-  const trivial = (
-    baseline as unknown as { benchTrivial(key: string, arg: string): Promise<unknown> }
-  ).benchTrivial.bind(baseline);
-  const baselineRound = () =>
-    drive(inputs.length, concurrency, (i) => trivial(`{bench-baseline}:${keys[i]}`, '1'));
 
   try {
     log(
       `redis store, demo stream: ${fmt(inputs.length)} records for ${fmt(entities)} entities at ${url}, ${concurrency} in flight, outbox ${outbox ? 'on' : 'off'}`,
     );
-    await gatekeeperRound(); // warm-up: JIT, script cache, connections; not counted
-    await baselineRound();
-    const samples = { gatekeeper: [] as LatencyFigures[], baseline: [] as LatencyFigures[] };
+    for (const side of SIDES) await sides[side](); // warm-up: JIT, script cache, connections; not counted
+    const samples: Record<Side, SideFigures[]> = { gatekeeper: [], peer: [], floor: [] };
     for (let i = 0; i < rounds; i += 1) {
-      // Interleaved so machine noise hits both sides alike.
-      samples.gatekeeper.push(await gatekeeperRound());
-      samples.baseline.push(await baselineRound());
+      // Interleaved so machine noise hits every side alike.
+      for (const side of SIDES) samples[side].push(await sides[side]());
     }
-    const gatekeeper = medians(samples.gatekeeper);
-    const base = medians(samples.baseline);
+    const [gatekeeper, peer, floor] = SIDES.map((side) => medians(samples[side])) as [
+      SideFigures,
+      SideFigures,
+      SideFigures,
+    ];
     const figures: RedisBenchFigures = {
       store: 'redis',
       entities,
@@ -114,31 +153,35 @@ export async function benchRedisStore(options: RedisBenchOptions = {}): Promise<
       concurrency,
       outbox,
       gatekeeper,
-      baseline: base,
-      ratio: Number((gatekeeper.eventsPerSec / base.eventsPerSec).toFixed(3)),
+      peer,
+      floor,
+      eventsPerSec: gatekeeper.eventsPerSec,
+      peerEventsPerSec: peer.eventsPerSec,
+      floorEventsPerSec: floor.eventsPerSec,
+      ratio: Number((gatekeeper.eventsPerSec / peer.eventsPerSec).toFixed(3)),
+      floorRatio: Number((gatekeeper.eventsPerSec / floor.eventsPerSec).toFixed(3)),
       samples,
     };
     printRedisFigures(figures, log);
     return figures;
   } finally {
-    await baseline.quit();
     await admin.quit();
   }
 }
 
 export function printRedisFigures(figures: RedisBenchFigures, log: (line: string) => void): void {
-  const line = (name: string, f: LatencyFigures, note: string) =>
-    log(
-      `  ${name.padEnd(10)} ${fmt(f.eventsPerSec).padStart(9)} events/s   p50 ${f.p50Ms.toFixed(2)} ms   p99 ${f.p99Ms.toFixed(2)} ms   ${note}`,
-    );
-  log(`  medians of ${figures.rounds} rounds`);
-  line(
-    'gatekeeper',
-    figures.gatekeeper,
-    `(samples ${figures.samples.gatekeeper.map((s) => fmt(s.eventsPerSec)).join(', ')})`,
+  log(`  medians of ${figures.rounds} interleaved rounds`);
+  log(
+    '  side         events/s   p50 ms   p99 ms   Node CPU µs/ev   Redis CPU µs/ev   bytes to/from Redis per ev   GC share',
   );
-  line('baseline', figures.baseline, '(one EVALSHA of a trivial script per event)');
-  log(`  ratio      ${figures.ratio.toFixed(2)}   (target ≥ 0.50; and ≥ 20,000 events/s)`);
+  for (const side of SIDES) {
+    const f = figures[side];
+    log(
+      `  ${side.padEnd(10)} ${fmt(f.eventsPerSec).padStart(10)} ${f.p50Ms.toFixed(2).padStart(8)} ${f.p99Ms.toFixed(2).padStart(8)} ${f.nodeCpuUsPerEvent.toFixed(1).padStart(16)} ${f.redisCpuUsPerEvent.toFixed(1).padStart(17)} ${`${fmt(f.bytesToRedisPerEvent)} / ${fmt(f.bytesFromRedisPerEvent)}`.padStart(28)} ${f.gcShare.toFixed(3).padStart(10)}`,
+    );
+  }
+  log(`  ratio      ${figures.ratio.toFixed(2)}   gatekeeper / peer (target ≥ 0.80)`);
+  log(`  floor ratio ${figures.floorRatio.toFixed(2)}  gatekeeper / one trivial EVALSHA per event`);
 }
 
 /** Runs `count` tasks with `concurrency` in flight (a sliding window), timing each. */
@@ -169,11 +212,17 @@ async function drive(
   };
 }
 
-function medians(samples: readonly LatencyFigures[]): LatencyFigures {
+function medians(samples: readonly SideFigures[]): SideFigures {
+  const of = (field: keyof SideFigures) => median(samples.map((s) => s[field]));
   return {
-    eventsPerSec: median(samples.map((s) => s.eventsPerSec)),
-    p50Ms: round2(median(samples.map((s) => s.p50Ms))),
-    p99Ms: round2(median(samples.map((s) => s.p99Ms))),
+    eventsPerSec: of('eventsPerSec'),
+    p50Ms: round2(of('p50Ms')),
+    p99Ms: round2(of('p99Ms')),
+    nodeCpuUsPerEvent: of('nodeCpuUsPerEvent'),
+    redisCpuUsPerEvent: of('redisCpuUsPerEvent'),
+    bytesToRedisPerEvent: of('bytesToRedisPerEvent'),
+    bytesFromRedisPerEvent: of('bytesFromRedisPerEvent'),
+    gcShare: of('gcShare'),
   };
 }
 

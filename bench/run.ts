@@ -4,14 +4,17 @@
  * ratio).
  *
  *   npm run bench                          embedded store vs one live actor per entity
- *   npm run bench -- --store redis         Redis store vs one trivial EVALSHA per event (REDIS_URL)
+ *   npm run bench -- --store redis         Redis store vs a hand-written resequencer and a trivial EVALSHA (REDIS_URL)
  *   npm run bench -- --store redis --memory [--max-entities N]   memory as entities grow
  *   npm run bench -- --kafka               input topic → gatekeeper (Redis) → output topic vs a plain forwarder
+ *   npm run bench -- --startup             CLI start-up (--help, analyze) vs a bare node start
+ * The plain `npm run bench` runs the embedded benchmark and then the start-up one.
  * Common flags: --entities N, --rounds N, --json.
  */
 import { parseArgs } from 'node:util';
 import { benchEmbedded } from './embedded.ts';
 import { fmt } from './stats.ts';
+import { benchStartup, printStartupFigures } from './startup.ts';
 
 const { values } = parseArgs({
   options: {
@@ -22,6 +25,7 @@ const { values } = parseArgs({
     memory: { type: 'boolean' },
     'max-entities': { type: 'string' },
     kafka: { type: 'boolean' },
+    startup: { type: 'boolean' },
   },
 });
 const sizes = {
@@ -30,7 +34,11 @@ const sizes = {
 };
 const log = (line: string) => console.log(line);
 
-if (values.kafka) {
+if (values.startup) {
+  const figures = benchStartup(sizes);
+  printStartupFigures(figures, log);
+  if (values.json) console.log(JSON.stringify(figures));
+} else if (values.kafka) {
   const { benchKafka, printKafkaFigures } = await import('./kafka.ts');
   const figures = await benchKafka({ ...sizes, log });
   printKafkaFigures(figures, log);
@@ -51,15 +59,7 @@ if (values.kafka) {
 } else if (values.store === 'redis') {
   const { benchRedisStore } = await import('./redis-store.ts');
   const figures = await benchRedisStore({ ...sizes, log });
-  if (values.json) {
-    console.log(
-      JSON.stringify({
-        ...figures,
-        eventsPerSec: figures.gatekeeper.eventsPerSec,
-        baselineEventsPerSec: figures.baseline.eventsPerSec,
-      }),
-    );
-  }
+  if (values.json) console.log(JSON.stringify(figures));
 } else if (values.store !== undefined && values.store !== 'memory') {
   console.error(`unknown --store ${values.store} (memory or redis)`);
   process.exitCode = 2;
@@ -76,5 +76,7 @@ if (values.kafka) {
   );
   log(`  ratio       ${figures.ratio.toFixed(2)}   (target ≥ 0.50; and ≥ 50,000 events/s)`);
   log(`  memory      ${fmt(figures.bytesPerResidentEntity)} bytes per resident entity`);
-  if (values.json) console.log(JSON.stringify(figures));
+  const startup = benchStartup();
+  printStartupFigures(startup, log);
+  if (values.json) console.log(JSON.stringify({ ...figures, startup }));
 }

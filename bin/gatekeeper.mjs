@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-// Registers tsx so the TypeScript sources (and users' .ts machine modules) load directly.
-import 'tsx/esm';
-const { main } = await import('../src/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+// Runs the compiled CLI; `npm run build` (or `prepack`) makes dist/. The process ends when main() does.
+import { main } from '../dist/src/cli/main.js';
+process.exit(await main(process.argv.slice(2)));

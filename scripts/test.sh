@@ -23,6 +23,8 @@ trap cleanup EXIT INT TERM
 # (and stop) the shared one.
 value_of() { sed -n "s/^$1=//p" <<<"$2" | tail -n 1; }
 
+# The CLI runs compiled JavaScript (bin/ → dist/): process tests need dist/ as the sources are now.
+node scripts/ensure-build.mjs
 bash scripts/redis/ensure-redis.sh
 if [[ -z "${REDIS_URL:-}" ]]; then
   out="$(env -u REDIS_PORT -u REDIS_RUN_DIR bash scripts/redis/start-redis.sh)"

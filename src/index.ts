@@ -16,6 +16,7 @@ export {
   type AggregateDefaults,
   type AggregateInput,
   type AggregateOptions,
+  type PayloadSchema,
   type MachineRegistryInput,
   type RejectionPolicy,
   type StallPolicy,

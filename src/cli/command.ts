@@ -20,7 +20,6 @@ export type FlagValues = Record<string, string | boolean | string[] | boolean[] 
 
 export interface Command {
   name: string;
-  summary: string;
   usage: string;
   options: NonNullable<ParseArgsConfig['options']>;
   /** Allow positional arguments (file names, aggregate and key). */

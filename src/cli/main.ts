@@ -14,11 +14,12 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     write(io.stdout, overview());
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
-  const command = commands.find((candidate) => candidate.name === name);
-  if (!command) {
+  const entry = commands.find((candidate) => candidate.name === name);
+  if (!entry) {
     write(io.stderr, `gatekeeper: unknown command "${name}"\n\n${overview()}`);
     return EXIT.usage;
   }
+  const command = await entry.load();
   try {
     if (rest.includes('--help') || rest.includes('-h')) {
       write(io.stdout, command.usage);

@@ -7,7 +7,7 @@ import type { Aggregate } from '../core/aggregate.ts';
 import { createGatekeeperWithStore, type Gatekeeper } from '../gatekeeper/gatekeeper.ts';
 import { startObservers, type Observers } from '../observe/observers.ts';
 import { stringFlag, write, type CliIO, type FlagValues } from './command.ts';
-import { loadMachines } from './load-machines.ts';
+import { machinesModule } from './machines-flag.ts';
 import { openStore } from './open-store.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -30,7 +30,7 @@ export async function withOperatorGatekeeper<TResult>(
   work: (gatekeeper: Gatekeeper) => Promise<TResult>,
 ): Promise<TResult> {
   const gatekeeper = createGatekeeperWithStore({
-    machines: await loadMachines(stringFlag(flags, 'machines')),
+    machines: await machinesModule(stringFlag(flags, 'machines')),
     store: await openStore(flags, storeUse(io, access)),
     sweepIntervalMs: 0,
   });
@@ -81,9 +81,9 @@ export async function openObservedGatekeeper(
     access?: StoreAccess;
   },
 ): Promise<{ gatekeeper: Gatekeeper; observers: Observers }> {
-  const machines = await loadMachines(options.machinesModule);
+  const machines = await machinesModule(options.machinesModule);
   const store = await openStore(flags, storeUse(io, options.access ?? 'write'));
-  const observers = startObservers({
+  const observers = await startObservers({
     metricsPort: options.metricsPort,
     inspectUrl: stringFlag(flags, 'inspect'),
     notify: (message) => write(io.stderr, message),

@@ -12,10 +12,22 @@ export type RejectionPolicy = 'skip' | 'park';
 /** What happens to an entity whose oldest buffered event is older than `stallAfterMs`. */
 export type StallPolicy = 'keep' | 'dead-letter' | 'skip-gap';
 
+/**
+ * A payload schema: anything with zod's `safeParse` — a zod 3 or 4 schema from the user's own zod.
+ * Structural on purpose, so a schema built with another copy or version of zod than ours type-checks.
+ */
+export interface PayloadSchema {
+  safeParse(
+    value: unknown,
+  ):
+    | { success: true; data: unknown }
+    | { success: false; error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } };
+}
+
 /** Per-aggregate options; all optional, with the defaults documented in the README. */
 export interface AggregateOptions {
-  /** zod schema per event type for `payload`. */
-  payloads?: Record<string, z.ZodType>;
+  /** A schema (zod) per event type for `payload`. */
+  payloads?: Record<string, PayloadSchema>;
   onRejected?: RejectionPolicy;
   onStall?: StallPolicy;
   stallAfterMs?: number;
@@ -47,7 +59,7 @@ export const DEFAULT_AGGREGATE_OPTIONS: AggregateDefaults = {
 export interface Aggregate extends AggregateDefaults {
   name: string;
   machine: AnyStateMachine;
-  payloads: Record<string, z.ZodType>;
+  payloads: Record<string, PayloadSchema>;
   topology: MachineTopology;
 }
 
@@ -60,7 +72,9 @@ export function defineAggregate<TMachine extends AnyStateMachine>(
 
 const optionsSchema = z
   .object({
-    payloads: z.record(z.string(), z.custom<z.ZodType>(isZodSchema, 'must be a zod schema')).optional(),
+    payloads: z
+      .record(z.string(), z.custom<PayloadSchema>(isPayloadSchema, 'must be a zod schema'))
+      .optional(),
     onRejected: z.enum(['skip', 'park']).optional(),
     onStall: z.enum(['keep', 'dead-letter', 'skip-gap']).optional(),
     stallAfterMs: z.number().int().positive().optional(),
@@ -68,7 +82,7 @@ const optionsSchema = z
   })
   .strict();
 
-function isZodSchema(value: unknown): value is z.ZodType {
+function isPayloadSchema(value: unknown): value is PayloadSchema {
   return (
     typeof value === 'object' &&
     value !== null &&

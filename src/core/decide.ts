@@ -222,7 +222,10 @@ class DecisionDraft {
       return undefined;
     }
     const detail = parsed.error.issues
-      .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : 'payload'}: ${issue.message}`)
+      .map(
+        (issue) =>
+          `${issue.path.length > 0 ? issue.path.map(String).join('.') : 'payload'}: ${issue.message}`,
+      )
       .join('; ');
     return { reason: 'invalid-payload', detail: `${event.type} payload: ${detail}` };
   }

@@ -5,8 +5,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { InvalidConfigError, messageOf } from '../core/errors.ts';
+import { importUserModule } from '../gatekeeper/import-user-module.ts';
 
 /** Loads the raw (not yet validated) configuration object from `path`. */
 export async function loadRunConfigFile(path: string, cwd = process.cwd()): Promise<Record<string, unknown>> {
@@ -20,12 +20,7 @@ export async function loadRunConfigFile(path: string, cwd = process.cwd()): Prom
       throw new InvalidConfigError(`config file ${file} is not valid JSON: ${messageOf(error)}`, error);
     }
   } else if (/\.(ts|mts|mjs|js)$/.test(file)) {
-    let module: Record<string, unknown>;
-    try {
-      module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
-    } catch (error) {
-      throw new InvalidConfigError(`could not load config module ${file}: ${messageOf(error)}`, error);
-    }
+    const module = await importUserModule(file, 'config module');
     loaded = module.default ?? module.config;
   } else {
     throw new InvalidConfigError(`config file ${file} must be .json, .ts, .mjs or .js`);

@@ -23,7 +23,7 @@ import { createGatekeeperWithStore, type Gatekeeper } from '../gatekeeper/gateke
 import type { EntityStore } from '../store/entity-store.ts';
 import { memoryStore } from '../store/memory-store.ts';
 import { redisStore } from '../store/redis/index.ts';
-import { loadMachines } from '../cli/load-machines.ts';
+import { loadMachines } from '../gatekeeper/load-machines.ts';
 import { createBatchHandler } from './batch-handler.ts';
 import { parseRunConfig, type RunConfig, type RunConfigInput } from './config.ts';
 import { MetricsSink, type KafkaRuntimeMetrics } from './metrics.ts';

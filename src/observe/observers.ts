@@ -1,14 +1,15 @@
 /**
  * What a long-running command turns on around its gatekeeper: a Prometheus endpoint and live
  * inspection, each off unless asked for. Two phases because the inspector must be handed to the
- * gatekeeper when it is created, while metrics subscribe to the created gatekeeper.
+ * gatekeeper when it is created, while metrics subscribe to the created gatekeeper. The inspector
+ * (ws, @statelyai/inspect) and metrics (prom-client) modules are imported only when turned on.
  */
 import { InvalidConfigError } from '../core/errors.ts';
 import type { ActorInspector } from '../gatekeeper/actor-cursor.ts';
 import type { Gatekeeper } from '../gatekeeper/gatekeeper.ts';
-import { connectInspector, type InspectorConnection } from './inspect.ts';
-import { createMetrics, type GatekeeperMetrics } from './metrics.ts';
-import { startMetricsServer, type MetricsServer } from './metrics-server.ts';
+import type { InspectorConnection } from './inspect.ts';
+import type { GatekeeperMetrics } from './metrics.ts';
+import type { MetricsServer } from './metrics-server.ts';
 
 export interface ObserverOptions {
   /** Serve /metrics on this port (0: any free port); off when undefined. */
@@ -35,11 +36,11 @@ export interface Observers {
   close(): Promise<void>;
 }
 
-export function startObservers(options: ObserverOptions): Observers {
+export async function startObservers(options: ObserverOptions): Promise<Observers> {
   const inspector =
     options.inspectUrl === undefined
       ? undefined
-      : connectInspector(validWebSocketUrl(options.inspectUrl), {
+      : (await import('./inspect.ts')).connectInspector(validWebSocketUrl(options.inspectUrl), {
           onUnavailable: (message) => options.notify?.(message),
         });
   let metrics: GatekeeperMetrics | undefined;
@@ -50,6 +51,10 @@ export function startObservers(options: ObserverOptions): Observers {
     async attach(gatekeeper) {
       if (inspector) await inspector.connected;
       if (options.metricsPort === undefined) return gatekeeper;
+      const [{ createMetrics }, { startMetricsServer }] = await Promise.all([
+        import('./metrics.ts'),
+        import('./metrics-server.ts'),
+      ]);
       metrics = createMetrics(gatekeeper);
       server = await startMetricsServer({
         registry: metrics.registry,

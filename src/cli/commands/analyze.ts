@@ -3,18 +3,17 @@
  * accept which events, types no state accepts, and cycles (where only seq tells past from future).
  */
 import { buildAggregates, type Aggregate } from '../../core/aggregate.ts';
-import { booleanFlag, EXIT, stringFlag, write, type Command } from '../command.ts';
-import { loadMachines } from '../load-machines.ts';
+import { booleanFlag, EXIT, write, type Command } from '../command.ts';
+import { machinesFromFlags } from '../machines-flag.ts';
 
 export const analyzeCommand: Command = {
   name: 'analyze',
-  summary: 'print each machine’s topology: events per state, unused event types, cycles',
   usage: `Usage: gatekeeper analyze [--machines <module>] [--json]
 
 Without --machines, analyses the project's example machines.`,
   options: { machines: { type: 'string' }, json: { type: 'boolean' } },
   async run(flags, _positionals, io) {
-    const aggregates = buildAggregates(await loadMachines(stringFlag(flags, 'machines')));
+    const aggregates = buildAggregates(await machinesFromFlags(flags));
     const reports = [...aggregates.values()].map(report);
     if (booleanFlag(flags, 'json')) write(io.stdout, JSON.stringify(reports, null, 2));
     else write(io.stdout, reports.map(format).join('\n\n'));

@@ -38,7 +38,6 @@ interface Pending {
 
 export const checkCommand: Command = {
   name: 'check',
-  summary: 'gate an NDJSON event stream (file or stdin) and print one NDJSON line per outcome',
   usage: `Usage: gatekeeper check --machines <module> [file] [--final] [--quiet] [--inspect <ws-url>]
        [--max-line-bytes 1048576] [--max-depth ${DEFAULT_MAX_JSON_DEPTH}] [--max-dead-letter-bytes ${DEFAULT_DEAD_LETTER_BYTES}]
 

@@ -13,7 +13,6 @@ import { Progress } from '../progress.ts';
 
 export const demoCommand: Command = {
   name: 'demo',
-  summary: 'gate a generated out-of-order stream and check the result against in-order processing',
   usage: `Usage: gatekeeper demo [--entities 10000] [--seed 42] [--json] [--quiet] [--metrics-port <port>] [--inspect <ws-url>]
 
 Generates orders, customers and valves, shuffles their events, sends 10% twice, adds a few

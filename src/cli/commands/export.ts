@@ -11,14 +11,13 @@ import {
   toStudioSource,
 } from '../../observe/export/index.ts';
 import { EXIT, stringFlag, write, type Command } from '../command.ts';
-import { loadMachines } from '../load-machines.ts';
+import { machinesFromFlags } from '../machines-flag.ts';
 import { UsageError } from '../usage-error.ts';
 
 const FORMATS = ['json', 'mermaid', 'dot', 'markdown', 'studio'] as const;
 
 export const exportCommand: Command = {
   name: 'export',
-  summary: 'print machines as JSON (Stately Studio), Mermaid or Graphviz DOT',
   usage: `Usage: gatekeeper export [--machines <module>] [--aggregate <name>] [--format json|mermaid|dot|markdown|studio]
 
 Prints each machine of the registry (the examples when --machines is omitted), or only
@@ -42,7 +41,7 @@ Prints each machine of the registry (the examples when --machines is omitted), o
     if (!(FORMATS as readonly string[]).includes(format)) {
       throw new UsageError(`--format must be one of ${FORMATS.join(', ')} (got ${format})`);
     }
-    const aggregates = buildAggregates(await loadMachines(stringFlag(flags, 'machines')));
+    const aggregates = buildAggregates(await machinesFromFlags(flags));
     const wanted = stringFlag(flags, 'aggregate');
     const selected = new Map<string, AnyStateMachine>();
     for (const [name, aggregate] of aggregates)

@@ -10,7 +10,6 @@ import { UsageError } from '../usage-error.ts';
 
 export const historyCommand: Command = {
   name: 'history',
-  summary: "print an entity's decisions, or its path drawn on its machine (Mermaid)",
   usage: `Usage: gatekeeper history <aggregate> <key> [--format text|json|mermaid] [--machines <module>] [--redis <url>]
 
 Prints the entity's bounded decision history from the store (newest kept; 100 per entity by

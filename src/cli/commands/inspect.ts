@@ -10,7 +10,6 @@ import { describeState, formatAge } from './operator-format.ts';
 
 export const inspectCommand: Command = {
   name: 'inspect',
-  summary: 'show one entity: state, seq, buffered and parked events, recent rejections',
   usage: `Usage: gatekeeper inspect <aggregate> <key> [--json] [--machines <module>] [--redis <url>]
 
 Prints the entity as the store holds it: state and context, last applied seq, store version,

@@ -16,10 +16,6 @@ function operatorCommand(action: 'retry' | 'skip'): Command {
       : 'moves the entity past its parked event without applying it';
   return {
     name: action,
-    summary:
-      action === 'retry'
-        ? 'try a parked entity’s event again, then drain'
-        : 'skip a parked entity’s event, then drain',
     usage: `Usage: gatekeeper ${action} <aggregate> <key> [--json] [--machines <module>] [--redis <url>]
 
 For an entity parked on a rejected event: ${what}, then applies

@@ -21,7 +21,6 @@ import { UsageError } from '../usage-error.ts';
 
 export const runCommand: Command = {
   name: 'run',
-  summary: 'consume events from Kafka, gate them, publish legal transitions and dead letters',
   usage: `Usage: gatekeeper run [--config <file>] [flags]
 
 Joins a Kafka consumer group on the input topic(s), decides every event with the machines,
@@ -68,7 +67,7 @@ Example:
     const merged = mergeFlags(config, flags);
     if (merged.machines === undefined)
       throw new UsageError('give --machines (or `machines` in the config file)');
-    const observers = startObservers({
+    const observers = await startObservers({
       metricsPort: parsePort('metrics-port', stringFlag(flags, 'metrics-port')),
       inspectUrl: stringFlag(flags, 'inspect'),
       notify: (message) => write(io.stderr, `gatekeeper run: ${message}`),

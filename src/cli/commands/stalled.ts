@@ -9,7 +9,6 @@ import { formatAge } from './operator-format.ts';
 
 export const stalledCommand: Command = {
   name: 'stalled',
-  summary: 'list entities whose buffered events wait past the stall limit (--parked: parked ones)',
   usage: `Usage: gatekeeper stalled [--parked] [--limit N] [--json] [--machines <module>] [--redis <url>]
 
 Lists the entities whose oldest buffered event has waited longer than their aggregate's stall limit

@@ -13,7 +13,6 @@ import { STORE_USAGE, storeOptions } from '../open-store.ts';
 
 export const uiCommand: Command = {
   name: 'ui',
-  summary: 'serve a local web view: machines, live counts per state, entity search and history',
   usage: `Usage: gatekeeper ui [--machines <module>] [--port 4400] [--host 127.0.0.1] [--redis <url>]
                      [--demo [--entities 2000] [--rate 400] [--seed 42]] [--metrics-port <port>] [--inspect <ws-url>]
 

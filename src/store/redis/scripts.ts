@@ -1,12 +1,13 @@
 /**
  * The store's Lua scripts: read from lua/*.lua once, with `--- @include "name"` lines replaced by
  * lua/includes/name.lua, and registered on a client with ioredis `defineCommand` (EVAL once per
- * connection, EVALSHA afterwards, re-sent on NOSCRIPT). Command names carry the package version so
- * two deployed versions sharing one client never call each other's scripts.
+ * connection, EVALSHA afterwards, re-sent on NOSCRIPT). Command names carry a digest of the script's
+ * text, so two gatekeeper versions sharing one client never call each other's scripts (and two
+ * copies with the same script share one definition harmlessly).
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Cluster, Redis } from 'ioredis';
-import packageJson from '../../../package.json' with { type: 'json' };
 
 export type RedisClient = Redis | Cluster;
 
@@ -19,7 +20,6 @@ interface ScriptDefinition {
 
 const LUA_DIR = new URL('./lua/', import.meta.url);
 const INCLUDE = /^--- @include "([\w-]+)"\s*$/gm;
-const VERSION_TAG = packageJson.version.replace(/[^0-9A-Za-z]/g, '_');
 
 /** `operation-N.lua` takes N keys; `operation.lua` takes as many as each call passes. */
 function loadScript(operation: string, numberOfKeys?: number): ScriptDefinition {
@@ -32,7 +32,8 @@ function loadScript(operation: string, numberOfKeys?: number): ScriptDefinition 
     });
   const file = numberOfKeys === undefined ? `${operation}.lua` : `${operation}-${numberOfKeys}.lua`;
   const lua = expand(readFileSync(new URL(file, LUA_DIR), 'utf8'));
-  return { command: `gatekeeper_${VERSION_TAG}_${operation}`, numberOfKeys, lua };
+  const digest = createHash('sha1').update(lua).digest('hex').slice(0, 12);
+  return { command: `gatekeeper_${operation}_${digest}`, numberOfKeys, lua };
 }
 
 const SCRIPTS = {

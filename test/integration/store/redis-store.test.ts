@@ -4,14 +4,15 @@
  * the namespace check, final-entity expiry, connection options and client ownership. Plus the
  * hostile-input scenarios on the memory store and on Redis.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import machines from '../../../machines/index.ts';
-import packageJson from '../../../package.json' with { type: 'json' };
 import { createGatekeeper, InvalidConfigError, StoreUnavailableError } from '../../../src/index.ts';
 import type { EntityCommit } from '../../../src/store/entity-store.ts';
 import { redisStore, type RedisStore, type RedisStoreOptions } from '../../../src/store/redis/index.ts';
+import { scriptSource } from '../../../src/store/redis/scripts.ts';
 import { memoryHarness, standaloneHarness } from './support/harness.ts';
 import { defineHostileInputScenarios, HOSTILE_KEYS } from './support/hostile-scenarios.ts';
 import {
@@ -155,11 +156,12 @@ describe('the Redis store in a real Redis', () => {
     expect(await store.load(ref('b'))).toMatchObject({ version: 1, lastSeq: 1 });
   });
 
-  it('names its scripts after the package version and leaves a client it was given open on close', async () => {
+  it('names its scripts after a digest of their text and leaves a client it was given open on close', async () => {
     const client = new Redis(REDIS_URL);
     const store = redisStore({ redis: client, prefix });
     await store.ready();
-    const command = `gatekeeper_${packageJson.version.replace(/\W/g, '_')}_commitBatch`;
+    const digest = createHash('sha1').update(scriptSource('commitBatch')).digest('hex').slice(0, 12);
+    const command = `gatekeeper_commitBatch_${digest}`;
     expect(typeof (client as unknown as Record<string, unknown>)[command]).toBe('function');
     await store.close();
     expect(await client.ping()).toBe('PONG');

@@ -1,0 +1,225 @@
+/**
+ * The package as a user gets it: `npm pack`, the tarball installed with its real dependencies into
+ * a fresh project outside the repository beside the consumer's own xstate and zod, then used there
+ * from plain Node ESM, from CommonJS, from strict TypeScript (nodenext) and through `npx gatekeeper`.
+ */
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const FIXTURE = fileURLToPath(new URL('../fixtures/consumer/', import.meta.url));
+const devVersion = (name: string): string => {
+  const manifest = JSON.parse(
+    // The consumer installs the same versions the repository locks, from the npm cache when it can.
+    readPackage(join(ROOT, 'node_modules', name, 'package.json')),
+  ) as { version: string };
+  return manifest.version;
+};
+
+let project: string;
+let packDir: string;
+
+/** Runs a command in the consumer project; resolves with its output whatever the exit code. */
+async function inProject(
+  command: string,
+  args: string[],
+  input?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      command,
+      args,
+      {
+        cwd: project,
+        env: { ...process.env, NODE_OPTIONS: '' },
+        maxBuffer: 64 * 1024 * 1024,
+        timeout: 240_000,
+      },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+    if (input !== undefined) child.stdin?.end(input);
+  });
+}
+
+beforeAll(async () => {
+  packDir = mkdtempSync(join(tmpdir(), 'gatekeeper-pack-'));
+  // dist/ is built in place only when stale; packing skips `prepack` so it never rebuilds dist/
+  // under the feet of other test files running the CLI from it at the same time.
+  await run(process.execPath, [join(ROOT, 'scripts', 'ensure-build.mjs')], { cwd: ROOT });
+  await run('npm', ['pack', '--ignore-scripts', '--pack-destination', packDir, '--loglevel=error'], {
+    cwd: ROOT,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const tarball = readdirSync(packDir).find((file) => file.endsWith('.tgz'));
+  if (!tarball) throw new Error(`npm pack wrote no tarball into ${packDir}`);
+  project = mkdtempSync(join(tmpdir(), 'gatekeeper-consumer-'));
+  cpSync(FIXTURE, project, { recursive: true });
+  writeFileSync(
+    join(project, 'package.json'),
+    JSON.stringify(
+      {
+        name: 'consumer',
+        private: true,
+        type: 'module',
+        dependencies: {
+          gatekeeper: `file:${join(packDir, tarball)}`,
+          xstate: devVersion('xstate'),
+          zod: devVersion('zod'),
+        },
+        devDependencies: { typescript: devVersion('typescript'), '@types/node': devVersion('@types/node') },
+      },
+      null,
+      2,
+    ),
+  );
+  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], {
+    cwd: project,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+}, 600_000);
+
+afterAll(() => {
+  if (project) rmSync(project, { recursive: true, force: true });
+  if (packDir) rmSync(packDir, { recursive: true, force: true });
+});
+
+describe('the packed package installed into a fresh project', () => {
+  it('holds only what runs: compiled JavaScript with declarations, the Lua scripts and web assets, no sources or tests', () => {
+    const installed = join(project, 'node_modules', 'gatekeeper');
+    const files = listFiles(installed);
+    expect(files).toContain('dist/src/index.js');
+    expect(files).toContain('dist/src/index.d.ts');
+    expect(files).toContain('dist/src/index.d.ts.map');
+    expect(files).toContain('dist/src/index.js.map');
+    expect(files).toContain('dist/src/store/redis/lua/commitBatch.lua');
+    expect(files).toContain('dist/src/observe/ui/assets/index.html');
+    expect(files).toContain('bin/gatekeeper.mjs');
+    expect(files).toContain('LICENSE');
+    expect(files.filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))).toEqual([]);
+    expect(files.filter((file) => /^(test|bench|tools|scripts|src)\//.test(file))).toEqual([]);
+  });
+
+  it('shares the consumer’s xstate: one copy in the project, none inside the package', () => {
+    expect(existsSync(join(project, 'node_modules', 'gatekeeper', 'node_modules', 'xstate'))).toBe(false);
+    const copies = listFiles(join(project, 'node_modules')).filter((file) =>
+      /(^|\/)node_modules\/xstate\/package\.json$|^xstate\/package\.json$/.test(file),
+    );
+    expect(copies).toEqual(['xstate/package.json']);
+  });
+
+  it('imports every entry point from plain Node ESM and gates a shuffled stream on the embedded store and on Redis', async () => {
+    const result = await inProject('node', ['gate.mjs']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const summary = JSON.parse(result.stdout) as Record<string, Record<string, number>>;
+    expect(summary.memory?.['discarded/stale-seq']).toBeGreaterThan(0);
+    expect(summary.redis).toEqual(summary.memory);
+  });
+
+  it('loads from CommonJS through require()', async () => {
+    const result = await inProject('node', ['require.cjs']);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toBe('required');
+  });
+
+  it('type-checks a strict nodenext TypeScript project using the public API with the consumer’s own xstate and zod', async () => {
+    const result = await inProject('npx', ['--no-install', 'tsc', '-p', '.']);
+    expect(result.stdout + result.stderr).toBe('');
+    expect(result.code).toBe(0);
+  });
+
+  it('runs `npx gatekeeper demo`, `check` with a .mjs machines module and `analyze` from the installed package', async () => {
+    const demo = await inProject('npx', ['--no-install', 'gatekeeper', 'demo', '--entities', '500']);
+    expect(demo.code).toBe(0);
+    expect(demo.stdout).toMatch(/Check: ✓ all 500 entities/);
+
+    const check = await inProject('npx', [
+      '--no-install',
+      'gatekeeper',
+      'check',
+      '--machines',
+      './machines.mjs',
+      'events.ndjson',
+      '--final',
+    ]);
+    expect(check.code).toBe(0);
+    const lines = check.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.map((line) => line.reason ?? 'final')).toEqual([
+      'seq-gap',
+      'legal',
+      'drained',
+      'stale-seq',
+      'invalid-envelope',
+      'final',
+    ]);
+
+    const analyze = await inProject('npx', ['--no-install', 'gatekeeper', 'analyze']);
+    expect(analyze.code).toBe(0);
+    expect(analyze.stdout).toMatch(/^order \(machine #order\)/m);
+    expect(analyze.stdout).toMatch(/^valve \(machine #valve\)/m);
+  });
+
+  it('refuses a .ts machines module with a clear error naming the fix until tsx is installed, then loads it', async () => {
+    const args = ['--no-install', 'gatekeeper', 'check', '--machines', './machines.ts', 'events.ndjson'];
+    const before = await inProject('npx', args);
+    expect(before.code).toBe(1);
+    expect(before.stderr).toMatch(/machines\.ts is TypeScript.*npm install --save-dev tsx/);
+    expect(before.stderr).not.toMatch(/\n\s+at /);
+
+    await run(
+      'npm',
+      [
+        'install',
+        '--no-audit',
+        '--no-fund',
+        '--prefer-offline',
+        '--loglevel=error',
+        `tsx@${devVersion('tsx')}`,
+      ],
+      {
+        cwd: project,
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
+    const after = await inProject('npx', args);
+    expect(after.stderr).toBe('');
+    expect(after.code).toBe(0);
+    expect(after.stdout).toMatch(/"reason":"drained"/);
+
+    const analyze = await inProject('npx', [
+      '--no-install',
+      'gatekeeper',
+      'analyze',
+      '--machines',
+      './machines.ts',
+    ]);
+    expect(analyze.code).toBe(0);
+    expect(analyze.stdout).toMatch(/^loan \(machine #loan\)/m);
+  });
+});
+
+function listFiles(dir: string, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
+    if (entry.isDirectory()) out.push(...listFiles(join(dir, entry.name), path));
+    else out.push(path);
+  }
+  return out;
+}
+
+function readPackage(path: string): string {
+  return readFileSync(path, 'utf8');
+}
