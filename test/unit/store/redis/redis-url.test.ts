@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidConfigError } from '../../../../src/core/errors.ts';
+import { redisStore } from '../../../../src/store/redis/index.ts';
 import { parseRedisUrl, redactUrl } from '../../../../src/store/redis/redis-url.ts';
 
 const refused = (url: string): InvalidConfigError => {
@@ -66,6 +67,19 @@ describe('parseRedisUrl', () => {
     const error = refused('redis://app:p@ss:w/rd@127.0.0.1:99999');
     expect(error.message).not.toMatch(/p@ss|w\/rd|app/);
     expect(error.message).toContain('redis://***@127.0.0.1:99999');
+  });
+});
+
+describe('redisStore', () => {
+  it.each([['nohost'], ['127.0.0.1:99999'], ['127.0.0.1:abc'], [':6379']])(
+    'refuses the cluster node %s before connecting',
+    (node) => {
+      expect(() => redisStore({ cluster: { nodes: [node] } })).toThrow(/cluster node .* is not host:port/);
+    },
+  );
+
+  it('refuses a malformed url when the store is created, not on its first operation', () => {
+    expect(() => redisStore({ url: 'redis://127.0.0.1:6379/abc' })).toThrow(InvalidConfigError);
   });
 });
 
