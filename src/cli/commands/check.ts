@@ -119,6 +119,7 @@ by a failed decision.`,
       };
 
       let readError: Error | undefined;
+      let printError: Error | undefined;
       try {
         for await (const input of lines) {
           if (input.kind === 'text' && input.text.trim() === '') continue;
@@ -141,11 +142,17 @@ by a failed decision.`,
               failure = true;
             },
           );
-          void pending.settled.then(() => {
-            pending.done = true;
-            bytesInFlight -= pending.bytes;
-            flush();
-          });
+          void pending.settled
+            .then(() => {
+              pending.done = true;
+              bytesInFlight -= pending.bytes;
+              flush();
+            })
+            .catch((error: unknown) => {
+              // Printing itself failed (a closed stdout): reported at the end, never left unhandled.
+              printError ??= error instanceof Error ? error : new Error(String(error));
+              failure = true;
+            });
           queue.push(pending);
           bytesInFlight += pending.bytes;
           while (queue.length >= WINDOW || (bytesInFlight > WINDOW_BYTES && queue.length > 0))
@@ -160,6 +167,7 @@ by a failed decision.`,
       await Promise.resolve();
       flush();
       progress.stop();
+      if (printError !== undefined) throw printError;
       if (readError !== undefined) throw readError;
       if (firstFailed) {
         write(io.stderr, stoppedMessage(firstFailed, unknown, notCommitted));
