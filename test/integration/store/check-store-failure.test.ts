@@ -65,17 +65,24 @@ async function checkThrough(
   void running.finally(() => (finished = true));
   const lines = streamLines();
   let faulted = false;
+  const faultOnceEnough = async () => {
+    if (faulted || io.out().split('\n').length <= 400) return;
+    faulted = true;
+    await fault();
+  };
   for (let at = 0; at < lines.length && !finished; at += 50) {
     stdin.write(`${lines.slice(at, at + 50).join('\n')}\n`);
     await new Promise((resolve) => setTimeout(resolve, 5));
-    if (!faulted && io.out().split('\n').length > 400) {
-      faulted = true;
-      await fault();
-    }
+    await faultOnceEnough();
+  }
+  // stdin stays open until the fault happened: check cannot finish before it.
+  while (!faulted && !finished) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await faultOnceEnough();
   }
   stdin.end();
   const code = await running;
-  expect(faulted).toBe(true);
+  expect(faulted, `exit ${code}: ${io.err()} after ${io.out().split('\n').length} lines`).toBe(true);
   const printed = io
     .out()
     .trim()
