@@ -1,37 +1,35 @@
 /**
- * How deeply a JSON text nests, found by one linear scan and no recursion, so input too deep for
- * the recursive work that follows (JSON.parse, zod, JSON.stringify into a store: V8's stringify
- * overflows its stack at ~5,000 levels while parse accepts ~20,000) is refused before any of it.
+ * How deeply a JSON text nests, measured on the text itself without parsing it: JSON.parse accepts
+ * ~20,000 levels but JSON.stringify overflows the stack at ~5,000, so a value parsed from hostile
+ * input could be decided and then fail to be stored or published. Checking the text first keeps
+ * every later step (zod, the stores, the relays) on values they can always serialise.
  */
 
-/** The default deepest nesting accepted: far beyond any real event, far below any stack limit. */
-export const DEFAULT_MAX_JSON_DEPTH = 64;
+/** Most nesting levels an input value may have (an event envelope needs 3 or 4). */
+export const MAX_JSON_DEPTH = 256;
 
 /**
- * The nesting depth of `text` if it stays within `max`, else the first depth past it (`max + 1`),
- * found without reading further. Brackets inside strings do not count; the text need not be valid
- * JSON (the parser judges that afterwards).
+ * The deepest nesting of `[` / `{` in `text`, ignoring brackets inside strings; stops counting
+ * (and returns a value above `stopAt`) as soon as it passes `stopAt`. Malformed text is measured
+ * as far as it goes; JSON.parse reports what is wrong with it.
  */
-export function jsonDepth(text: string, max: number): number {
+export function jsonDepth(text: string, stopAt: number = MAX_JSON_DEPTH): number {
   let depth = 0;
   let deepest = 0;
   let inString = false;
-  for (let index = 0; index < text.length; index += 1) {
-    const code = text.charCodeAt(index);
+  for (let at = 0; at < text.length; at += 1) {
+    const code = text.charCodeAt(at);
     if (inString) {
-      if (code === 0x5c)
-        index += 1; // backslash: skip the escaped character
-      else if (code === 0x22) inString = false;
-      continue;
-    }
-    if (code === 0x22) inString = true;
-    else if (code === 0x7b || code === 0x5b) {
+      if (code === 0x5c /* \ */) at += 1;
+      else if (code === 0x22 /* " */) inString = false;
+    } else if (code === 0x22) inString = true;
+    else if (code === 0x7b /* { */ || code === 0x5b /* [ */) {
       depth += 1;
       if (depth > deepest) {
         deepest = depth;
-        if (deepest > max) return deepest;
+        if (deepest > stopAt) return deepest;
       }
-    } else if (code === 0x7d || code === 0x5d) depth -= 1;
+    } else if (code === 0x7d /* } */ || code === 0x5d /* ] */) depth -= 1;
   }
   return deepest;
 }

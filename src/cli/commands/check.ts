@@ -8,7 +8,7 @@
  * (it may or may not have been committed). No promise is ever left to reject unobserved.
  */
 import type { Outcome } from '../../core/outcome.ts';
-import { DEFAULT_MAX_JSON_DEPTH } from '../../core/json-depth.ts';
+import { MAX_JSON_DEPTH } from '../../core/json-depth.ts';
 import { InvalidConfigError, messageOf, StoreRefusedError } from '../../core/errors.ts';
 import { booleanFlag, EXIT, intFlag, stringFlag, write, type Command } from '../command.ts';
 import { handleInputLine, identityOf, type HandledLine, type LineIdentity } from '../check-input.ts';
@@ -39,7 +39,7 @@ interface Pending {
 export const checkCommand: Command = {
   name: 'check',
   usage: `Usage: gatekeeper check --machines <module> [file] [--final] [--quiet] [--inspect <ws-url>]
-       [--max-line-bytes 1048576] [--max-depth ${DEFAULT_MAX_JSON_DEPTH}] [--max-dead-letter-bytes ${DEFAULT_DEAD_LETTER_BYTES}]
+       [--max-line-bytes 1048576] [--max-depth ${MAX_JSON_DEPTH}] [--max-dead-letter-bytes ${DEFAULT_DEAD_LETTER_BYTES}]
 
 Reads one event envelope per line from <file> (or stdin) and writes one JSON line per outcome:
 {"id","aggregate","key","seq","type","outcome","reason","state","detail"}. A buffered event gets a
@@ -68,7 +68,7 @@ by a failed decision.`,
   async run(flags, positionals, io) {
     const limits = {
       maxLineBytes: intFlag(flags, 'max-line-bytes', DEFAULT_MAX_LINE_BYTES),
-      maxDepth: intFlag(flags, 'max-depth', DEFAULT_MAX_JSON_DEPTH),
+      maxDepth: intFlag(flags, 'max-depth', MAX_JSON_DEPTH),
       keepBytes: intFlag(flags, 'max-dead-letter-bytes', DEFAULT_DEAD_LETTER_BYTES),
     };
     const { gatekeeper, observers } = await openObservedGatekeeper(flags, io, {

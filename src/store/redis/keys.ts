@@ -48,6 +48,7 @@ export class KeySpace {
   private readonly shardKeys: ShardKeys[];
   /** The gatekeeper passes one ref object per resident entity: its key names are built once. */
   private readonly cache = new WeakMap<EntityRef, EntityKeys>();
+  private nextSpread = 0;
 
   constructor(
     readonly prefix: string,
@@ -100,6 +101,28 @@ export class KeySpace {
   /** The shard a dead letter without a usable entity goes to: stable for the same identity. */
   shardForIdentity(aggregate: string | null, key: string | null): number {
     return shardOf({ aggregate: aggregate ?? '', key: key ?? '' }, this.shards);
+  }
+
+  /**
+   * The shard of a dead letter: its entity's, when it names a key (so one entity's letters stay in
+   * order); otherwise spread over all shards — by where the input came from (a Kafka record's
+   * coordinates, a line number) or, without a source, round-robin — so a flood of garbage does
+   * not fill one shard's stream. The one place that decides it, for every kind of input.
+   */
+  shardForDeadLetter(letter: {
+    aggregate: string | null;
+    key: string | null;
+    source?: Readonly<Record<string, string | number>> | undefined;
+  }): number {
+    if (letter.key !== null) return this.shardForIdentity(letter.aggregate, letter.key);
+    if (letter.source !== undefined) {
+      const where = Object.entries(letter.source)
+        .map(([field, value]) => `${field}=${value}`)
+        .join('\u0000');
+      return shardOf({ aggregate: '\u0000source', key: where }, this.shards);
+    }
+    this.nextSpread = (this.nextSpread + 1) % this.shards;
+    return this.nextSpread;
   }
 
   private tag(shard: number): string {

@@ -91,8 +91,6 @@ class RedisEntityStore implements RedisStore {
   private namespaceReady = false;
   /** Every shard has its marker: a load that finds nothing also checks that the marker is there. */
   private marked = false;
-  /** Round-robin position for dead letters that name no entity. */
-  private anonymousLetters = 0;
   private readonly readOnly: boolean;
   private readonly allowEviction: boolean;
   private readonly warn: (message: string) => void;
@@ -174,19 +172,12 @@ class RedisEntityStore implements RedisStore {
   }
 
   recordDeadLetter(letter: DeadLetter): Promise<void> {
-    if (this.readOnly) return Promise.reject(this.readOnlyError('recordDeadLetter'));
-    // Input that names no key (unparseable lines) is spread over the shards in turn, not all
-    // hashed to the shard of ("", "").
-    const shard =
-      letter.key === null
-        ? (this.anonymousLetters = (this.anonymousLetters + 1) % this.keys.shards)
-        : this.keys.shardForIdentity(letter.aggregate, letter.key);
-    const key = this.keys.shard(shard).dead;
+    const shard = this.keys.shard(this.keys.shardForDeadLetter(letter));
     const json = deadLetterJson(letter);
     return this.run('recordDeadLetter', async () => {
       if (this.deadLetterMaxLen > 0)
-        await this.client.xadd(key, 'MAXLEN', '=', this.deadLetterMaxLen, '*', 'v', json);
-      else await this.client.xadd(key, '*', 'v', json);
+        await this.client.xadd(shard.dead, 'MAXLEN', '=', this.deadLetterMaxLen, '*', 'v', json);
+      else await this.client.xadd(shard.dead, '*', 'v', json);
     });
   }
 
@@ -235,7 +226,6 @@ class RedisEntityStore implements RedisStore {
   }
 
   ackDeadLetters(ids: readonly string[]): Promise<void> {
-    if (this.readOnly) return Promise.reject(this.readOnlyError('ackDeadLetters'));
     return this.run('ackDeadLetters', () => ackStreams(this.client, this.deadKeys, ids));
   }
 

@@ -121,7 +121,7 @@ function expectEveryLineAnswered(lines: OutputLine[]): void {
   const [deepEvent, deepArray, utf1, utf2, big, last] = lines.slice(1 + HUGE_LINES + GARBAGE_LINES);
   expect(big).toMatchObject({ outcome: 'rejected', reason: 'invalid-envelope' });
   expect(big?.detail).toContain('invalid event envelope: type');
-  expect(deepEvent?.detail).toMatch(/nests 6002 levels deep, over the limit of 64/);
+  expect(deepEvent?.detail).toMatch(/nests 6002 levels deep, over the limit of 256/);
   expect(deepArray?.detail).toMatch(/nests 20000 levels deep/);
   for (const utf of [utf1, utf2]) {
     expect(utf).toMatchObject({ outcome: 'rejected', reason: 'invalid-envelope' });

@@ -1,17 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { jsonDepth } from '../../../src/core/json-depth.ts';
+import { jsonDepth, MAX_JSON_DEPTH } from '../../../src/core/json-depth.ts';
+
+const nested = (levels: number) => `${'['.repeat(levels)}1${']'.repeat(levels)}`;
 
 describe('jsonDepth', () => {
-  it('counts object and array nesting, not brackets inside strings or escaped quotes', () => {
-    expect(jsonDepth('42', 10)).toBe(0);
-    expect(jsonDepth('{"a":[1,{"b":2}]}', 10)).toBe(3);
-    expect(jsonDepth('{"a":"[[[{{{","b":"\\"[[["}', 10)).toBe(1);
-    expect(jsonDepth('[[],[[]],[]]', 10)).toBe(3);
+  it('measures the deepest array or object nesting of a JSON text', () => {
+    expect(jsonDepth('42')).toBe(0);
+    expect(jsonDepth('{"a":[1,{"b":{}}],"c":[]}')).toBe(4);
+    expect(jsonDepth(nested(100))).toBe(100);
   });
 
-  it('stops at the first level past the limit, and scans 100,000 levels without recursion', () => {
-    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
-    expect(jsonDepth(deep, 64)).toBe(65);
-    expect(jsonDepth(deep, Number.POSITIVE_INFINITY)).toBe(100_000);
+  it('ignores brackets inside strings, escaped quotes included', () => {
+    expect(jsonDepth('{"a":"[[[{{{","b":"\\"[[[["}')).toBe(1);
+  });
+
+  it('stops as soon as the text passes the limit, reporting more than the limit', () => {
+    const depth = jsonDepth(nested(20_000), MAX_JSON_DEPTH);
+    expect(depth).toBe(MAX_JSON_DEPTH + 1);
   });
 });
