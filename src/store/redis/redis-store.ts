@@ -173,11 +173,12 @@ class RedisEntityStore implements RedisStore {
 
   recordDeadLetter(letter: DeadLetter): Promise<void> {
     const shard = this.keys.shard(this.keys.shardForDeadLetter(letter));
+    const key = shard.dead;
     const json = deadLetterJson(letter);
     return this.run('recordDeadLetter', async () => {
       if (this.deadLetterMaxLen > 0)
-        await this.client.xadd(shard.dead, 'MAXLEN', '=', this.deadLetterMaxLen, '*', 'v', json);
-      else await this.client.xadd(shard.dead, '*', 'v', json);
+        await this.client.xadd(key, 'MAXLEN', '=', this.deadLetterMaxLen, '*', 'v', json);
+      else await this.client.xadd(key, '*', 'v', json);
     });
   }
 
