@@ -98,31 +98,13 @@ export class KeySpace {
     return keys;
   }
 
-  /** The shard a dead letter without a usable entity goes to: stable for the same identity. */
-  shardForIdentity(aggregate: string | null, key: string | null): number {
-    return shardOf({ aggregate: aggregate ?? '', key: key ?? '' }, this.shards);
-  }
-
   /**
-   * The shard of a dead letter: its entity's, when it names a key (so one entity's letters stay in
-   * order); otherwise spread over all shards — by where the input came from (a Kafka record's
-   * coordinates, a line number) or, without a source, round-robin — so a flood of garbage does
-   * not fill one shard's stream. The one place that decides it, for every kind of input.
+   * The shard a dead letter without a usable entity goes to: stable for the same aggregate and key;
+   * round-robin when it names no key (unparseable input), so garbage does not fill one shard.
    */
-  shardForDeadLetter(letter: {
-    aggregate: string | null;
-    key: string | null;
-    source?: Readonly<Record<string, string | number>> | undefined;
-  }): number {
-    if (letter.key !== null) return this.shardForIdentity(letter.aggregate, letter.key);
-    if (letter.source !== undefined) {
-      const where = Object.entries(letter.source)
-        .map(([field, value]) => `${field}=${value}`)
-        .join('\u0000');
-      return shardOf({ aggregate: '\u0000source', key: where }, this.shards);
-    }
-    this.nextSpread = (this.nextSpread + 1) % this.shards;
-    return this.nextSpread;
+  shardForIdentity(aggregate: string | null, key: string | null): number {
+    if (key === null) return (this.nextSpread = (this.nextSpread + 1) % this.shards);
+    return shardOf({ aggregate: aggregate ?? '', key: key ?? '' }, this.shards);
   }
 
   private tag(shard: number): string {

@@ -172,8 +172,7 @@ class RedisEntityStore implements RedisStore {
   }
 
   recordDeadLetter(letter: DeadLetter): Promise<void> {
-    const shard = this.keys.shard(this.keys.shardForDeadLetter(letter));
-    const key = shard.dead;
+    const key = this.keys.shard(this.keys.shardForIdentity(letter.aggregate, letter.key)).dead;
     const json = deadLetterJson(letter);
     return this.run('recordDeadLetter', async () => {
       if (this.deadLetterMaxLen > 0)
