@@ -22,6 +22,7 @@ export const REASONS = {
   ],
   rejected: [
     'invalid-envelope',
+    'input-too-large',
     'unknown-aggregate',
     'unknown-event-type',
     'invalid-payload',
@@ -32,7 +33,6 @@ export const REASONS = {
     'stalled',
     'machine-error',
     'key-mismatch',
-    'input-too-large',
   ],
 } as const satisfies Record<OutcomeKind, readonly string[]>;
 
