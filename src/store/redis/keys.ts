@@ -30,12 +30,12 @@ export interface EntityKeys extends EntityRef {
 
 /** The shard-wide keys. */
 export interface ShardKeys {
+  /** Written when the namespace is claimed and never deleted: its absence later means Redis lost data. */
+  marker: string;
   outbox: string;
   dead: string;
   stalled: string;
   parked: string;
-  /** Written when the namespace is claimed and never deleted: its absence later means Redis lost data. */
-  marker: string;
 }
 
 export const DEFAULT_PREFIX = 'gk';
@@ -64,11 +64,11 @@ export class KeySpace {
     this.shardKeys = Array.from({ length: shards }, (_, shard) => {
       const tag = this.tag(shard);
       return {
+        marker: `${tag}:marker`,
         outbox: `${tag}:outbox`,
         dead: `${tag}:dead`,
         stalled: `${tag}:stalled`,
         parked: `${tag}:parked`,
-        marker: `${tag}:marker`,
       };
     });
   }

@@ -17,10 +17,10 @@ import type {
   StoredEntity,
 } from '../entity-store.ts';
 import { deadLetterJson, decodeEntity, parse, toJson } from './codec.ts';
+import { checkNamespace, lostEntity } from './namespace.ts';
 import { openClient, toStoreError, type OpenedClient, type RedisConnectionOptions } from './connection.ts';
 import { CommitBatcher, type PendingCommit } from './commit-batcher.ts';
 import { bufferField, decodeEntityId, DEFAULT_PREFIX, DEFAULT_SHARDS, KeySpace } from './keys.ts';
-import { checkNamespace, lostEntity } from './namespace.ts';
 import { defineScripts, runScript, type RedisClient } from './scripts.ts';
 import { ackStreams, readIndexes, readStreams } from './shard-reads.ts';
 
