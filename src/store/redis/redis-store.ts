@@ -18,11 +18,11 @@ import type {
 } from '../entity-store.ts';
 import { deadLetterJson, decodeEntity, parse, toJson } from './codec.ts';
 import { openClient, toStoreError, type OpenedClient, type RedisConnectionOptions } from './connection.ts';
+import { checkNamespace, lostEntity } from './namespace.ts';
 import { CommitBatcher, type PendingCommit } from './commit-batcher.ts';
 import { bufferField, decodeEntityId, DEFAULT_PREFIX, DEFAULT_SHARDS, KeySpace } from './keys.ts';
 import { defineScripts, runScript, type RedisClient } from './scripts.ts';
 import { ackStreams, readIndexes, readStreams } from './shard-reads.ts';
-import { checkNamespace, lostEntity } from './namespace.ts';
 
 /** Options of `redisStore`: where Redis is (see RedisConnectionOptions) and how the data is kept. */
 export interface RedisStoreOptions extends RedisConnectionOptions {
