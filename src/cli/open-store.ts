@@ -42,7 +42,10 @@ export interface StoreUse {
  * Opens the store and, for Redis, waits until it answered, so a wrong URL fails here with the
  * reason instead of on the first event. The caller closes it (gatekeeper.close() does).
  */
-export async function openStore(flags: FlagValues, use: StoreUse): Promise<EntityStore> {
+export async function openStore(
+  flags: FlagValues,
+  use: StoreUse = { warn: (message) => process.stderr.write(`${message}\n`), env: process.env },
+): Promise<EntityStore> {
   const given = stringFlag(flags, 'redis');
   const cluster = stringFlag(flags, 'redis-cluster');
   const prefix = stringFlag(flags, 'redis-prefix');
