@@ -1,6 +1,7 @@
 /**
  * The registry of this project's example aggregates. A registry is a plain object: aggregate
- * name → XState machine, or → { machine, payloads, onRejected, onStall, stallAfterMs, maxBuffered }.
+ * name → XState machine, or → { machine, payloads, onRejected, onStall, stallAfterMs, maxBuffered,
+ * holdMs, maxFutureMs }.
  */
 import { customerMachine, customerPayloads } from './customer.ts';
 import { orderMachine, orderPayloads } from './order.ts';

@@ -1,6 +1,6 @@
 /**
  * The valve aggregate: closed ⇄ open. A cycle: "valve.opened" is both past and future, so only
- * sequence numbers can tell a late duplicate from the next command.
+ * sequence numbers or event times (time mode) can tell a late duplicate from the next command.
  */
 import { assign, setup } from 'xstate';
 import { z } from 'zod';

@@ -35,6 +35,7 @@ export {
   type StateValue,
 } from './core/outcome.ts';
 export type { HistoryEntry } from './core/history.ts';
+export type { TimeMark } from './core/time-order.ts';
 export { systemClock, ManualClock, type Clock } from './core/clock.ts';
 export * from './core/errors.ts';
 export { memoryStore, type MemoryStoreOptions } from './store/memory-store.ts';

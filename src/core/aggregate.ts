@@ -32,6 +32,14 @@ export interface AggregateOptions {
   onStall?: StallPolicy;
   stallAfterMs?: number;
   maxBuffered?: number;
+  /**
+   * Time mode: how long (ms of the gatekeeper's clock) an unsequenced timed event waits in the
+   * buffer for earlier-timed ones before it is released in event-time order; 0 (default) applies
+   * it at once (last writer wins). Must be below `stallAfterMs`.
+   */
+  holdMs?: number;
+  /** Time mode: how far an event's `time` may lie ahead of the clock before it is rejected (default 60 s). */
+  maxFutureMs?: number;
 }
 
 /** How a user registers one aggregate: the machine alone, or the machine with options. */
@@ -46,6 +54,8 @@ export interface AggregateDefaults {
   onStall: StallPolicy;
   stallAfterMs: number;
   maxBuffered: number;
+  holdMs: number;
+  maxFutureMs: number;
 }
 
 export const DEFAULT_AGGREGATE_OPTIONS: AggregateDefaults = {
@@ -53,6 +63,8 @@ export const DEFAULT_AGGREGATE_OPTIONS: AggregateDefaults = {
   onStall: 'keep',
   stallAfterMs: 5 * 60_000,
   maxBuffered: 1_000,
+  holdMs: 0,
+  maxFutureMs: 60_000,
 };
 
 /** A registered aggregate, analysed once. */
@@ -79,6 +91,8 @@ const optionsSchema = z
     onStall: z.enum(['keep', 'dead-letter', 'skip-gap']).optional(),
     stallAfterMs: z.number().int().positive().optional(),
     maxBuffered: z.number().int().positive().optional(),
+    holdMs: z.number().int().nonnegative().optional(),
+    maxFutureMs: z.number().int().nonnegative().optional(),
   })
   .strict();
 
@@ -147,14 +161,36 @@ function finish(
   options: AggregateOptions,
   defaults: AggregateDefaults,
 ): Aggregate {
+  const stallAfterMs = options.stallAfterMs ?? defaults.stallAfterMs;
+  const holdMs = options.holdMs ?? defaults.holdMs;
+  const maxFutureMs = options.maxFutureMs ?? defaults.maxFutureMs;
+  // Defaults come from code, not through the schema above: checked here for both.
+  for (const [option, value] of [
+    ['holdMs', holdMs],
+    ['maxFutureMs', maxFutureMs],
+  ] as const) {
+    if (!Number.isSafeInteger(value) || value < 0)
+      throw new InvalidRegistryError(
+        `aggregate "${name}": ${option} must be a whole number of milliseconds >= 0 (got ${String(value)})`,
+      );
+  }
+  // A held event older than the stall limit would be stalled (and maybe dead-lettered) before
+  // its release: the hold must end first.
+  if (holdMs >= stallAfterMs) {
+    throw new InvalidRegistryError(
+      `aggregate "${name}": holdMs (${holdMs}) must be smaller than stallAfterMs (${stallAfterMs}), or held events stall before they are released`,
+    );
+  }
   return {
     name,
     machine,
     payloads: options.payloads ?? {},
     onRejected: options.onRejected ?? defaults.onRejected,
     onStall: options.onStall ?? defaults.onStall,
-    stallAfterMs: options.stallAfterMs ?? defaults.stallAfterMs,
+    stallAfterMs,
     maxBuffered: options.maxBuffered ?? defaults.maxBuffered,
+    holdMs,
+    maxFutureMs,
     topology: analyzeMachine(machine, Object.keys(options.payloads ?? {})),
   };
 }

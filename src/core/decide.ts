@@ -4,8 +4,28 @@
  * which the caller throws away when the decision is not committed.
  */
 import { toMachineEvent, type EventEnvelope } from './envelope.ts';
+import { checkTypeAndPayload } from './event-checks.ts';
+import { describeValue, makeOutcome } from './make-outcome.ts';
 import type { Aggregate } from './aggregate.ts';
-import type { BufferedEvent, EntityState, MachineCursor, ParkedEvent } from './entity.ts';
+import {
+  bufferPosition,
+  slideSeenWindow,
+  type BufferedEvent,
+  type EntityState,
+  type MachineCursor,
+  type ParkedEvent,
+} from './entity.ts';
+import {
+  futureTimeDetail,
+  isStaleTime,
+  isTimed,
+  lastTimeAfter,
+  markOf,
+  staleTimeDetail,
+  unsequencedInTurnOrder,
+  type TimedEvent,
+  type TimeMark,
+} from './time-order.ts';
 import type {
   AppliedTransition,
   DeadLetter,
@@ -13,7 +33,6 @@ import type {
   Outcome,
   OutcomeKind,
   ReasonOf,
-  StateValue,
 } from './outcome.ts';
 
 /** Inputs that do not change during one decision. */
@@ -69,6 +88,13 @@ export function decideSkip(context: DecisionContext, entity: EntityState): Decis
   return draft.finish();
 }
 
+/** Time mode's release, run by the sweeper: applies held events whose hold is over, in event-time order. */
+export function decideRelease(context: DecisionContext, entity: EntityState): Decision {
+  const draft = new DecisionDraft(context, entity);
+  draft.release();
+  return draft.finish();
+}
+
 /** The stall policy, run by the sweeper for an entity whose oldest buffered event is too old. */
 export function decideStall(context: DecisionContext, entity: EntityState): Decision {
   const draft = new DecisionDraft(context, entity);
@@ -87,6 +113,7 @@ class DecisionDraft {
   private seenAdded: string[] = NONE;
   private buffer: BufferedEvent[] | undefined;
   private lastSeq: number;
+  private lastTime: TimeMark | undefined;
   private parked: ParkedEvent | undefined;
   private parkedChanged = false;
   private moved = false;
@@ -99,6 +126,7 @@ class DecisionDraft {
     private readonly entity: EntityState,
   ) {
     this.lastSeq = entity.lastSeq;
+    this.lastTime = entity.lastTime;
     this.parked = entity.parked;
   }
 
@@ -108,8 +136,13 @@ class DecisionDraft {
     const duplicate = this.duplicateReason(event);
     if (duplicate) return this.settle(event, 'discarded', duplicate.reason, false, duplicate.detail);
 
-    const invalid = this.validate(event);
+    const invalid = checkTypeAndPayload(this.context.aggregate, event);
     if (invalid) return this.rejectOnArrival(event, invalid.reason, invalid.detail);
+    const timed = isTimed(event);
+    if (timed) {
+      const ahead = futureTimeDetail(event, this.context.now, this.context.aggregate.maxFutureMs);
+      if (ahead !== undefined) return this.reject(event, 'future-time', false, ahead);
+    }
 
     if (this.parked) return this.hold(event, 'entity-parked');
     if (event.seq !== undefined) {
@@ -117,7 +150,13 @@ class DecisionDraft {
       if (this.atTurn(event, false)) this.drain();
       return;
     }
+    if (timed) return this.arriveTimed(event);
     this.arriveUnsequenced(event);
+  }
+
+  /** The sweeper's turn for an entity with held events: release those whose hold is over. */
+  release(): void {
+    this.drain();
   }
 
   retryParked(): void {
@@ -167,6 +206,7 @@ class DecisionDraft {
         buffer: this.buffer ?? this.entity.buffer,
         seenIds: this.nextSeenIds(),
         parked: this.parked,
+        lastTime: this.lastTime,
       },
       applied: this.applied,
       deadLetters: this.deadLetters,
@@ -203,31 +243,6 @@ class DecisionDraft {
       return { reason: 'duplicate-seq', detail: `another event with seq ${event.seq} is already waiting` };
     }
     return undefined;
-  }
-
-  /** Type and payload checks; replaces the payload with the schema's parsed output. */
-  private validate(event: EventEnvelope): { reason: ReasonOf<'rejected'>; detail: string } | undefined {
-    const { topology, payloads, name } = this.context.aggregate;
-    if (!topology.isKnownType(event.type)) {
-      return {
-        reason: 'unknown-event-type',
-        detail: `no state of the ${name} machine accepts ${event.type} (it accepts: ${topology.eventTypes.join(', ')})`,
-      };
-    }
-    const schema = payloads[event.type];
-    if (!schema) return undefined;
-    const parsed = schema.safeParse(event.payload ?? {});
-    if (parsed.success) {
-      event.payload = parsed.data as Record<string, unknown>;
-      return undefined;
-    }
-    const detail = parsed.error.issues
-      .map(
-        (issue) =>
-          `${issue.path.length > 0 ? issue.path.map(String).join('.') : 'payload'}: ${issue.message}`,
-      )
-      .join('; ');
-    return { reason: 'invalid-payload', detail: `${event.type} payload: ${detail}` };
   }
 
   /** A rejection on arrival of a sequenced event still occupies its seq, so the sequence can move past it. */
@@ -281,6 +296,23 @@ class DecisionDraft {
       false,
       `${event.type} is accepted only by states no longer reachable from ${describeValue(value)}`,
     );
+  }
+
+  /**
+   * Time mode: past is what is not after the last applied timed event. Without a hold the rest is
+   * decided like any unsequenced event (last writer wins); with one it waits in the buffer and
+   * the drain releases, in event-time order, whatever waited longer than the hold.
+   */
+  private arriveTimed(event: TimedEvent): void {
+    if (isStaleTime(markOf(event), this.lastTime)) {
+      const last = this.lastTime as TimeMark;
+      this.settle(event, 'discarded', 'stale-time', false, staleTimeDetail(event, last));
+    } else if (this.context.aggregate.holdMs === 0 || this.context.cursor.done()) {
+      return this.arriveUnsequenced(event);
+    } else {
+      this.hold(event, 'time-hold');
+    }
+    if (this.context.aggregate.holdMs > 0) this.drain();
   }
 
   private hold(event: EventEnvelope, reason: ReasonOf<'buffered'>): void {
@@ -363,6 +395,7 @@ class DecisionDraft {
     }
     this.moved = true;
     if (event.seq !== undefined) this.lastSeq = Math.max(this.lastSeq, event.seq);
+    else this.lastTime = lastTimeAfter(this.lastTime, event);
     const state = cursor.value();
     this.applied.push({
       id: event.id,
@@ -421,16 +454,31 @@ class DecisionDraft {
     }
   }
 
-  /** Handles the first unsequenced entry whose turn has come; returns true when the machine moved. */
+  /**
+   * Handles the first unsequenced entry whose turn has come; returns true when the machine moved.
+   * Untimed entries come in arrival order, timed ones in event-time order, and the first timed
+   * entry still within its hold stops the walk: everything later in event time waits behind it,
+   * which is what makes the hold reproduce in-order processing.
+   */
   private drainUnsequencedOnce(): boolean {
     const buffer = this.currentBuffer();
     // Unsequenced entries sit behind the sequenced ones: none at the tail means none at all.
     if (buffer[buffer.length - 1]?.event.seq !== undefined) return false;
-    const { cursor, aggregate } = this.context;
-    for (const entry of [...buffer]) {
-      if (entry.event.seq !== undefined) continue;
+    const { cursor, aggregate, now } = this.context;
+    for (const entry of unsequencedInTurnOrder(buffer, now, aggregate.holdMs)) {
       const { event } = entry;
       const value = cursor.value();
+      if (isTimed(event) && isStaleTime(markOf(event), this.lastTime)) {
+        this.removeFromBuffer(entry);
+        this.settle(
+          event,
+          'discarded',
+          'stale-time',
+          true,
+          staleTimeDetail(event, this.lastTime as TimeMark),
+        );
+        continue;
+      }
       if (cursor.done()) {
         this.removeFromBuffer(entry);
         this.settle(
@@ -464,6 +512,7 @@ class DecisionDraft {
           `${event.type} can no longer happen after ${describeValue(value)}`,
         );
       }
+      // Otherwise a reachable state accepts it: it waits (future-type) for that state or a later event.
     }
     return false;
   }
@@ -530,19 +579,7 @@ class DecisionDraft {
 
   private addToBuffer(entry: BufferedEvent): void {
     const buffer = (this.buffer ??= [...this.entity.buffer]);
-    const seq = entry.event.seq;
-    // Sequenced entries stay sorted by seq ahead of unsequenced ones, which keep arrival order.
-    let at = buffer.length;
-    if (seq !== undefined) {
-      for (let index = 0; index < buffer.length; index += 1) {
-        const other = (buffer[index] as BufferedEvent).event.seq;
-        if (other === undefined || other > seq) {
-          at = index;
-          break;
-        }
-      }
-    }
-    buffer.splice(at, 0, entry);
+    buffer.splice(bufferPosition(buffer, entry.event.seq), 0, entry);
     (this.bufferAdded = writable(this.bufferAdded)).push(entry);
   }
 
@@ -556,11 +593,7 @@ class DecisionDraft {
   }
 
   private nextSeenIds(): readonly string[] {
-    if (this.seenAdded.length === 0) return this.entity.seenIds;
-    const merged = [...this.entity.seenIds];
-    for (const id of this.seenAdded) if (!merged.includes(id)) merged.push(id);
-    const overflow = merged.length - this.context.dedupWindow;
-    return overflow > 0 ? merged.slice(overflow) : merged;
+    return slideSeenWindow(this.entity.seenIds, this.seenAdded, this.context.dedupWindow);
   }
 }
 
@@ -578,36 +611,4 @@ const NONE = Object.freeze([]) as unknown as never[];
 
 function writable<T>(list: T[]): T[] {
   return (list as unknown) === NONE ? [] : list;
-}
-
-/** Builds every outcome with one fixed shape: V8 keeps such objects fast, spreads made them slow. */
-function makeOutcome(
-  event: EventEnvelope,
-  outcome: OutcomeKind,
-  reason: Outcome['reason'],
-  state: StateValue,
-  fromBuffer: boolean,
-  detail: string | undefined,
-  from?: StateValue,
-): Outcome {
-  return {
-    outcome,
-    reason,
-    detail,
-    id: event.id,
-    aggregate: event.aggregate,
-    key: event.key,
-    seq: event.seq ?? null,
-    type: event.type,
-    state,
-    from,
-    fromBuffer,
-    parked: undefined,
-    event,
-  };
-}
-
-/** `'paid'` or `{"shipping":"packed"}`, for messages. */
-export function describeValue(value: StateValue): string {
-  return typeof value === 'string' ? value : JSON.stringify(value);
 }

@@ -3,6 +3,7 @@
  */
 import type { EventEnvelope } from './envelope.ts';
 import type { InputSource, OutcomeReason, ReasonOf, StateValue } from './outcome.ts';
+import type { TimeMark } from './time-order.ts';
 
 /** An event held until its turn. `rejection` marks a seq placeholder already rejected on arrival. */
 export interface BufferedEvent {
@@ -26,14 +27,22 @@ export interface ParkedEvent {
 export interface EntityState {
   /** Highest seq applied or skipped; 0 before the first sequenced event. */
   lastSeq: number;
-  /** Sequenced events sorted by seq, then unsequenced ones by arrival. */
+  /** Sequenced events sorted by seq, then unsequenced ones by arrival (timed ones are sorted when read). */
   buffer: readonly BufferedEvent[];
   /** Ids of the most recent unsequenced events decided for this entity (bounded window, oldest first). */
   seenIds: readonly string[];
   parked: ParkedEvent | undefined;
+  /** Time mode: the last applied unsequenced timed event (time and id); undefined before the first. */
+  lastTime: TimeMark | undefined;
 }
 
-export const EMPTY_ENTITY: EntityState = { lastSeq: 0, buffer: [], seenIds: [], parked: undefined };
+export const EMPTY_ENTITY: EntityState = {
+  lastSeq: 0,
+  buffer: [],
+  seenIds: [],
+  parked: undefined,
+  lastTime: undefined,
+};
 
 /**
  * The machine as the rules see it: where it is, whether an event is legal now, and a way to move.
@@ -61,4 +70,30 @@ export function oldestBufferedAt(entity: EntityState): number | undefined {
   for (const entry of entity.buffer)
     if (oldest === undefined || entry.receivedAt < oldest) oldest = entry.receivedAt;
   return oldest;
+}
+
+/**
+ * Where a new entry goes in a buffer: sequenced entries stay sorted by seq ahead of unsequenced
+ * ones, which keep arrival order (timed ones are sorted by event time when read).
+ */
+export function bufferPosition(buffer: readonly BufferedEvent[], seq: number | undefined): number {
+  if (seq === undefined) return buffer.length;
+  for (let index = 0; index < buffer.length; index += 1) {
+    const other = (buffer[index] as BufferedEvent).event.seq;
+    if (other === undefined || other > seq) return index;
+  }
+  return buffer.length;
+}
+
+/** The dedup window after `added` ids were decided: oldest first, at most `window` long. */
+export function slideSeenWindow(
+  seen: readonly string[],
+  added: readonly string[],
+  window: number,
+): readonly string[] {
+  if (added.length === 0) return seen;
+  const merged = [...seen];
+  for (const id of added) if (!merged.includes(id)) merged.push(id);
+  const overflow = merged.length - window;
+  return overflow > 0 ? merged.slice(overflow) : merged;
 }

@@ -11,10 +11,11 @@ export type OutcomeKind = (typeof OUTCOMES)[number];
 
 export const REASONS = {
   applied: ['legal', 'drained', 'operator-retry'],
-  buffered: ['seq-gap', 'future-type', 'entity-parked'],
+  buffered: ['seq-gap', 'future-type', 'entity-parked', 'time-hold'],
   discarded: [
     'duplicate-id',
     'stale-seq',
+    'stale-time',
     'duplicate-seq',
     'unreachable-type',
     'entity-final',
@@ -33,6 +34,7 @@ export const REASONS = {
     'stalled',
     'machine-error',
     'key-mismatch',
+    'future-time',
   ],
 } as const satisfies Record<OutcomeKind, readonly string[]>;
 

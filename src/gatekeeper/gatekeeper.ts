@@ -9,7 +9,14 @@ import {
   type MachineRegistryInput,
 } from '../core/aggregate.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
-import { decide, decideRetry, decideSkip, decideStall, type Decision } from '../core/decide.ts';
+import {
+  decide,
+  decideRelease,
+  decideRetry,
+  decideSkip,
+  decideStall,
+  type Decision,
+} from '../core/decide.ts';
 import { EMPTY_ENTITY, oldestBufferedAt, type BufferedEvent, type ParkedEvent } from '../core/entity.ts';
 import { parseEnvelope, type EventEnvelope } from '../core/envelope.ts';
 import {
@@ -20,6 +27,7 @@ import {
 } from '../core/errors.ts';
 import { toHistoryEntry, type HistoryEntry } from '../core/history.ts';
 import type { AppliedTransition, DeadLetter, InputSource, Outcome, StateValue } from '../core/outcome.ts';
+import type { TimeMark } from '../core/time-order.ts';
 import type {
   CommitResult,
   EntityRef,
@@ -31,6 +39,7 @@ import type {
 } from '../store/entity-store.ts';
 import { ActorCursor, type ActorInspector } from './actor-cursor.ts';
 import { SnapshotCursor } from './snapshot-cursor.ts';
+import { HeldEntities } from './held-entities.ts';
 import { Listeners, type GatekeeperListener } from './listeners.ts';
 import { Mailboxes } from './mailbox.ts';
 import { ResidentEntities, type Resident } from './resident-entities.ts';
@@ -47,7 +56,11 @@ export interface GatekeeperOptions {
   maxResidentEntities?: number;
   /** Recent event ids remembered per entity for deduplication (default 64). */
   dedupWindow?: number;
-  /** How often the stall sweeper runs, in ms; 0 turns it off (default: a quarter of the smallest stall limit, 1 s to 60 s). */
+  /**
+   * How often the sweeper runs (stall policies, hold releases), in ms; 0 turns it off. Default: a
+   * quarter of the smallest stall limit (1 s to 60 s), or half the smallest hold (at least 50 ms)
+   * when that is sooner.
+   */
   sweepIntervalMs?: number;
   clock?: Clock;
   /** Receives XState inspection events from every entity actor. */
@@ -70,6 +83,8 @@ export interface EntityInspection extends EntityRef {
   context: unknown;
   status: 'active' | 'done';
   lastSeq: number;
+  /** Time mode: the last applied timed event's time (UTC) and id. */
+  lastTime: TimeMark | undefined;
   version: number;
   buffered: BufferedEvent[];
   parked: ParkedEvent | undefined;
@@ -121,7 +136,7 @@ export interface Gatekeeper {
   retry(aggregate: string, key: string): Promise<Outcome[]>;
   /** Operator: move a parked entity past its event and drain. */
   skip(aggregate: string, key: string): Promise<Outcome[]>;
-  /** Runs the stall policies now (the sweeper calls this on a timer). */
+  /** Releases held timed events whose hold is over, then runs the stall policies (the sweeper calls this on a timer). */
   sweep(): Promise<Outcome[]>;
   subscribe(listener: GatekeeperListener): () => void;
   /** Resolves when every event handed in so far is decided. */
@@ -143,6 +158,7 @@ class GatekeeperRuntime implements Gatekeeper {
   private readonly mailboxes = new Mailboxes();
   private readonly residents: ResidentEntities;
   private readonly listeners = new Listeners();
+  private readonly held = new HeldEntities();
   private readonly clock: Clock;
   private readonly dedupWindow: number;
   private readonly maxConflictRetries: number;
@@ -160,7 +176,12 @@ class GatekeeperRuntime implements Gatekeeper {
       (id) => this.mailboxes.isBusy(id),
     );
     const smallestStall = Math.min(...[...this.aggregates.values()].map((a) => a.stallAfterMs));
-    const interval = options.sweepIntervalMs ?? Math.min(60_000, Math.max(1_000, smallestStall / 4));
+    // A hold is released by the next event of its entity, or by the sweeper when none comes: then
+    // within half a hold of its end.
+    const smallestHold = Math.min(...holdsOf(this.aggregates));
+    const interval =
+      options.sweepIntervalMs ??
+      Math.min(60_000, Math.max(1_000, smallestStall / 4), Math.max(50, smallestHold / 2));
     this.sweeper = interval > 0 ? new StallSweeper(interval, () => this.sweep()) : undefined;
   }
 
@@ -270,6 +291,7 @@ class GatekeeperRuntime implements Gatekeeper {
         context: cursor.context(),
         status: cursor.done() ? 'done' : 'active',
         lastSeq: stored.lastSeq,
+        lastTime: stored.lastTime,
         version: stored.version,
         buffered: [...stored.buffer],
         parked: stored.parked,
@@ -311,7 +333,7 @@ class GatekeeperRuntime implements Gatekeeper {
   }
 
   async sweep(): Promise<Outcome[]> {
-    const outcomes: Outcome[] = [];
+    const outcomes = await this.releaseHeld();
     for (const report of await this.stalled()) {
       const aggregate = this.aggregates.get(report.aggregate) as Aggregate;
       if (aggregate.onStall === 'keep') continue;
@@ -323,6 +345,53 @@ class GatekeeperRuntime implements Gatekeeper {
           // Another decision may have drained the buffer since the index was read.
           if (oldest === undefined || now - oldest <= aggregate.stallAfterMs) return undefined;
           return decideStall(this.contextFor(resident, now), resident.entity);
+        },
+        asDecided,
+      );
+      outcomes.push(...decided.outcomes);
+    }
+    return outcomes;
+  }
+
+  /**
+   * Time mode without further traffic: entities whose held events' hold is over get them
+   * released. First those this process left holding events (it knows when each is due), then
+   * the store's buffer index for the rest (held by another process, or before a restart): an
+   * entity whose oldest buffered event waited longer than its aggregate's hold. An entity with
+   * nothing due is decided to no effect and not committed.
+   */
+  private async releaseHeld(): Promise<Outcome[]> {
+    const outcomes: Outcome[] = [];
+    const holds = holdsOf(this.aggregates);
+    if (holds.length === 0) return outcomes;
+    const now = this.clock.now();
+    const visits = this.held.due(now);
+    const visited = new Set(visits.map((visit) => visit.id));
+    for (const candidate of await this.store.stalled(now - Math.min(...holds), 1_000)) {
+      const id = entityId(candidate.aggregate, candidate.key);
+      const holdMs = this.aggregates.get(candidate.aggregate)?.holdMs ?? 0;
+      if (
+        visited.has(id) ||
+        this.held.knows(id) ||
+        holdMs === 0 ||
+        now - candidate.oldestBufferedAt <= holdMs
+      )
+        continue;
+      visits.push({ id, ref: candidate });
+    }
+    for (const { id, ref } of visits) {
+      const aggregate = this.aggregates.get(ref.aggregate);
+      if (!aggregate) continue;
+      const decided = await this.decideFor(
+        aggregate,
+        ref.key,
+        (resident, at) => {
+          const decision = decideRelease(this.contextFor(resident, at), resident.entity);
+          if (decision.outcomes.length > 0) return decision;
+          // Nothing committed, so settle() will not say when to look again: say it here (a parked
+          // entity, or events that wait on the machine, are not visited again until they change).
+          this.held.note(id, resident.ref, resident.entity, at, aggregate.holdMs, true);
+          return undefined;
         },
         asDecided,
       );
@@ -349,6 +418,7 @@ class GatekeeperRuntime implements Gatekeeper {
     this.sweeper?.stop();
     await this.mailboxes.idle();
     this.residents.clear();
+    this.held.clear();
     await this.store.close();
   }
 
@@ -426,6 +496,8 @@ class GatekeeperRuntime implements Gatekeeper {
     }
     resident.entity = decision.entity;
     resident.version = committed.version;
+    const { holdMs } = resident.aggregate;
+    if (holdMs > 0) this.held.note(id, resident.ref, decision.entity, this.clock.now(), holdMs);
     this.listeners.emit(decision.outcomes, decision.applied, decision.deadLetters);
     return true;
   }
@@ -564,6 +636,11 @@ function asError(error: unknown): Error {
 
 function entityId(aggregate: string, key: string): string {
   return `${aggregate}\u0000${key}`;
+}
+
+/** The aggregates' holds that are on (time mode with holdMs > 0). */
+function holdsOf(aggregates: ReadonlyMap<string, Aggregate>): number[] {
+  return [...aggregates.values()].flatMap((aggregate) => (aggregate.holdMs > 0 ? [aggregate.holdMs] : []));
 }
 
 function positive(name: string, value: number): number {

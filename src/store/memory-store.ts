@@ -37,6 +37,7 @@ class MemoryEntity implements SyncEntityRecord {
   buffer: StoredEntity['buffer'] = [];
   seenIds: StoredEntity['seenIds'] = [];
   parked: StoredEntity['parked'] = undefined;
+  lastTime: StoredEntity['lastTime'] = undefined;
   /** Serialised on load only: most entities are committed many times between loads. */
   snapshot: (() => PersistedSnapshot) | undefined = undefined;
   history: HistoryEntry[] = [];
@@ -46,8 +47,8 @@ class MemoryEntity implements SyncEntityRecord {
 
   load(): StoredEntity | undefined {
     if (this.version === 0) return undefined;
-    const { lastSeq, buffer, seenIds, parked, version } = this;
-    return { lastSeq, buffer, seenIds, parked, version, snapshot: this.snapshot?.() };
+    const { lastSeq, buffer, seenIds, parked, lastTime, version } = this;
+    return { lastSeq, buffer, seenIds, parked, lastTime, version, snapshot: this.snapshot?.() };
   }
 
   commit(commit: EntityCommit): CommitResult {
@@ -58,6 +59,7 @@ class MemoryEntity implements SyncEntityRecord {
     this.buffer = commit.entity.buffer;
     this.seenIds = commit.entity.seenIds;
     this.parked = commit.entity.parked;
+    this.lastTime = commit.entity.lastTime;
     if (commit.snapshot !== undefined) this.snapshot = commit.snapshot;
     this.oldestBufferedAt = commit.oldestBufferedAt;
     for (const entry of commit.history) this.history.push(entry);

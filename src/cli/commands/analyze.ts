@@ -1,8 +1,9 @@
 /**
  * `gatekeeper analyze`: what the gatekeeper learned from each machine's shape — which states
- * accept which events, types no state accepts, and cycles (where only seq tells past from future).
+ * accept which events, types no state accepts, and cycles (where only seq or time tells past from future).
  */
 import { buildAggregates, type Aggregate } from '../../core/aggregate.ts';
+import { orderingNeeds } from '../../core/time-order.ts';
 import { booleanFlag, EXIT, write, type Command } from '../command.ts';
 import { machinesFromFlags } from '../machines-flag.ts';
 
@@ -31,16 +32,19 @@ function report(aggregate: Aggregate) {
     finalStates: topology.finalStates,
     neverAccepted: topology.neverAccepted,
     cycles: topology.cycles,
+    ordering: orderingNeeds(topology, aggregate.holdMs),
     policies: {
       onRejected: aggregate.onRejected,
       onStall: aggregate.onStall,
       stallAfterMs: aggregate.stallAfterMs,
       maxBuffered: aggregate.maxBuffered,
+      holdMs: aggregate.holdMs,
+      maxFutureMs: aggregate.maxFutureMs,
     },
     warnings: [
       ...topology.cycles.map(
         (cycle) =>
-          `cycle ${cycle.join(' → ')}: events without seq cannot be told past from future here; give them seq`,
+          `cycle ${cycle.join(' → ')}: events with neither seq nor time cannot be told past from future here; give them seq, or time (time mode)`,
       ),
       ...topology.neverAccepted.map((type) => `payload schema for ${type}, but no state accepts ${type}`),
       ...topology.notRunHere.map(
@@ -60,9 +64,9 @@ function format(r: ReturnType<typeof report>): string {
   lines.push('  events:');
   for (const [event, states] of Object.entries(r.events)) lines.push(`    ${event}: in ${states.join(', ')}`);
   lines.push(
-    `  policies: onRejected=${r.policies.onRejected} onStall=${r.policies.onStall} stallAfterMs=${r.policies.stallAfterMs} maxBuffered=${r.policies.maxBuffered}`,
+    `  policies: onRejected=${r.policies.onRejected} onStall=${r.policies.onStall} stallAfterMs=${r.policies.stallAfterMs} maxBuffered=${r.policies.maxBuffered} holdMs=${r.policies.holdMs} maxFutureMs=${r.policies.maxFutureMs}`,
+    `  ordering: needs ${r.ordering.needs === 'nothing' ? 'neither seq nor time' : 'seq or time'}: ${r.ordering.advice}`,
   );
   for (const warning of r.warnings) lines.push(`  warning: ${warning}`);
-  if (r.cycles.length === 0) lines.push('  no cycles: events without seq can be ordered by topology');
   return lines.join('\n');
 }

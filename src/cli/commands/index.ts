@@ -24,7 +24,8 @@ export const commands: readonly CommandEntry[] = [
   },
   {
     name: 'analyze',
-    summary: 'print each machine’s topology: events per state, unused event types, cycles',
+    summary:
+      'print each machine’s topology: events per state, unused event types, cycles and whether they need seq or time',
     load: async () => (await import('./analyze.ts')).analyzeCommand,
   },
   {

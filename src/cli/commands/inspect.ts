@@ -49,6 +49,8 @@ export function renderInspection(entity: EntityInspection, now: number): string 
     `  version   ${entity.version}`,
     `  context   ${JSON.stringify(entity.context)}`,
   ];
+  // Time mode only: what a timed event must come after to be applied.
+  if (entity.lastTime) lines.splice(3, 0, `  time      ${entity.lastTime.at} (id ${entity.lastTime.id})`);
   if (entity.parked) {
     const { event, reason, detail, parkedAt } = entity.parked;
     lines.push(
@@ -58,7 +60,7 @@ export function renderInspection(entity: EntityInspection, now: number): string 
   }
   lines.push(`  buffered  ${entity.buffered.length === 0 ? 'none' : `${entity.buffered.length} event(s)`}`);
   for (const { event, receivedAt, rejection } of entity.buffered) {
-    const seq = event.seq === undefined ? 'no seq' : `seq ${event.seq}`;
+    const seq = event.seq === undefined ? (event.time ?? 'no seq') : `seq ${event.seq}`;
     lines.push(
       `    ${seq.padEnd(8)} ${event.type}  id ${event.id}  waiting ${formatAge(now - receivedAt)}${rejection ? `  (already rejected: ${rejection.reason})` : ''}`,
     );

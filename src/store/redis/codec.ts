@@ -8,6 +8,7 @@
 import type { BufferedEvent, ParkedEvent } from '../../core/entity.ts';
 import { GatekeeperError, messageOf } from '../../core/errors.ts';
 import type { DeadLetter } from '../../core/outcome.ts';
+import type { TimeMark } from '../../core/time-order.ts';
 import type { PersistedSnapshot, StoredEntity } from '../entity-store.ts';
 import { isBufferField } from './keys.ts';
 
@@ -91,6 +92,7 @@ export function decodeEntity(fields: Record<string, string>, where: string): Sto
     snapshot: fields.s === undefined ? undefined : parse<PersistedSnapshot>(fields.s, `snapshot of ${where}`),
     parked: fields.p === undefined ? undefined : parse<ParkedEvent>(fields.p, `parked event of ${where}`),
     seenIds: fields.w === undefined ? [] : parse<string[]>(fields.w, `seen ids of ${where}`),
+    lastTime: fields.t === undefined ? undefined : timeMark(fields.t, `last applied time of ${where}`),
     buffer: buffered.map((item) => item.entry),
   };
 }
@@ -101,6 +103,19 @@ export function parse<TValue>(text: string, what: string): TValue {
   } catch (error) {
     throw new CorruptEntityError(`${what} is not valid JSON`, error);
   }
+}
+
+/** The last applied time is stored as `[time, id]`: compact, and checked because the rules compare it. */
+export function timeMarkJson(mark: TimeMark): string {
+  return JSON.stringify([mark.at, mark.id]);
+}
+
+function timeMark(text: string, what: string): TimeMark {
+  const value = parse<unknown>(text, what);
+  if (!Array.isArray(value) || value.length !== 2 || !value.every((part) => typeof part === 'string'))
+    throw new CorruptEntityError(`${what} is not a [time, id] pair: ${JSON.stringify(text.slice(0, 80))}`);
+  const [at, id] = value as [string, string];
+  return { at, id };
 }
 
 function integer(text: string, what: string): number {

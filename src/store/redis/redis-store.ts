@@ -16,7 +16,7 @@ import type {
   StalledEntity,
   StoredEntity,
 } from '../entity-store.ts';
-import { deadLetterJson, decodeEntity, parse, toJson } from './codec.ts';
+import { deadLetterJson, decodeEntity, parse, timeMarkJson, toJson } from './codec.ts';
 import { openClient, toStoreError, type OpenedClient, type RedisConnectionOptions } from './connection.ts';
 import { checkNamespace, lostEntity } from './namespace.ts';
 import { CommitBatcher, type PendingCommit } from './commit-batcher.ts';
@@ -310,6 +310,7 @@ class RedisEntityStore implements RedisStore {
       outboxRows,
       commit.deadLetters.length,
       historyEntries,
+      entity.lastTime === undefined ? '' : timeMarkJson(entity.lastTime),
     ]);
     const args = [
       header,

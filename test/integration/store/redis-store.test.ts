@@ -126,7 +126,7 @@ describe('the Redis store in a real Redis', () => {
     const store = open({ shards: 1 });
     const commitAt = (expectedVersion: number, lastSeq: number): EntityCommit => ({
       expectedVersion,
-      entity: { lastSeq, buffer: [], seenIds: [], parked: undefined },
+      entity: { lastSeq, buffer: [], seenIds: [], parked: undefined, lastTime: undefined },
       snapshot: undefined,
       bufferAdded: [],
       bufferRemoved: [],

@@ -11,6 +11,7 @@
     KEYS[3 + 2i], KEYS[4 + 2i] for decision i = 1..n:
       entity hash  {P:N}:e:E   fields v (version), q (lastSeq), s (snapshot JSON),
                                p (parked JSON), w (seen-id window JSON), n (buffer ordinal),
+                               t (last applied time: JSON [time, id], time mode only),
                                b:<id> / B:<hex id> = "<ordinal>|<buffered entry JSON>"
       history list {P:N}:h:E   newest first
     ARGV[1]  n, the number of decisions; then for each decision, in KEYS order:
@@ -20,7 +21,8 @@
               stalled mode ("keep" | "set" | "clear"), oldest buffered arrival (ms),
               history limit (0: none), expiry (0 none, > 0 PEXPIRE entity + history in ms, -1 PERSIST),
               dead-letter stream MAXLEN (0: unbounded),
-              buffer added, buffer removed, outbox rows, dead letters, history entries (counts)]
+              buffer added, buffer removed, outbox rows, dead letters, history entries (counts),
+              last applied time JSON, or "" when the entity has none]
       index member (the encoded entity id)
       snapshot JSON, or "" to keep the stored one
       seen-id window JSON, or "" to keep the stored one
@@ -42,6 +44,7 @@ local function commitOne(entityKey, historyKey, first)
   local expected, lastSeq, parkedMode, parkedAt, stalledMode, oldest = header[1], header[2], header[3], header[4], header[5], header[6]
   local historyLimit, expiry, maxLen = header[7], header[8], header[9]
   local added, removed, outboxRows, deadLetters, historyEntries = header[10], header[11], header[12], header[13], header[14]
+  local lastTime = header[15]
 
   local nextFirst = first + 5 + 2 * added + removed + outboxRows + deadLetters + historyEntries
   local stored = redis.call('HGET', entityKey, 'v')
@@ -64,6 +67,11 @@ local function commitOne(entityKey, historyKey, first)
   if parkedMode == 'set' then
     fields[#fields + 1] = 'p'
     fields[#fields + 1] = ARGV[first + 4]
+  end
+  -- The last applied time never goes away once set, so "" only means "none yet".
+  if lastTime ~= nil and lastTime ~= '' then
+    fields[#fields + 1] = 't'
+    fields[#fields + 1] = lastTime
   end
   redis.call('HSET', entityKey, unpack(fields))
   local at = first + 5
