@@ -9,7 +9,7 @@
  */
 import type { Outcome } from '../../core/outcome.ts';
 import { MAX_JSON_DEPTH } from '../../core/json-depth.ts';
-import { InvalidConfigError, messageOf, StoreRefusedError } from '../../core/errors.ts';
+import { GatekeeperError, InvalidConfigError, messageOf, StoreRefusedError } from '../../core/errors.ts';
 import { booleanFlag, EXIT, intFlag, stringFlag, write, type Command } from '../command.ts';
 import { handleInputLine, identityOf, type HandledLine, type LineIdentity } from '../check-input.ts';
 import { openObservedGatekeeper } from '../open-gatekeeper.ts';
@@ -52,7 +52,8 @@ stream, {"final":true,"aggregate","key","state","seq","buffered"} for every enti
 
 If the store fails mid-stream, reading stops, every outcome already decided is printed, each line
 whose decision failed gets {"line","outcome":"unknown","detail"} (it may or may not have been
-committed), or {"outcome":"not-committed"} when the store refused it, and check exits 3. Exit codes: 0 done, 1 input or store unusable, 2 usage, 3 stopped
+committed), or {"outcome":"not-committed"} when the store refused it or found its data lost, and
+check exits 3. Exit codes: 0 done, 1 input or store unusable, 2 usage, 3 stopped
 by a failed decision.`,
   options: {
     machines: { type: 'string' },
@@ -100,8 +101,11 @@ by a failed decision.`,
             for (const outcome of result.outcomes)
               print(outcome, outcome.id === null ? pending.line : undefined);
           } else {
-            // Refused by the store: known not committed. Otherwise its reply was lost: unknown.
-            const refused = pending.failed instanceof StoreRefusedError;
+            // Refused by the store, or lost data found on load: known not committed. Otherwise its
+            // reply was lost: unknown.
+            const refused =
+              pending.failed instanceof StoreRefusedError ||
+              (pending.failed instanceof GatekeeperError && pending.failed.code === 'STORE_RESET');
             (refused ? notCommitted : unknown).push(pending.line);
             firstFailed ??= pending;
             write(

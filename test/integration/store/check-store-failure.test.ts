@@ -206,6 +206,25 @@ describe('check --redis when Redis fails mid-stream', () => {
     }
   }, 60_000);
 
+  it('flushed mid-stream: the lost data is reported, the failed lines are not-committed, exit 3', async () => {
+    own = await startOwnRedis();
+    const server = own;
+    const prefix = uniquePrefix('flushed');
+    const admin = new Redis(server.url);
+    try {
+      const result = await checkThrough(server, prefix, async () => {
+        await admin.flushall(); // our own throw-away server
+      });
+      expectStoppedClearly(result);
+      expect(result.stderr).toContain(`lost data of prefix "${prefix}"`);
+      const failed = result.printed.filter((line) => line.outcome === 'not-committed');
+      expect(failed.length).toBeGreaterThan(0);
+      expect(result.printed.filter((line) => line.outcome === 'unknown')).toEqual([]);
+    } finally {
+      await admin.quit();
+    }
+  }, 60_000);
+
   it('its connection killed (CLIENT KILL): every committed decision printed or named unknown', async () => {
     own = await startOwnRedis();
     const server = own;
