@@ -9,6 +9,7 @@
  *   {P:N}:stalled    zset    E scored by the oldest buffered event's arrival (ms)
  *   {P:N}:parked     zset    E scored by when the entity parked (ms)
  *   {P}:meta         hash    the namespace's shard count, checked by every process
+ *   {P:N}:marker     string  the shard exists; written once, its absence means Redis lost data
  *
  * Each entity belongs to one of a fixed number of shards and its keys carry the shard's hash tag,
  * so one Lua script can write the entity and its shard's outbox, dead letters and indexes on
@@ -29,6 +30,8 @@ export interface EntityKeys extends EntityRef {
 
 /** The shard-wide keys. */
 export interface ShardKeys {
+  /** Written when the namespace is claimed and never deleted: its absence later means Redis lost data. */
+  marker: string;
   outbox: string;
   dead: string;
   stalled: string;
@@ -45,6 +48,7 @@ export class KeySpace {
   private readonly shardKeys: ShardKeys[];
   /** The gatekeeper passes one ref object per resident entity: its key names are built once. */
   private readonly cache = new WeakMap<EntityRef, EntityKeys>();
+  private nextSpread = 0;
 
   constructor(
     readonly prefix: string,
@@ -60,6 +64,7 @@ export class KeySpace {
     this.shardKeys = Array.from({ length: shards }, (_, shard) => {
       const tag = this.tag(shard);
       return {
+        marker: `${tag}:marker`,
         outbox: `${tag}:outbox`,
         dead: `${tag}:dead`,
         stalled: `${tag}:stalled`,
@@ -93,8 +98,12 @@ export class KeySpace {
     return keys;
   }
 
-  /** The shard a dead letter without a usable entity goes to: stable for the same identity. */
+  /**
+   * The shard a dead letter without a usable entity goes to: stable for the same aggregate and key;
+   * round-robin when it names no key (unparseable input), so garbage does not fill one shard.
+   */
   shardForIdentity(aggregate: string | null, key: string | null): number {
+    if (key === null) return (this.nextSpread = (this.nextSpread + 1) % this.shards);
     return shardOf({ aggregate: aggregate ?? '', key: key ?? '' }, this.shards);
   }
 
