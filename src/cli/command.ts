@@ -27,7 +27,12 @@ export interface Command {
   run(flags: FlagValues, positionals: string[], io: CliIO): Promise<number>;
 }
 
-export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+/**
+ * Exit codes: 0 done; 1 failed (unreadable input, a store that cannot be opened or is refused, an
+ * unknown entity); 2 wrong command line; 3 a decision failed mid-run (the store failed): every
+ * outcome decided was printed, and the lines whose outcome is unknown were named.
+ */
+export const EXIT = { ok: 0, failure: 1, usage: 2, decisionFailed: 3 } as const;
 
 /** A flag's string value, or undefined. */
 export function stringFlag(flags: FlagValues, name: string): string | undefined {

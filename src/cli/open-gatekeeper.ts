@@ -11,14 +11,65 @@ import { machinesModule } from './machines-flag.ts';
 import { openStore } from './open-store.ts';
 import { UsageError } from './usage-error.ts';
 
-/** Opens the operator gatekeeper, runs `work` with it, and closes it (and its store) whatever happens. */
-export async function withOperatorGatekeeper<TResult>(
+/**
+ * Whether an operator command only reads (inspect, history, stalled: the store is opened read-only,
+ * so they work on a full Redis, a replica or for a read-only ACL user) or writes (retry, skip).
+ */
+export type StoreAccess = 'read' | 'write';
+
+/** How an operator command uses the store; by default it may write, warnings go to the process's stderr. */
+export interface OperatorUse {
+  /** The command's streams (warnings, the environment for `--redis env:NAME`). */
+  io?: Pick<CliIO, 'stderr' | 'env'>;
+  access?: StoreAccess;
+}
+
+/** A command that only reads (the store opened read-only), with its streams. */
+export function reading(io: Pick<CliIO, 'stderr' | 'env'>): OperatorUse {
+  return { io, access: 'read' };
+}
+
+/** A command that writes, with its streams. */
+export function writing(io: Pick<CliIO, 'stderr' | 'env'>): OperatorUse {
+  return { io, access: 'write' };
+}
+
+/** The work of a command on one entity. */
+type EntityWork<TResult> = (
+  gatekeeper: Gatekeeper,
+  entity: { aggregate: string; key: string; definition: Aggregate },
+) => Promise<TResult>;
+
+/** What openStore needs from the command's streams: where warnings go and the environment. */
+export function storeUse(io: Pick<CliIO, 'stderr' | 'env'>, access: StoreAccess) {
+  return { readOnly: access === 'read', warn: (message: string) => write(io.stderr, message), env: io.env };
+}
+
+/**
+ * Opens the operator gatekeeper, runs `work` with it, and closes it (and its store) whatever happens.
+ * `use` (before `work`, so the callback stays last) says whether the command only reads.
+ */
+export function withOperatorGatekeeper<TResult>(
   flags: FlagValues,
   work: (gatekeeper: Gatekeeper) => Promise<TResult>,
+): Promise<TResult>;
+export function withOperatorGatekeeper<TResult>(
+  flags: FlagValues,
+  use: OperatorUse,
+  work: (gatekeeper: Gatekeeper) => Promise<TResult>,
+): Promise<TResult>;
+export async function withOperatorGatekeeper<TResult>(
+  flags: FlagValues,
+  useOrWork: OperatorUse | ((gatekeeper: Gatekeeper) => Promise<TResult>),
+  maybeWork?: (gatekeeper: Gatekeeper) => Promise<TResult>,
 ): Promise<TResult> {
+  const [use, work] =
+    typeof useOrWork === 'function'
+      ? [{}, useOrWork]
+      : [useOrWork, maybeWork as NonNullable<typeof maybeWork>];
   const gatekeeper = createGatekeeperWithStore({
     machines: await machinesModule(stringFlag(flags, 'machines')),
-    store: await openStore(flags),
+    store: await openStore(flags, storeUse(use.io ?? process, use.access ?? 'write')),
     sweepIntervalMs: 0,
   });
   try {
@@ -35,16 +86,27 @@ export async function withOperatorGatekeeper<TResult>(
 export function withOperatorEntity<TResult>(
   flags: FlagValues,
   positionals: string[],
-  work: (
-    gatekeeper: Gatekeeper,
-    entity: { aggregate: string; key: string; definition: Aggregate },
-  ) => Promise<TResult>,
+  work: EntityWork<TResult>,
+): Promise<TResult>;
+export function withOperatorEntity<TResult>(
+  flags: FlagValues,
+  positionals: string[],
+  use: OperatorUse,
+  work: EntityWork<TResult>,
+): Promise<TResult>;
+export function withOperatorEntity<TResult>(
+  flags: FlagValues,
+  positionals: string[],
+  useOrWork: OperatorUse | EntityWork<TResult>,
+  maybeWork?: EntityWork<TResult>,
 ): Promise<TResult> {
+  const [use, work] =
+    typeof useOrWork === 'function' ? [{}, useOrWork] : [useOrWork, maybeWork as EntityWork<TResult>];
   const [aggregate, key, ...extra] = positionals;
   if (aggregate === undefined || key === undefined || extra.length > 0) {
     throw new UsageError('expected exactly two arguments: <aggregate> <key>');
   }
-  return withOperatorGatekeeper(flags, (gatekeeper) =>
+  return withOperatorGatekeeper(flags, use, (gatekeeper) =>
     work(gatekeeper, { aggregate, key, definition: requireAggregate(gatekeeper, aggregate) }),
   );
 }
@@ -58,10 +120,16 @@ export function withOperatorEntity<TResult>(
 export async function openObservedGatekeeper(
   flags: FlagValues,
   io: CliIO,
-  options: { machinesModule: string | undefined; metricsPort?: number | undefined; sweepIntervalMs?: number },
+  options: {
+    machinesModule: string | undefined;
+    metricsPort?: number | undefined;
+    sweepIntervalMs?: number;
+    /** Default 'write'; the web view without --demo only reads. */
+    access?: StoreAccess;
+  },
 ): Promise<{ gatekeeper: Gatekeeper; observers: Observers }> {
   const machines = await machinesModule(options.machinesModule);
-  const store = await openStore(flags);
+  const store = await openStore(flags, storeUse(io, options.access ?? 'write'));
   const observers = await startObservers({
     metricsPort: options.metricsPort,
     inspectUrl: stringFlag(flags, 'inspect'),
@@ -70,7 +138,12 @@ export async function openObservedGatekeeper(
   const gatekeeper = createGatekeeperWithStore({
     machines,
     store,
-    ...(options.sweepIntervalMs === undefined ? {} : { sweepIntervalMs: options.sweepIntervalMs }),
+    // A reading gatekeeper runs no sweeper: its stall policies would write.
+    ...(options.access === 'read'
+      ? { sweepIntervalMs: 0 }
+      : options.sweepIntervalMs === undefined
+        ? {}
+        : { sweepIntervalMs: options.sweepIntervalMs }),
     ...(observers.inspect ? { inspect: observers.inspect } : {}),
   });
   return { gatekeeper, observers };

@@ -49,6 +49,18 @@ export class StoreUnavailableError extends GatekeeperError {
   }
 }
 
+/**
+ * The store answered the operation with an error before writing anything (Redis: OOM, READONLY,
+ * NOPERM, LOADING, …, which refuse a script at its first write), so a refused commit is known not
+ * to have landed, unlike one whose reply was lost.
+ */
+export class StoreRefusedError extends StoreUnavailableError {
+  constructor(message: string, cause?: unknown) {
+    super(message, cause);
+    this.name = 'StoreRefusedError';
+  }
+}
+
 /** An operator action (retry, skip) was asked of an entity that is not in a state to take it. */
 export class OperatorActionError extends GatekeeperError {
   constructor(message: string) {

@@ -23,6 +23,7 @@ export const REASONS = {
   ],
   rejected: [
     'invalid-envelope',
+    'input-too-large',
     'unknown-aggregate',
     'unknown-event-type',
     'invalid-payload',

@@ -141,7 +141,7 @@ export interface Gatekeeper {
    */
   rejectInput(
     raw: unknown,
-    reason: 'invalid-envelope' | 'key-mismatch',
+    reason: 'invalid-envelope' | 'key-mismatch' | 'input-too-large',
     detail: string,
     source?: InputSource,
   ): Promise<HandleResult>;
@@ -299,7 +299,7 @@ class GatekeeperRuntime implements Gatekeeper {
 
   rejectInput(
     raw: unknown,
-    reason: 'invalid-envelope' | 'key-mismatch',
+    reason: 'invalid-envelope' | 'key-mismatch' | 'input-too-large',
     detail: string,
     source?: InputSource,
   ): Promise<HandleResult> {
@@ -723,7 +723,7 @@ class GatekeeperRuntime implements Gatekeeper {
 
   private async rejectWithoutEntity(
     raw: unknown,
-    reason: 'invalid-envelope' | 'unknown-aggregate' | 'key-mismatch',
+    reason: 'invalid-envelope' | 'unknown-aggregate' | 'key-mismatch' | 'input-too-large',
     detail: string,
     about: {
       identity: { id?: string; aggregate?: string; key?: string; seq?: number; type?: string };

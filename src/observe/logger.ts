@@ -69,12 +69,12 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   );
 }
 
-/** `scheme://user:pass@host` and `scheme://:pass@host` → `scheme://[redacted]@host`. */
+/**
+ * `scheme://user:pass@host` and `scheme://:pass@host` → `scheme://[redacted]@host`. The user info
+ * runs to the LAST `@` before whitespace, so a password holding `@`, `:` or `/` is hidden whole.
+ */
 export function scrubUrlCredentials(text: string): string {
-  return text.replace(
-    /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]*@/gi,
-    (_match, scheme: string) => `${scheme}${CENSOR}@`,
-  );
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)\S*@/gi, (_match, scheme: string) => `${scheme}${CENSOR}@`);
 }
 
 const MAX_DEPTH = 8;

@@ -4,7 +4,7 @@
  */
 import { HISTORY_FORMATS, renderHistory, type HistoryFormat } from '../../observe/history/render-history.ts';
 import { EXIT, stringFlag, write, type Command } from '../command.ts';
-import { withOperatorEntity } from '../open-gatekeeper.ts';
+import { reading, withOperatorEntity } from '../open-gatekeeper.ts';
 import { STORE_USAGE, storeOptions } from '../open-store.ts';
 import { UsageError } from '../usage-error.ts';
 
@@ -33,7 +33,8 @@ ${STORE_USAGE}`,
     if (!(HISTORY_FORMATS as readonly string[]).includes(format)) {
       throw new UsageError(`--format must be one of ${HISTORY_FORMATS.join(', ')} (got ${format})`);
     }
-    return withOperatorEntity(flags, positionals, async (gatekeeper, { aggregate, key, definition }) => {
+    const use = reading(io);
+    return withOperatorEntity(flags, positionals, use, async (gatekeeper, { aggregate, key, definition }) => {
       const history = await gatekeeper.history(aggregate, key);
       if (history.length === 0) {
         write(io.stderr, `gatekeeper history: no history for ${aggregate}/${key} in this store`);

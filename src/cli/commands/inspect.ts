@@ -4,7 +4,7 @@
  */
 import type { EntityInspection } from '../../gatekeeper/gatekeeper.ts';
 import { booleanFlag, EXIT, write, type Command } from '../command.ts';
-import { withOperatorEntity } from '../open-gatekeeper.ts';
+import { reading, withOperatorEntity } from '../open-gatekeeper.ts';
 import { STORE_USAGE, storeOptions } from '../open-store.ts';
 import { describeState, formatAge } from './operator-format.ts';
 
@@ -26,7 +26,7 @@ The embedded store starts empty in every process: point this at the Redis the ga
   },
   positionals: true,
   async run(flags, positionals, io) {
-    return withOperatorEntity(flags, positionals, async (gatekeeper, { aggregate, key }) => {
+    return withOperatorEntity(flags, positionals, reading(io), async (gatekeeper, { aggregate, key }) => {
       const entity = await gatekeeper.inspect(aggregate, key);
       if (!entity) {
         write(io.stderr, `gatekeeper inspect: no entity ${aggregate}/${key} in this store`);

@@ -5,7 +5,7 @@
  * while gatekeepers are running against the same store.
  */
 import { booleanFlag, EXIT, write, type Command } from '../command.ts';
-import { withOperatorEntity } from '../open-gatekeeper.ts';
+import { withOperatorEntity, writing } from '../open-gatekeeper.ts';
 import { STORE_USAGE, storeOptions } from '../open-store.ts';
 import { describeOutcome, outcomeLine } from './operator-format.ts';
 
@@ -30,7 +30,7 @@ ${STORE_USAGE}`,
     },
     positionals: true,
     async run(flags, positionals, io) {
-      return withOperatorEntity(flags, positionals, async (gatekeeper, { aggregate, key }) => {
+      return withOperatorEntity(flags, positionals, writing(io), async (gatekeeper, { aggregate, key }) => {
         const outcomes =
           action === 'retry' ? await gatekeeper.retry(aggregate, key) : await gatekeeper.skip(aggregate, key);
         for (const outcome of outcomes)

@@ -3,7 +3,7 @@
  * aggregate's stall limit (and, with --parked, entities stopped on a parked event).
  */
 import { booleanFlag, EXIT, intFlag, write, type Command } from '../command.ts';
-import { withOperatorGatekeeper } from '../open-gatekeeper.ts';
+import { reading, withOperatorGatekeeper } from '../open-gatekeeper.ts';
 import { STORE_USAGE, storeOptions } from '../open-store.ts';
 import { formatAge } from './operator-format.ts';
 
@@ -30,7 +30,7 @@ ${STORE_USAGE}`,
   async run(flags, _positionals, io) {
     const limit = intFlag(flags, 'limit', 1_000);
     const json = booleanFlag(flags, 'json');
-    return withOperatorGatekeeper(flags, async (gatekeeper) => {
+    return withOperatorGatekeeper(flags, reading(io), async (gatekeeper) => {
       if (booleanFlag(flags, 'parked')) {
         // One attention list: entities parked on a rejection and entities held (see inspect).
         const parked = await gatekeeper.attention(limit);

@@ -55,6 +55,8 @@ Runs until Ctrl-C.`,
     const { gatekeeper, observers } = await openObservedGatekeeper(flags, io, {
       machinesModule: stringFlag(flags, 'machines'),
       metricsPort,
+      // Without --demo the view only reads what other processes decided.
+      access: demo ? 'write' : 'read',
     });
     try {
       const gated = await observers.attach(gatekeeper);

@@ -20,14 +20,25 @@
  * - enableAutoPipelining: commands issued in the same tick (concurrent decisions for different
  *   keys) share one write and one round trip.
  * - keepAlive 30 s, connectTimeout 5 s; a per-operation deadline in the store covers the rest.
+ * - disconnectTimeout 500 ms: a closed connection to a hung server (SIGSTOP, a dead network) is
+ *   destroyed then, instead of keeping the process alive for seconds after close().
  * A Cluster client additionally keeps ioredis' failover handling (MOVED/ASK/TRYAGAIN, and re-sending
  * after a node connection closed: the version fence makes that re-send safe) and a
  * clusterRetryStrategy that never gives up.
  */
 import { Cluster, Redis, type ClusterOptions, type RedisOptions, type SentinelAddress } from 'ioredis';
 import type { ConnectionOptions } from 'node:tls';
-import { GatekeeperError, InvalidConfigError, messageOf, StoreUnavailableError } from '../../core/errors.ts';
+import {
+  GatekeeperError,
+  InvalidConfigError,
+  messageOf,
+  StoreRefusedError,
+  StoreUnavailableError,
+} from '../../core/errors.ts';
+import { parseRedisUrl } from './redis-url.ts';
 import type { RedisClient } from './scripts.ts';
+
+export { redactUrl } from './redis-url.ts';
 
 /** How to reach Redis. Give `redis` (a client you own), `url`, `cluster` or `sentinels`. */
 export interface RedisConnectionOptions {
@@ -72,6 +83,7 @@ export const RECOMMENDED_REDIS_OPTIONS = {
   reconnectOnError: (error: Error) => error.message.startsWith('READONLY'),
   keepAlive: 30_000,
   connectTimeout: 5_000,
+  disconnectTimeout: 500,
 } as const satisfies RedisOptions;
 
 /** A client plus whether the store owns it (and must close it). */
@@ -83,6 +95,8 @@ export interface OpenedClient {
   where: string;
   /** The last connection error ioredis reported on a client the store owns, for messages. */
   lastError(): Error | undefined;
+  /** A configuration error only the server could reveal (a db index out of its range). */
+  configError(): GatekeeperError | undefined;
 }
 
 export function openClient(options: RedisConnectionOptions): OpenedClient {
@@ -99,6 +113,7 @@ export function openClient(options: RedisConnectionOptions): OpenedClient {
       isCluster: options.redis instanceof Cluster,
       where: 'the given client',
       lastError: () => undefined,
+      configError: () => undefined,
     };
   }
 
@@ -151,23 +166,50 @@ export function openClient(options: RedisConnectionOptions): OpenedClient {
     });
   } else {
     const url = options.url ?? 'redis://127.0.0.1:6379';
-    if (!/^rediss?:\/\//.test(url))
-      throw new InvalidConfigError(
-        `redis store: url must start with redis:// or rediss:// (got ${redactUrl(url)})`,
-      );
-    where = redactUrl(url);
-    client = new Redis(url, { ...common, ...options.redisOptions });
+    // Checked field by field before connecting (ioredis would read /abc as db 0).
+    const parsed = parseRedisUrl(url);
+    where = `${parsed.tls ? 'rediss' : 'redis'}://${parsed.host.includes(':') ? `[${parsed.host}]` : parsed.host}:${parsed.port}${parsed.db === 0 ? '' : `/${parsed.db}`}`;
+    client = new Redis({
+      ...common,
+      host: parsed.host,
+      port: parsed.port,
+      ...(parsed.db === 0 || options.db !== undefined ? {} : { db: parsed.db }),
+      ...(parsed.username === undefined || options.username !== undefined
+        ? {}
+        : { username: parsed.username }),
+      ...(parsed.password === undefined || options.password !== undefined
+        ? {}
+        : { password: parsed.password }),
+      ...(parsed.tls && options.tls === undefined ? { tls: {} } : {}),
+      ...options.redisOptions,
+    });
   }
   // Without a listener ioredis prints every reconnect error; they reach callers as StoreUnavailableError.
   let last: Error | undefined;
+  let fatal: GatekeeperError | undefined;
   client.on('error', (error: Error) => {
     last = error;
+    // ioredis reports a failed SELECT on connect as an error event and then carries on in db 0:
+    // remembered here so the store refuses every operation instead of writing to the wrong db.
+    if (/DB index is out of range/i.test(error.message))
+      fatal ??= new InvalidConfigError(
+        `redis store: the db index is out of range on ${where} (${error.message}); ` +
+          "use an index below the server's `databases` setting (16 unless configured)",
+        error,
+      );
     options.onConnectionError?.(error);
   });
   client.on('ready', () => {
     last = undefined;
   });
-  return { client, owned: true, isCluster: options.cluster !== undefined, where, lastError: () => last };
+  return {
+    client,
+    owned: true,
+    isCluster: options.cluster !== undefined,
+    where,
+    lastError: () => last,
+    configError: () => fatal,
+  };
 }
 
 function tlsOption(tls: RedisConnectionOptions['tls']): Pick<RedisOptions, 'tls'> {
@@ -186,13 +228,16 @@ function parseNode(node: string | { host: string; port: number }): { host: strin
   return { host: text.slice(0, colon), port };
 }
 
-/** Hides the password in a redis URL for messages. */
-export function redactUrl(url: string): string {
-  return url.replace(
-    /\/\/([^@/]*)@/,
-    (_match, auth: string) => `//${auth.includes(':') ? `${auth.split(':')[0]}:***` : '***'}@`,
-  );
-}
+/**
+ * Error replies with which Redis refuses a command, or a script at its first write (a script that
+ * wrote once is let finish, to stay atomic), so nothing was written.
+ */
+const REFUSED_BEFORE_WRITING =
+  /^(OOM|READONLY|NOPERM|LOADING|BUSY|CLUSTERDOWN|MASTERDOWN|MISCONF|NOAUTH|WRONGPASS)\b/;
+
+/** ioredis' messages for a command failed because the connection was lost or not up. */
+const LOST_CONNECTION =
+  /max retries per request|Connection is closed|Stream isn't writeable|connection (?:was )?lost/i;
 
 /**
  * Any failure talking to Redis (refused or lost connection, timeout, an error reply such as OOM,
@@ -207,7 +252,18 @@ export function toStoreError(
   if (error instanceof GatekeeperError) return error;
   const message = messageOf(error);
   const last = connection?.lastError();
+  // ioredis words a command failed by a lost connection after its settings, not the cause.
+  if (connection && LOST_CONNECTION.test(message)) {
+    const cause = last ? last.message : 'the connection closed';
+    return new StoreUnavailableError(
+      `redis store: connection to ${connection.where} lost during ${operation}: ${cause}`,
+      error,
+    );
+  }
   const why = last && last.message !== message ? ` (last connection error: ${last.message})` : '';
   const where = connection ? ` on ${connection.where}` : '';
-  return new StoreUnavailableError(`redis store: ${operation}${where} failed: ${message}${why}`, error);
+  const text = `redis store: ${operation}${where} failed: ${message}${why}`;
+  return REFUSED_BEFORE_WRITING.test(message)
+    ? new StoreRefusedError(text, error)
+    : new StoreUnavailableError(text, error);
 }

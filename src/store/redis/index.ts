@@ -11,4 +11,6 @@ export {
   type ShardKeys,
 } from './keys.ts';
 export { UnserializableValueError, CorruptEntityError } from './codec.ts';
+export { EvictingRedisError, StoreResetError } from './namespace.ts';
+export { parseRedisUrl, redactUrl, type RedisUrl } from './redis-url.ts';
 export type { RedisClient } from './scripts.ts';

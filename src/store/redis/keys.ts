@@ -11,6 +11,7 @@
  *   {P:N}:versions   hash    per aggregate and machine version: c:<len>:<aggregate><version> = entities,
  *                            f:<len>:<aggregate><version> = first committed at (ms)
  *   {P}:meta         hash    the namespace's shard count, checked by every process
+ *   {P:N}:marker     string  the shard exists; written once, its absence means Redis lost data
  *
  * Each entity belongs to one of a fixed number of shards and its keys carry the shard's hash tag,
  * so one Lua script can write the entity and its shard's outbox, dead letters and indexes on
@@ -31,6 +32,8 @@ export interface EntityKeys extends EntityRef {
 
 /** The shard-wide keys. */
 export interface ShardKeys {
+  /** Written when the namespace is claimed and never deleted: its absence later means Redis lost data. */
+  marker: string;
   outbox: string;
   dead: string;
   stalled: string;
@@ -48,6 +51,7 @@ export class KeySpace {
   private readonly shardKeys: ShardKeys[];
   /** The gatekeeper passes one ref object per resident entity: its key names are built once. */
   private readonly cache = new WeakMap<EntityRef, EntityKeys>();
+  private nextSpread = 0;
 
   constructor(
     readonly prefix: string,
@@ -63,6 +67,7 @@ export class KeySpace {
     this.shardKeys = Array.from({ length: shards }, (_, shard) => {
       const tag = this.tag(shard);
       return {
+        marker: `${tag}:marker`,
         outbox: `${tag}:outbox`,
         dead: `${tag}:dead`,
         stalled: `${tag}:stalled`,
@@ -97,8 +102,12 @@ export class KeySpace {
     return keys;
   }
 
-  /** The shard a dead letter without a usable entity goes to: stable for the same identity. */
+  /**
+   * The shard a dead letter without a usable entity goes to: stable for the same aggregate and key;
+   * round-robin when it names no key (unparseable input), so garbage does not fill one shard.
+   */
   shardForIdentity(aggregate: string | null, key: string | null): number {
+    if (key === null) return (this.nextSpread = (this.nextSpread + 1) % this.shards);
     return shardOf({ aggregate: aggregate ?? '', key: key ?? '' }, this.shards);
   }
 

@@ -20,6 +20,7 @@ import type {
 } from '../entity-store.ts';
 import { deadLetterJson, decodeEntity, parse, timeMarkJson, toJson } from './codec.ts';
 import { openClient, toStoreError, type OpenedClient, type RedisConnectionOptions } from './connection.ts';
+import { checkNamespace, lostEntity } from './namespace.ts';
 import { CommitBatcher, type PendingCommit } from './commit-batcher.ts';
 import {
   bufferField,
@@ -52,6 +53,18 @@ export interface RedisStoreOptions extends RedisConnectionOptions {
   finalEntityTtlMs?: number;
   /** Deadline of one store operation, after which it fails with StoreUnavailableError (default 10 s). */
   operationTimeoutMs?: number;
+  /**
+   * Only read (inspect, history, stalled, the web view): the namespace is checked, never claimed,
+   * and every write is refused, so the store works on a full Redis, a replica, a read-only ACL user.
+   */
+  readOnly?: boolean;
+  /**
+   * Run on a Redis whose maxmemory-policy may evict keys (default false: refused at start). Only
+   * for managed services that hide the setting; `onWarning` is told loudly.
+   */
+  allowEvictingRedis?: boolean;
+  /** Told about conditions worth an operator's attention (an evicting Redis allowed explicitly). */
+  onWarning?: (message: string) => void;
 }
 
 /** The Redis store, with the client and key layout reachable for tools and tests. */
@@ -74,7 +87,7 @@ class RedisEntityStore implements RedisStore {
   readonly client: RedisClient;
   readonly keys: KeySpace;
   private readonly owned: boolean;
-  private readonly connection: Pick<OpenedClient, 'where' | 'lastError'>;
+  private readonly connection: Pick<OpenedClient, 'where' | 'lastError' | 'configError'>;
   private readonly keepOutbox: boolean;
   private readonly historyLimit: number;
   private readonly deadLetterMaxLen: number;
@@ -86,6 +99,11 @@ class RedisEntityStore implements RedisStore {
   private readonly parkedKeys: string[];
   private namespaceChecked: Promise<void> | undefined;
   private namespaceReady = false;
+  /** Every shard has its marker: a load that finds nothing also checks that the marker is there. */
+  private marked = false;
+  private readonly readOnly: boolean;
+  private readonly allowEviction: boolean;
+  private readonly warn: (message: string) => void;
   private readonly inFlight = new Set<InFlight>();
   private watchdog: NodeJS.Timeout | undefined;
   private closed = false;
@@ -100,6 +118,9 @@ class RedisEntityStore implements RedisStore {
     this.finalEntityTtlMs =
       options.finalEntityTtlMs === undefined ? 0 : positive('finalEntityTtlMs', options.finalEntityTtlMs);
     this.operationTimeoutMs = positive('operationTimeoutMs', options.operationTimeoutMs ?? 10_000);
+    this.readOnly = options.readOnly ?? false;
+    this.allowEviction = options.allowEvictingRedis ?? false;
+    this.warn = options.onWarning ?? ((message) => process.emitWarning(message, 'GatekeeperWarning'));
     const shards = Array.from({ length: this.keys.shards }, (_, shard) => this.keys.shard(shard));
     this.outboxKeys = shards.map((keys) => keys.outbox);
     this.deadKeys = shards.map((keys) => keys.dead);
@@ -118,12 +139,29 @@ class RedisEntityStore implements RedisStore {
 
   load(ref: EntityRef): Promise<StoredEntity | undefined> {
     const keys = this.keys.entity(ref);
-    return this.run('load', async () =>
-      decodeEntity(await this.client.hgetall(keys.state), `${ref.aggregate}/${ref.key}`),
-    );
+    return this.run('load', async () => {
+      // The marker is read in the same round trip: nothing found AND no marker means Redis lost
+      // the shard, and the entity must not be taken for a new one.
+      // Where eviction was allowed, single keys can go too: an entity hash gone while its history
+      // list is still there was evicted (both expire together otherwise).
+      const [fields, marker, history] = await Promise.all([
+        this.client.hgetall(keys.state),
+        this.marked ? this.client.get(this.keys.shard(keys.shard).marker) : Promise.resolve('unchecked'),
+        this.allowEviction && this.historyLimit > 0 ? this.client.exists(keys.history) : Promise.resolve(0),
+      ]);
+      const entity = decodeEntity(fields, `${ref.aggregate}/${ref.key}`);
+      if (entity === undefined && (marker === null || history > 0))
+        throw lostEntity(
+          { where: this.connection.where, keys: this.keys },
+          `${ref.aggregate}/${ref.key}`,
+          marker === null ? 'shard marker' : 'state (its history is still there)',
+        );
+      return entity;
+    });
   }
 
   commit(ref: EntityRef, commit: EntityCommit): Promise<CommitResult> {
+    if (this.readOnly) return Promise.reject(this.readOnlyError('commit'));
     const keys = this.keys.entity(ref);
     // Serialise before anything is sent: a value that cannot be JSON fails the commit, not the script.
     let args: string[];
@@ -195,6 +233,7 @@ class RedisEntityStore implements RedisStore {
   }
 
   ackOutbox(ids: readonly string[]): Promise<void> {
+    if (this.readOnly) return Promise.reject(this.readOnlyError('ackOutbox'));
     return this.run('ackOutbox', () => ackStreams(this.client, this.outboxKeys, ids));
   }
 
@@ -213,13 +252,18 @@ class RedisEntityStore implements RedisStore {
     this.closed = true;
     if (this.watchdog) clearInterval(this.watchdog);
     if (!this.owned) return;
-    // QUIT lets pending replies arrive; when Redis is unreachable, drop the connection instead.
-    const quit = this.client.quit().then(
-      () => undefined,
-      () => undefined,
-    );
-    const timer = setTimeout(() => this.client.disconnect(), 2_000);
-    await quit;
+    // QUIT lets pending replies arrive; when Redis is unreachable or hung, drop the connection
+    // after a second instead: close() itself must honour a deadline.
+    let timer: NodeJS.Timeout | undefined;
+    // Not connected (yet): nothing to wait for.
+    if (this.client.status === 'ready')
+      await Promise.race([
+        this.client.quit().then(
+          () => undefined,
+          () => undefined,
+        ),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, 1_000))),
+      ]);
     clearTimeout(timer);
     this.client.disconnect();
   }
@@ -376,28 +420,31 @@ class RedisEntityStore implements RedisStore {
     }
   }
 
-  /** Once per store: records or checks the shard count, so processes with different layouts never mix. */
+  /** Once per store: the namespace's checks (namespace.ts); a failed check is tried again next time. */
   private checkNamespace(): Promise<void> {
-    this.namespaceChecked ??= (async () => {
-      const reply = (await runScript(
-        this.client,
-        'claimNamespace',
-        [this.keys.meta],
-        [this.keys.shards, LAYOUT_VERSION],
-      )) as [string | null, string | null];
-      const [shards, layout] = reply;
-      if (Number(shards) !== this.keys.shards || layout !== LAYOUT_VERSION) {
-        throw new InvalidConfigError(
-          `redis store: prefix "${this.keys.prefix}" was created with ${shards} shards (layout ${layout}); ` +
-            `this process is configured for ${this.keys.shards} shards (layout ${LAYOUT_VERSION}). Use the same shards option or another prefix.`,
-        );
-      }
-      this.namespaceReady = true;
-    })().catch((error: unknown) => {
-      this.namespaceChecked = undefined;
-      throw error;
-    });
+    this.namespaceChecked ??= checkNamespace({
+      client: this.client,
+      keys: this.keys,
+      layout: LAYOUT_VERSION,
+      where: this.connection.where,
+      readOnly: this.readOnly,
+      allowEviction: this.allowEviction,
+      warn: this.warn,
+      configError: () => this.connection.configError(),
+    })
+      .then((state) => {
+        this.marked = state.marked;
+        this.namespaceReady = true;
+      })
+      .catch((error: unknown) => {
+        this.namespaceChecked = undefined;
+        throw error;
+      });
     return this.namespaceChecked;
+  }
+
+  private readOnlyError(operation: string): InvalidConfigError {
+    return new InvalidConfigError(`redis store: ${operation} refused: this store was opened read-only`);
   }
 }
 

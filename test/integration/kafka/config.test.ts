@@ -128,8 +128,10 @@ describe('gatekeeper run from flags alone', () => {
     await produce(setup.brokers, setup.input, [eventMessage(order)]);
     await waitFor('the transition', async () => (await readTopic(setup.brokers, setup.output)).length === 1);
     const [, url] = await io.waitFor('err', /metrics: (http:\S+)/);
-    const metrics = await (await fetch(url as string)).text();
-    expect(metrics).toMatch(/gatekeeper_kafka_consumer_lag\{[^}]*topic="t-flags-in/);
+    // The lag is reported once the batch's offsets are resolved, which may come after the relay
+    // published its transition: wait for it rather than reading the endpoint once.
+    const lag = /gatekeeper_kafka_consumer_lag\{[^}]*topic="t-flags-in/;
+    await waitFor('the consumer lag metric', async () => lag.test(await (await fetch(url as string)).text()));
     io.interrupt();
     expect(await exit).toBe(0);
     expect(io.err()).toMatch(/stopped \(published 1 transitions, 0 dead letters\)/);

@@ -55,6 +55,9 @@ describe('logger', () => {
   });
 
   it('scrubs only the credentials of a URL', () => {
+    expect(scrubUrlCredentials('at redis://app:p@ss:w/rd@cache:6380/2 now')).toBe(
+      'at redis://[redacted]@cache:6380/2 now',
+    );
     expect(scrubUrlCredentials('redis://u:p@h:1 and http://plain.example/x and kafka://k@host')).toBe(
       'redis://[redacted]@h:1 and http://plain.example/x and kafka://[redacted]@host',
     );
