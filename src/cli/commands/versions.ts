@@ -8,9 +8,18 @@
 import { buildAggregates } from '../../core/aggregate.ts';
 import type { EntityStore } from '../../store/entity-store.ts';
 import { planVersions, type VersionPlan } from '../../gatekeeper/version-plan.ts';
-import { booleanFlag, EXIT, stringFlag, write, type Command, type FlagValues } from '../command.ts';
+import {
+  booleanFlag,
+  EXIT,
+  stringFlag,
+  write,
+  type CliIO,
+  type Command,
+  type FlagValues,
+} from '../command.ts';
 import { machinesModule } from '../machines-flag.ts';
-import { STORE_USAGE, storeOptions } from '../open-store.ts';
+import { storeUse } from '../open-gatekeeper.ts';
+import { openStore, STORE_USAGE, storeOptions } from '../open-store.ts';
 import { UsageError } from '../usage-error.ts';
 
 export const versionsCommand: Command = {
@@ -37,7 +46,7 @@ ${STORE_USAGE}`,
     if (module === undefined)
       throw new UsageError('--machines <module> is required: the machines you mean to deploy');
     const aggregates = buildAggregates(await machinesModule(module));
-    const store = await openReadOnlyStore(flags);
+    const store = await openReadOnlyStore(flags, io);
     try {
       const plans = await planVersions(aggregates, store);
       for (const plan of plans) {
@@ -74,29 +83,11 @@ export function formatPlan(plan: VersionPlan, list: boolean): string {
   return lines.join('\n');
 }
 
-/** The store without its namespace claim (which writes): only read commands are sent. */
-async function openReadOnlyStore(flags: FlagValues): Promise<EntityStore> {
-  const url = stringFlag(flags, 'redis');
-  const cluster = stringFlag(flags, 'redis-cluster');
-  const prefix = stringFlag(flags, 'redis-prefix');
-  if (url !== undefined && cluster !== undefined)
-    throw new UsageError('give --redis or --redis-cluster, not both');
-  if (url === undefined && cluster === undefined)
+/** The store opened read-only (no namespace claim, every write refused): Redis only, it is the stored entities we check. */
+async function openReadOnlyStore(flags: FlagValues, io: CliIO): Promise<EntityStore> {
+  if (stringFlag(flags, 'redis') === undefined && stringFlag(flags, 'redis-cluster') === undefined)
     throw new UsageError(
       '--redis <url> or --redis-cluster <list> is required: the store whose entities to check',
     );
-  const { redisStore } = await import('../../store/redis/index.ts');
-  const store = redisStore({
-    ...(url === undefined
-      ? { cluster: { nodes: (cluster as string).split(',').filter((node) => node !== '') } }
-      : { url }),
-    ...(prefix === undefined ? {} : { prefix }),
-  });
-  try {
-    await store.versions(); // fails here, with the reason, when Redis cannot be reached
-  } catch (error) {
-    await store.close();
-    throw error;
-  }
-  return store;
+  return openStore(flags, storeUse(io, 'read'));
 }
