@@ -40,7 +40,8 @@ export const commands: readonly CommandEntry[] = [
   },
   {
     name: 'inspect',
-    summary: 'show one entity: state, seq, buffered and parked events, recent rejections',
+    summary:
+      'show one entity: state, seq, machine version, buffered events, parked or held, recent rejections',
     load: async () => (await import('./inspect.ts')).inspectCommand,
   },
   {
