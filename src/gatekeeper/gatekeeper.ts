@@ -388,8 +388,12 @@ class GatekeeperRuntime implements Gatekeeper {
     return migrateEntity(this.reload, this.requireAggregate(aggregate), key);
   }
 
-  reset(aggregate: string, key: string, options: { resetSeq?: boolean } = {}): Promise<Outcome[]> {
-    return resetEntity(this.reload, this.requireAggregate(aggregate), key, options.resetSeq ?? false);
+  async reset(aggregate: string, key: string, options: { resetSeq?: boolean } = {}): Promise<Outcome[]> {
+    const definition = this.requireAggregate(aggregate);
+    // A reset of an entity the store never saw would create one: refuse it (a typo in the key).
+    if (!(await this.store.load({ aggregate, key })))
+      throw new OperatorActionError(`${aggregate}/${key} is not in this store, so there is nothing to reset`);
+    return resetEntity(this.reload, definition, key, options.resetSeq ?? false);
   }
 
   async sweep(): Promise<Outcome[]> {

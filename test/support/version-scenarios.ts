@@ -231,6 +231,7 @@ export function versionScenarios(open: OpenGatekeeper, keyPrefix: () => string):
     expect(after?.buffered).toEqual([]);
     expect((await v2.history('ticket', key)).map((e) => e.outcome).slice(-2)).toEqual(['reset', 'applied']);
     expect((await v2.attention()).filter((entry) => entry.key === key)).toEqual([]);
+    await expect(v2.reset('ticket', `${key}-typo`)).rejects.toThrow(/is not in this store/);
     await v2.close();
   });
 
