@@ -44,6 +44,7 @@ export function createBatchHandler(
     const decoded = decodeRecord(topic, partition, message);
     // Kept with the event in the store, so its dead letter names the record whoever publishes it.
     const source: SourceCoordinates = { topic, partition, offset: message.offset };
+    if (message.key !== null) source.key = message.key.toString('utf8');
     if (decoded.kind === 'unparseable')
       return gatekeeper.rejectUnparseable(decoded.raw, decoded.detail, source);
     if (decoded.kind === 'key-mismatch')
