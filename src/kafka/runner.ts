@@ -146,6 +146,7 @@ export async function runGatekeeper(
   // `done` may never be awaited by a caller that only calls stop(); don't report it as unhandled.
   done.catch(() => undefined);
   let stopping: Promise<void> | undefined;
+  let lastPressureLog = 0;
 
   const shutdown = (fatal: unknown): Promise<void> =>
     (stopping ??= (async () => {
@@ -229,7 +230,17 @@ export async function runGatekeeper(
       autoCommit: true,
       autoCommitInterval: config.limits.commitIntervalMs,
       partitionsConsumedConcurrently: config.limits.partitionsConsumedConcurrently,
-      eachBatch: createBatchHandler({ gatekeeper, metrics, maxInFlight: config.limits.maxInFlight }),
+      eachBatch: createBatchHandler({
+        gatekeeper,
+        metrics,
+        maxInFlight: config.limits.maxInFlight,
+        onBackPressure: (error) => {
+          const now = Date.now();
+          if (now - lastPressureLog < 10_000) return;
+          lastPressureLog = now;
+          log('warn', `holding the input until dead letters are published: ${error.message}`);
+        },
+      }),
     });
   } catch (error) {
     await shutdown(error).catch(() => undefined);
