@@ -6,15 +6,8 @@
  * broker unreachable) restarts the consumer after a back-off; anything else stops the runner and
  * rejects `done`.
  */
-import {
-  Kafka,
-  logLevel,
-  Partitioners,
-  type Consumer,
-  type KafkaConfig,
-  type LogEntry,
-  type Producer,
-} from 'kafkajs';
+import { readFile } from 'node:fs/promises';
+import { Kafka, Partitioners, type Consumer, type Producer } from 'kafkajs';
 import type { MachineRegistryInput } from '../core/aggregate.ts';
 import { findCause, GatekeeperError } from '../core/errors.ts';
 import type { AppliedTransition, DeadLetter } from '../core/outcome.ts';
@@ -30,11 +23,11 @@ import { MetricsSink, type KafkaRuntimeMetrics } from './metrics.ts';
 import { deadLetterMessage, outputMessage } from './output-records.ts';
 import { publishRows } from './publish.ts';
 import { Relay } from './relay.ts';
+import { kafkaConfig, prepareTopics, type RunLogger, type RunLogLevel } from './kafka-client.ts';
+import { describeKafkaError, KafkaStartError } from './kafka-errors.ts';
+import { within } from './within.ts';
 
-export type RunLogLevel = 'error' | 'warn' | 'info';
-
-/** Where the runner (and kafkajs) report what happens; default: nowhere. */
-export type RunLogger = (level: RunLogLevel, message: string, extra?: Record<string, unknown>) => void;
+export type { RunLogger, RunLogLevel } from './kafka-client.ts';
 
 export interface RunOptions {
   metrics?: KafkaRuntimeMetrics;
@@ -63,7 +56,7 @@ export async function runGatekeeper(
   input: RunConfigInput | RunConfig,
   options: RunOptions = {},
 ): Promise<RunningGatekeeper> {
-  const config = parseRunConfig(input);
+  const config = await withSaslPassword(parseRunConfig(input));
   const log: RunLogger = options.logger ?? (() => undefined);
   const metrics = new MetricsSink(options.metrics);
   const machines: MachineRegistryInput =
@@ -93,6 +86,19 @@ export async function runGatekeeper(
   }
 
   const kafka = new Kafka(kafkaConfig(config, log, options.kafkaLogLevel ?? 'warn'));
+  /** One warning per relay per 10 s while publishing keeps failing (it retries with back-off). */
+  function relayErrorLog(kind: string, topic: string): (error: unknown) => void {
+    let last = 0;
+    return (error) => {
+      const now = Date.now();
+      if (now - last < 10_000) return;
+      last = now;
+      log(
+        'warn',
+        `publishing to the ${kind} topic "${topic}" failed, retrying: ${describeKafkaError(error)}`,
+      );
+    };
+  }
   let producer: Producer | undefined;
   let consumer: Consumer | undefined;
   const outputRelay = new Relay<AppliedTransition>({
@@ -111,6 +117,7 @@ export async function runGatekeeper(
       }),
     ...relayLimits(config),
     metrics,
+    onError: relayErrorLog('output', config.topics.output),
   });
   const deadLetterRelay = new Relay<DeadLetter>({
     kind: 'dead-letter',
@@ -128,6 +135,7 @@ export async function runGatekeeper(
       }),
     ...relayLimits(config),
     metrics,
+    onError: relayErrorLog('dead-letter', config.topics.deadLetter),
   });
   // With a shared store the relays wait for the group assignment (below) before publishing.
   outputRelay.setActive(!sharedStore);
@@ -148,47 +156,98 @@ export async function runGatekeeper(
   let stopping: Promise<void> | undefined;
   let lastPressureLog = 0;
 
+  /** Set once stop() or a fatal error began: from then on the consumer must never run again. */
+  let stopRequested = false;
+
+  // Every step of a stop is bounded, so stopping always ends within shutdownTimeoutMs plus a few
+  // seconds, even with the broker or the store unreachable (kafkajs would retry for minutes).
   const shutdown = (fatal: unknown): Promise<void> =>
     (stopping ??= (async () => {
+      stopRequested = true;
+      const timeout = config.limits.shutdownTimeoutMs;
+      const deadline = Date.now() + timeout;
+      const left = () => Math.max(0, deadline - Date.now());
       log(
         'info',
         fatal === undefined ? 'stopping: finishing in-flight work' : 'stopping after a fatal error',
       );
-      // consumer.stop() waits for the batch in flight; the handler sees isRunning() false, stops
+      // consumer.disconnect() waits for the batch in flight; the handler sees isRunning() false, stops
       // feeding, lets started decisions finish, resolves and commits their offsets.
-      await consumer
-        ?.disconnect()
-        .catch((error: unknown) => log('warn', `consumer disconnect failed: ${String(error)}`));
-      await gatekeeper.idle();
-      const timeout = config.limits.shutdownTimeoutMs;
-      const [outputEmpty, deadEmpty] = await Promise.all([
-        outputRelay.stop(timeout),
-        deadLetterRelay.stop(timeout),
-      ]);
-      if (!outputEmpty || !deadEmpty)
-        log(
-          'warn',
-          'stopped with rows left in the outbox or dead letters; they are published after the next start',
+      if (consumer) {
+        const disconnected = await within(
+          consumer.disconnect().then(
+            () => true,
+            (error: unknown) => {
+              log('warn', `consumer disconnect failed: ${describeKafkaError(error)}`);
+              return true;
+            },
+          ),
+          left(),
         );
-      await producer
-        ?.disconnect()
-        .catch((error: unknown) => log('warn', `producer disconnect failed: ${String(error)}`));
-      await gatekeeper.close().catch((error: unknown) => log('warn', `store close failed: ${String(error)}`));
-      if (relayStore !== store) await relayStore.close().catch(() => undefined);
+        if (disconnected === undefined)
+          log(
+            'warn',
+            `the consumer did not leave the group within ${timeout} ms (is the broker reachable?); records whose offsets were not committed are delivered again to the group`,
+          );
+      }
+      await within(gatekeeper.idle(), left());
+      const [outputEmpty, deadEmpty] = await Promise.all([
+        outputRelay.stop(left()),
+        deadLetterRelay.stop(left()),
+      ]);
+      if (!outputEmpty || !deadEmpty) log('warn', await unpublishedLine());
+      await within(
+        producer
+          ?.disconnect()
+          .catch((error: unknown) => log('warn', `producer disconnect failed: ${describeKafkaError(error)}`)),
+        Math.max(left(), 2_000),
+      );
+      await within(
+        gatekeeper.close().catch((error: unknown) => log('warn', `store close failed: ${String(error)}`)),
+        5_000,
+      );
+      if (relayStore !== store)
+        await within(
+          relayStore.close().catch(() => undefined),
+          5_000,
+        );
       log('info', 'stopped');
       if (fatal === undefined) settle.resolve();
       else settle.reject(fatal);
     })());
 
+  /** What the relays could not publish before the deadline, and where it is now. */
+  const unpublishedLine = async (): Promise<string> => {
+    const limit = config.limits.relayBatchSize;
+    const counted = await within(
+      Promise.all([relayStore.readOutbox(limit), relayStore.readDeadLetters(limit)]).then(
+        ([rows, letters]) => [rows.length, letters.length] as const,
+        () => undefined,
+      ),
+      2_000,
+    );
+    const amount = (count: number) => (count >= limit ? `at least ${count}` : String(count));
+    const what =
+      counted === undefined
+        ? 'rows in the outbox or dead letters'
+        : `${amount(counted[0])} transitions and ${amount(counted[1])} dead letters`;
+    const where =
+      config.redis === undefined && options.store === undefined
+        ? 'they are lost with this process (in-memory store)'
+        : 'they stay in the store and are published after the next start';
+    return `stopped with ${what} not published within shutdownTimeoutMs (${config.limits.shutdownTimeoutMs} ms; is the broker reachable?): ${where}`;
+  };
+
   try {
-    if (config.createTopics !== false) await createTopics(kafka, config);
+    await startStep('reading the topics', () => prepareTopics(kafka, config, log));
     // The default (Java-compatible murmur2) partitioner, named so kafkajs does not warn about it.
     producer = kafka.producer({
       allowAutoTopicCreation: true,
       maxInFlightRequests: 1,
       createPartitioner: Partitioners.DefaultPartitioner,
     });
-    await producer.connect();
+    const connectedProducer = producer;
+    await startStep('connecting the producer', () => connectedProducer.connect());
     outputRelay.start();
     deadLetterRelay.start();
 
@@ -199,7 +258,11 @@ export async function runGatekeeper(
       rebalanceTimeout: config.limits.rebalanceTimeoutMs,
       maxBytesPerPartition: config.limits.maxBytesPerPartition,
       allowAutoTopicCreation: false,
-      retry: { retries: 8, restartOnFailure: (error) => Promise.resolve(shouldRestart(error, log)) },
+      // Never restart once stopping: a restart scheduled by an outage would rejoin the group.
+      retry: {
+        retries: 8,
+        restartOnFailure: (error) => Promise.resolve(!stopRequested && shouldRestart(error, log)),
+      },
     });
     if (sharedStore) {
       // Every process's relays read the same outbox; only the member holding partition 0 of the
@@ -214,17 +277,29 @@ export async function runGatekeeper(
         deadLetterRelay.setActive(leads);
       });
     }
+    const stoppable = consumer;
     consumer.on(consumer.events.CRASH, (event) => {
       const { error, restart } = event.payload;
       metrics.retry('consumer', error);
-      if (restart) log('warn', `consumer failed, restarting: ${error.message}`);
+      if (stopRequested) {
+        // kafkajs sets its restart timer right after this event; stop() clears it.
+        if (restart) setImmediate(() => void stoppable.stop().catch(() => undefined));
+        return;
+      }
+      if (restart) log('warn', `consumer failed, restarting: ${describeKafkaError(error)}`);
       else {
-        log('error', `consumer failed for good: ${error.message}`);
+        log('error', `consumer failed for good: ${describeKafkaError(error)}`);
         void shutdown(rootCause(error));
       }
     });
-    await consumer.connect();
-    await consumer.subscribe({ topics: config.topics.input, fromBeginning: config.fromBeginning });
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      // A restart that slipped through (scheduled before the stop began) must not keep the group.
+      if (stopRequested) void stoppable.stop().catch(() => undefined);
+    });
+    await startStep('connecting the consumer', () => stoppable.connect());
+    await startStep('subscribing to the input', () =>
+      stoppable.subscribe({ topics: config.topics.input, fromBeginning: config.fromBeginning }),
+    );
     await consumer.run({
       eachBatchAutoResolve: false,
       autoCommit: true,
@@ -245,6 +320,19 @@ export async function runGatekeeper(
   } catch (error) {
     await shutdown(error).catch(() => undefined);
     throw error;
+  }
+
+  /** Runs one start-up step; a kafkajs failure becomes one line naming the brokers and the cause. */
+  async function startStep(what: string, step: () => Promise<unknown>): Promise<void> {
+    try {
+      await step();
+    } catch (error) {
+      if (error instanceof GatekeeperError) throw error;
+      throw new KafkaStartError(
+        `cannot start on Kafka ${config.brokers.join(',')}: ${what} failed: ${describeKafkaError(error)}`,
+        error,
+      );
+    }
   }
   log('info', `consuming ${config.topics.input.join(', ')} as group ${config.groupId}`);
 
@@ -291,49 +379,16 @@ function rootCause(error: Error): Error {
   return gatekeeperErrorIn(error) ?? error;
 }
 
-function kafkaConfig(config: RunConfig, log: RunLogger, level: RunLogLevel): KafkaConfig {
-  const levels = { error: logLevel.ERROR, warn: logLevel.WARN, info: logLevel.INFO } as const;
-  const names: Partial<Record<logLevel, RunLogLevel>> = {
-    [logLevel.ERROR]: 'error',
-    [logLevel.WARN]: 'warn',
-    [logLevel.INFO]: 'info',
-  };
-  return {
-    clientId: config.clientId,
-    brokers: config.brokers,
-    ...(config.ssl === undefined ? {} : { ssl: config.ssl }),
-    ...(config.sasl === undefined ? {} : { sasl: config.sasl }),
-    logLevel: levels[level],
-    logCreator:
-      () =>
-      ({ level: entryLevel, namespace, log: entry }: LogEntry) => {
-        const { message, ...extra } = entry;
-        log(names[entryLevel] ?? 'info', `kafkajs${namespace ? ` ${namespace}` : ''}: ${message}`, extra);
-      },
-  };
-}
-
-async function createTopics(kafka: Kafka, config: RunConfig): Promise<void> {
-  const settings =
-    config.createTopics === true ? {} : config.createTopics === false ? {} : config.createTopics;
-  const admin = kafka.admin();
-  await admin.connect();
+/** The config with `sasl.passwordFile` read into `sasl.password` (one trailing newline dropped). */
+async function withSaslPassword(config: RunConfig): Promise<RunConfig> {
+  const file = config.sasl?.passwordFile;
+  if (config.sasl === undefined || file === undefined) return config;
+  let text: string;
   try {
-    const existing = new Set(await admin.listTopics());
-    const wanted = [
-      ...new Set([...config.topics.input, config.topics.output, config.topics.deadLetter]),
-    ].filter((topic) => !existing.has(topic));
-    if (wanted.length > 0) {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: wanted.map((topic) => ({
-          topic,
-          numPartitions: settings.partitions ?? 1,
-          replicationFactor: settings.replicationFactor ?? 1,
-        })),
-      });
-    }
-  } finally {
-    await admin.disconnect();
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new KafkaStartError(`cannot read sasl.passwordFile ${file}: ${(error as Error).message}`, error);
   }
+  const { passwordFile: _file, ...sasl } = config.sasl;
+  return { ...config, sasl: { ...sasl, password: text.replace(/\r?\n$/, '') } };
 }

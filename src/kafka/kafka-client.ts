@@ -1,0 +1,88 @@
+/**
+ * The kafkajs side of the runner: the client configuration (its log lines routed to the run
+ * logger with their details kept), creating missing topics, and checking at start that the topics
+ * exist, so a typo or a deleted topic is named instead of retried in silence.
+ */
+import { logLevel, type Kafka, type KafkaConfig, type LogEntry } from 'kafkajs';
+import type { RunConfig } from './config.ts';
+import { describeKafkaError, KafkaStartError } from './kafka-errors.ts';
+
+export type RunLogLevel = 'error' | 'warn' | 'info';
+
+/** Where the runner (and kafkajs) report what happens; default: nowhere. */
+export type RunLogger = (level: RunLogLevel, message: string, extra?: Record<string, unknown>) => void;
+
+/** The kafkajs client configuration; kafkajs's log entries go to `log` with their fields. */
+export function kafkaConfig(config: RunConfig, log: RunLogger, level: RunLogLevel): KafkaConfig {
+  const levels = { error: logLevel.ERROR, warn: logLevel.WARN, info: logLevel.INFO } as const;
+  const names: Partial<Record<logLevel, RunLogLevel>> = {
+    [logLevel.ERROR]: 'error',
+    [logLevel.WARN]: 'warn',
+    [logLevel.INFO]: 'info',
+  };
+  return {
+    clientId: config.clientId,
+    brokers: config.brokers,
+    ...(config.ssl === undefined ? {} : { ssl: config.ssl }),
+    ...(config.sasl === undefined ? {} : { sasl: saslOf(config.sasl) }),
+    logLevel: levels[level],
+    logCreator:
+      () =>
+      ({ level: entryLevel, namespace, log: entry }: LogEntry) => {
+        const { message, timestamp: _timestamp, logger: _logger, stack: _stack, ...extra } = entry;
+        // The error object (when kafkajs passes one) becomes its whole cause chain, no stack.
+        if (extra.error !== undefined) extra.error = describeKafkaError(extra.error);
+        log(names[entryLevel] ?? 'info', `kafkajs${namespace ? ` ${namespace}` : ''}: ${message}`, extra);
+      },
+  };
+}
+
+function saslOf(sasl: NonNullable<RunConfig['sasl']>): NonNullable<KafkaConfig['sasl']> {
+  if (sasl.password === undefined)
+    throw new KafkaStartError(
+      'sasl.password is missing: give it with sasl.passwordFile, the KAFKA_SASL_PASSWORD environment variable or --sasl-password-file',
+    );
+  return { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password } as NonNullable<
+    KafkaConfig['sasl']
+  >;
+}
+
+/** Creates the missing topics (`createTopics` in the config), then checks that they all exist. */
+export async function prepareTopics(kafka: Kafka, config: RunConfig, log: RunLogger): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const all = [...new Set([...config.topics.input, config.topics.output, config.topics.deadLetter])];
+    let missing = all.filter((topic) => !existing.has(topic));
+    if (missing.length > 0 && config.createTopics !== false) {
+      const settings = config.createTopics === true ? {} : config.createTopics;
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((topic) => ({
+          topic,
+          numPartitions: settings.partitions ?? 1,
+          replicationFactor: settings.replicationFactor ?? 1,
+        })),
+      });
+      missing = [];
+    }
+    const input = config.topics.input.filter((topic) => missing.includes(topic));
+    if (input.length > 0)
+      throw new KafkaStartError(
+        `input topic ${input.map((topic) => `"${topic}"`).join(', ')} does not exist on ${config.brokers.join(',')}: create it, or pass --create-topics`,
+      );
+    for (const [what, topic] of [
+      ['output', config.topics.output],
+      ['dead-letter', config.topics.deadLetter],
+    ] as const) {
+      if (missing.includes(topic))
+        log(
+          'warn',
+          `${what} topic "${topic}" does not exist: publishing waits until it is created (by the broker on first write, if auto.create.topics.enable is on)`,
+        );
+    }
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
