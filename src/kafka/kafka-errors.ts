@@ -21,21 +21,23 @@ const MAX_CHAIN = 8;
  * Accepts anything thrown.
  */
 export function describeKafkaError(thrown: unknown): string {
-  const parts: string[] = [];
-  const seen = new Set<string>();
+  const parts: { message: string; details: string[] }[] = [];
   let cause: unknown = thrown;
   for (let depth = 0; depth < MAX_CHAIN && cause !== undefined && cause !== null; depth += 1) {
     const { message, details, next } = layer(cause);
-    const text = details.length > 0 ? `${message} [${details.join(', ')}]` : message;
-    if (message !== '' && !seen.has(message)) {
-      seen.add(message);
-      parts.push(text);
-    } else if (details.length > 0 && !parts.some((part) => part.includes(details.join(', ')))) {
-      parts.push(`[${details.join(', ')}]`);
+    // A wrapper repeating its cause's message (kafkajs's retries-exceeded) adds only its details.
+    const same = parts.find((part) => part.message === message);
+    if (same) {
+      for (const detail of details) if (!same.details.includes(detail)) same.details.push(detail);
+    } else if (message !== '' || details.length > 0) {
+      parts.push({ message, details: [...details] });
     }
     cause = next;
   }
-  return parts.join(' ← ') || 'unknown error';
+  const text = parts.map(({ message, details }) =>
+    details.length > 0 ? `${message} [${details.join(', ')}]`.trim() : message,
+  );
+  return text.join(' ← ') || 'unknown error';
 }
 
 function layer(value: unknown): { message: string; details: string[]; next: unknown } {
