@@ -91,7 +91,6 @@ Example:
       // One line, no stack: the cause chain says what failed (kafkajs's broker and error name kept).
       if (error instanceof UsageError) throw error;
       line('error', error instanceof GatekeeperError ? error.message : describeKafkaError(error));
-      if (booleanFlag(flags, 'verbose') && error instanceof Error && error.stack) line('error', error.stack);
       return EXIT.failure;
     } finally {
       await observers.close();
