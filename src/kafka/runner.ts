@@ -245,6 +245,9 @@ export async function runGatekeeper(
       allowAutoTopicCreation: true,
       maxInFlightRequests: 1,
       createPartitioner: Partitioners.DefaultPartitioner,
+      // Short retries: the relay retries forever anyway, and a failing send (a missing topic, a
+      // refused write) is then reported — naming its topic — within seconds, not after minutes.
+      retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 2_000 },
     });
     const connectedProducer = producer;
     await startStep('connecting the producer', () => connectedProducer.connect());

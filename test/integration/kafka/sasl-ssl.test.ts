@@ -48,7 +48,10 @@ function brokerClasspath(runDir: string): string {
 beforeAll(async () => {
   const tls = await makeTlsFiles();
   const other = await makeTlsFiles();
-  cleanups.push(() => tls.remove(), () => other.remove());
+  cleanups.push(
+    () => tls.remove(),
+    () => other.remove(),
+  );
   const keystore = join(tls.dir, 'server.p12');
   await run('openssl', [
     'pkcs12',

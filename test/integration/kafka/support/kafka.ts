@@ -70,7 +70,8 @@ export async function startOwnBroker(env: Record<string, string> = {}): Promise<
       if (!options.keep) rmSync(parent, { recursive: true, force: true });
     },
     restart: async () => {
-      await startScript({ KAFKA_RUN_DIR: runDir });
+      // The same settings again: start-kafka.sh rewrites server.properties on every start.
+      await startScript({ ...env, KAFKA_RUN_DIR: runDir });
     },
   };
 }

@@ -1,22 +1,29 @@
 /**
- * Stopping during a broker outage always stops: within shutdownTimeoutMs plus a margin, with a line
- * saying what was left unpublished, and the consumer never rejoins the group afterwards (a kafkajs
- * restart scheduled by the outage would otherwise survive disconnect()). Runs on a broker of its
- * own, which it stops and starts.
+ * Outages of the broker and of a topic. Stopping during a broker outage always stops: within
+ * shutdownTimeoutMs plus a margin, with a line saying what was left unpublished, and the consumer
+ * never rejoins the group afterwards (a kafkajs restart scheduled by the outage would otherwise
+ * survive disconnect()). A dead-letter topic deleted under load and created again later loses no
+ * dead letter. Runs on a broker of its own (stopped and started; topics are never auto-created, so
+ * a deleted topic stays missing until the test creates it again).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { demoStream } from '../../../src/demo/stream.ts';
 import {
   client,
   committedTotal,
+  createTopics,
+  deleteTopics,
   eventMessage,
   produce,
+  readTopic,
   startOwnBroker,
   topicSize,
   type Broker,
 } from './support/kafka.ts';
+import { HEADERS } from '../../../src/kafka/index.ts';
+import { REDIS_URL } from '../store/support/redis-servers.ts';
 import { startGatekeeper, writeConfig } from './support/processes.ts';
-import { setUp, waitFor, type TestSetup } from './support/runtime.ts';
+import { setUp, waitFor, waitUntilCaughtUp, type TestSetup } from './support/runtime.ts';
 
 const SHUTDOWN_MS = 4_000;
 /** Leaving the group, the producer and the store get a few seconds more each at most. */
@@ -26,7 +33,7 @@ let broker: Broker | undefined;
 const setups: TestSetup[] = [];
 
 beforeAll(async () => {
-  broker = await startOwnBroker();
+  broker = await startOwnBroker({ KAFKA_EXTRA_PROPS: 'auto.create.topics.enable=false' });
 }, 600_000);
 afterAll(async () => {
   try {
@@ -128,4 +135,62 @@ it('gatekeeper run exits within shutdownTimeoutMs on SIGTERM during a broker out
   for (const line of log.trim().split('\n'))
     expect(line).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (INFO |WARN |ERROR) gatekeeper run: /);
   await own.restart();
+}, 240_000);
+
+it('loses no dead letter while the dead-letter topic is deleted under load and created again 10 s later', async () => {
+  const own = broker as Broker;
+  const setup = await setUp(own.brokers, 'dead-topic-gone', 2);
+  setups.push(setup);
+  const total = 10_000;
+  const warnings: string[] = [];
+  const running = await setup.start(
+    // A bound far below the burst: while the topic is missing the input must wait, never trim.
+    { redis: { url: REDIS_URL, prefix: setup.prefix, shards: 4, deadLetterLimit: 400 } },
+    {
+      logger: (level, message, extra) => {
+        if (level !== 'info') warnings.push(`${message} ${JSON.stringify(extra ?? {})}`);
+      },
+    },
+  );
+  await deleteTopics(own.brokers, [setup.deadLetter]);
+  await waitFor('the topic gone', async () => {
+    const admin = client(own.brokers).admin();
+    await admin.connect();
+    try {
+      return !(await admin.listTopics()).includes(setup.deadLetter);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+  const garbage = Array.from({ length: total }, (_, n) => ({
+    key: `g-${n}`,
+    value: `garbage ${n}`,
+    partition: n % 2,
+  }));
+  await produce(own.brokers, setup.input, garbage, 2_000);
+  await new Promise((resolve) => setTimeout(resolve, 10_000));
+  expect(
+    await committedTotal(own.brokers, setup.group, setup.input),
+    'back-pressure held the input',
+  ).toBeLessThan(total);
+  await createTopics(own.brokers, [setup.deadLetter], 2);
+  await waitUntilCaughtUp(setup, total, 120_000);
+  await waitFor(
+    'every dead letter',
+    async () => (await topicSize(own.brokers, setup.deadLetter)) >= total,
+    120_000,
+  );
+  await running.stop();
+  const letters = await readTopic(own.brokers, setup.deadLetter);
+  const sources = new Set(
+    letters.map(
+      (record) => `${record.headers[HEADERS.sourcePartition]}/${record.headers[HEADERS.sourceOffset]}`,
+    ),
+  );
+  expect(sources.size).toBe(total);
+  // The operator was told which topic could not be written (by the relay, or kafkajs's own line).
+  expect(
+    warnings.some((line) => line.includes(setup.deadLetter)),
+    warnings.slice(0, 5).join('\n'),
+  ).toBe(true);
 }, 240_000);
