@@ -3,6 +3,7 @@
  * logger with their details kept), creating missing topics, and checking at start that the topics
  * exist, so a typo or a deleted topic is named instead of retried in silence.
  */
+import { readFile } from 'node:fs/promises';
 import { logLevel, type Kafka, type KafkaConfig, type LogEntry } from 'kafkajs';
 import type { RunConfig } from './config.ts';
 import { describeKafkaError, KafkaStartError } from './kafka-errors.ts';
@@ -85,4 +86,18 @@ export async function prepareTopics(kafka: Kafka, config: RunConfig, log: RunLog
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
+}
+
+/** The config with `sasl.passwordFile` read into `sasl.password` (one trailing newline dropped). */
+export async function withSaslPassword(config: RunConfig): Promise<RunConfig> {
+  const file = config.sasl?.passwordFile;
+  if (config.sasl === undefined || file === undefined) return config;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new KafkaStartError(`cannot read sasl.passwordFile ${file}: ${(error as Error).message}`, error);
+  }
+  const { passwordFile: _file, ...sasl } = config.sasl;
+  return { ...config, sasl: { ...sasl, password: text.replace(/\r?\n$/, '') } };
 }

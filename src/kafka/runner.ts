@@ -6,7 +6,6 @@
  * broker unreachable) restarts the consumer after a back-off; anything else stops the runner and
  * rejects `done`.
  */
-import { readFile } from 'node:fs/promises';
 import { Kafka, Partitioners, type Consumer, type Producer } from 'kafkajs';
 import type { MachineRegistryInput } from '../core/aggregate.ts';
 import { findCause, GatekeeperError } from '../core/errors.ts';
@@ -23,9 +22,15 @@ import { MetricsSink, type KafkaRuntimeMetrics } from './metrics.ts';
 import { deadLetterMessage, outputMessage } from './output-records.ts';
 import { publishRows } from './publish.ts';
 import { Relay } from './relay.ts';
-import { kafkaConfig, prepareTopics, type RunLogger, type RunLogLevel } from './kafka-client.ts';
+import {
+  kafkaConfig,
+  prepareTopics,
+  withSaslPassword,
+  type RunLogger,
+  type RunLogLevel,
+} from './kafka-client.ts';
 import { describeKafkaError, KafkaStartError } from './kafka-errors.ts';
-import { within } from './within.ts';
+import { stopSequence } from './stop-sequence.ts';
 
 export type { RunLogger, RunLogLevel } from './kafka-client.ts';
 
@@ -159,84 +164,27 @@ export async function runGatekeeper(
   /** Set once stop() or a fatal error began: from then on the consumer must never run again. */
   let stopRequested = false;
 
-  // Every step of a stop is bounded, so stopping always ends within shutdownTimeoutMs plus a few
-  // seconds, even with the broker or the store unreachable (kafkajs would retry for minutes).
   const shutdown = (fatal: unknown): Promise<void> =>
     (stopping ??= (async () => {
       stopRequested = true;
-      const timeout = config.limits.shutdownTimeoutMs;
-      const deadline = Date.now() + timeout;
-      const left = () => Math.max(0, deadline - Date.now());
-      log(
-        'info',
-        fatal === undefined ? 'stopping: finishing in-flight work' : 'stopping after a fatal error',
+      await stopSequence(
+        {
+          consumer,
+          producer,
+          gatekeeper,
+          relays: [outputRelay, deadLetterRelay] as Relay<unknown>[],
+          relayStore,
+          store,
+          durable: config.redis !== undefined || options.store !== undefined,
+          shutdownTimeoutMs: config.limits.shutdownTimeoutMs,
+          relayBatchSize: config.limits.relayBatchSize,
+          log,
+        },
+        fatal,
       );
-      // consumer.disconnect() waits for the batch in flight; the handler sees isRunning() false, stops
-      // feeding, lets started decisions finish, resolves and commits their offsets.
-      if (consumer) {
-        const disconnected = await within(
-          consumer.disconnect().then(
-            () => true,
-            (error: unknown) => {
-              log('warn', `consumer disconnect failed: ${describeKafkaError(error)}`);
-              return true;
-            },
-          ),
-          left(),
-        );
-        if (disconnected === undefined)
-          log(
-            'warn',
-            `the consumer did not leave the group within ${timeout} ms (is the broker reachable?); records whose offsets were not committed are delivered again to the group`,
-          );
-      }
-      await within(gatekeeper.idle(), left());
-      const [outputEmpty, deadEmpty] = await Promise.all([
-        outputRelay.stop(left()),
-        deadLetterRelay.stop(left()),
-      ]);
-      if (!outputEmpty || !deadEmpty) log('warn', await unpublishedLine());
-      await within(
-        producer
-          ?.disconnect()
-          .catch((error: unknown) => log('warn', `producer disconnect failed: ${describeKafkaError(error)}`)),
-        Math.max(left(), 2_000),
-      );
-      await within(
-        gatekeeper.close().catch((error: unknown) => log('warn', `store close failed: ${String(error)}`)),
-        5_000,
-      );
-      if (relayStore !== store)
-        await within(
-          relayStore.close().catch(() => undefined),
-          5_000,
-        );
-      log('info', 'stopped');
       if (fatal === undefined) settle.resolve();
       else settle.reject(fatal);
     })());
-
-  /** What the relays could not publish before the deadline, and where it is now. */
-  const unpublishedLine = async (): Promise<string> => {
-    const limit = config.limits.relayBatchSize;
-    const counted = await within(
-      Promise.all([relayStore.readOutbox(limit), relayStore.readDeadLetters(limit)]).then(
-        ([rows, letters]) => [rows.length, letters.length] as const,
-        () => undefined,
-      ),
-      2_000,
-    );
-    const amount = (count: number) => (count >= limit ? `at least ${count}` : String(count));
-    const what =
-      counted === undefined
-        ? 'rows in the outbox or dead letters'
-        : `${amount(counted[0])} transitions and ${amount(counted[1])} dead letters`;
-    const where =
-      config.redis === undefined && options.store === undefined
-        ? 'they are lost with this process (in-memory store)'
-        : 'they stay in the store and are published after the next start';
-    return `stopped with ${what} not published within shutdownTimeoutMs (${config.limits.shutdownTimeoutMs} ms; is the broker reachable?): ${where}`;
-  };
 
   try {
     await startStep('reading the topics', () => prepareTopics(kafka, config, log));
@@ -380,18 +328,4 @@ function shouldRestart(error: Error, log: RunLogger): boolean {
 /** Reports the gatekeeper's own error when there is one. */
 function rootCause(error: Error): Error {
   return gatekeeperErrorIn(error) ?? error;
-}
-
-/** The config with `sasl.passwordFile` read into `sasl.password` (one trailing newline dropped). */
-async function withSaslPassword(config: RunConfig): Promise<RunConfig> {
-  const file = config.sasl?.passwordFile;
-  if (config.sasl === undefined || file === undefined) return config;
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new KafkaStartError(`cannot read sasl.passwordFile ${file}: ${(error as Error).message}`, error);
-  }
-  const { passwordFile: _file, ...sasl } = config.sasl;
-  return { ...config, sasl: { ...sasl, password: text.replace(/\r?\n$/, '') } };
 }
