@@ -13,8 +13,17 @@ export type RunLogLevel = 'error' | 'warn' | 'info';
 /** Where the runner (and kafkajs) report what happens; default: nowhere. */
 export type RunLogger = (level: RunLogLevel, message: string, extra?: Record<string, unknown>) => void;
 
-/** The kafkajs client configuration; kafkajs's log entries go to `log` with their fields. */
-export function kafkaConfig(config: RunConfig, log: RunLogger, level: RunLogLevel): KafkaConfig {
+/**
+ * The kafkajs client configuration; kafkajs's log entries go to `log` with their fields.
+ * `onUnknownTopic` is called when kafkajs reports a topic the broker does not host (its own line
+ * never says which one).
+ */
+export function kafkaConfig(
+  config: RunConfig,
+  log: RunLogger,
+  level: RunLogLevel,
+  onUnknownTopic: () => void = () => undefined,
+): KafkaConfig {
   const levels = { error: logLevel.ERROR, warn: logLevel.WARN, info: logLevel.INFO } as const;
   const names: Partial<Record<logLevel, RunLogLevel>> = {
     [logLevel.ERROR]: 'error',
@@ -33,6 +42,7 @@ export function kafkaConfig(config: RunConfig, log: RunLogger, level: RunLogLeve
         const { message, timestamp: _timestamp, logger: _logger, stack: _stack, ...extra } = entry;
         // The error object (when kafkajs passes one) becomes its whole cause chain, no stack.
         if (extra.error !== undefined) extra.error = describeKafkaError(extra.error);
+        if (UNKNOWN_TOPIC.test(`${message} ${String(extra.error ?? '')}`)) onUnknownTopic();
         log(names[entryLevel] ?? 'info', `kafkajs${namespace ? ` ${namespace}` : ''}: ${message}`, extra);
       },
   };
@@ -46,6 +56,48 @@ function saslOf(sasl: NonNullable<RunConfig['sasl']>): NonNullable<KafkaConfig['
   return { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password } as NonNullable<
     KafkaConfig['sasl']
   >;
+}
+
+const UNKNOWN_TOPIC = /does not host this topic-partition|UNKNOWN_TOPIC_OR_PARTITION/;
+/** At most one topic check per this many ms while kafkajs keeps reporting unknown topics. */
+const TOPIC_CHECK_EVERY_MS = 10_000;
+
+/**
+ * A check, run at most every 10 s, that names the configured topics the broker no longer has
+ * (deleted while running): consuming or publishing them waits until they exist again.
+ */
+export function topicWatch(kafka: Kafka, config: RunConfig, log: RunLogger): () => void {
+  let last = 0;
+  let running = false;
+  return () => {
+    const now = Date.now();
+    if (running || now - last < TOPIC_CHECK_EVERY_MS) return;
+    last = now;
+    running = true;
+    void (async () => {
+      const admin = kafka.admin();
+      try {
+        await admin.connect();
+        const existing = new Set(await admin.listTopics());
+        const named: [string, string][] = [
+          ...config.topics.input.map((topic): [string, string] => ['input', topic]),
+          ['output', config.topics.output],
+          ['dead-letter', config.topics.deadLetter],
+        ];
+        for (const [what, topic] of named)
+          if (!existing.has(topic))
+            log(
+              'warn',
+              `${what} topic "${topic}" no longer exists on ${config.brokers.join(',')}: waiting until it is created again`,
+            );
+      } catch {
+        // The broker is unreachable: kafkajs's own lines say so.
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+        running = false;
+      }
+    })();
+  };
 }
 
 /** Creates the missing topics (`createTopics` in the config), then checks that they all exist. */

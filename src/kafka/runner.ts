@@ -25,6 +25,7 @@ import { Relay } from './relay.ts';
 import {
   kafkaConfig,
   prepareTopics,
+  topicWatch,
   withSaslPassword,
   type RunLogger,
   type RunLogLevel,
@@ -90,7 +91,9 @@ export async function runGatekeeper(
     }
   }
 
-  const kafka = new Kafka(kafkaConfig(config, log, options.kafkaLogLevel ?? 'warn'));
+  let checkTopics: () => void = () => undefined;
+  const kafka = new Kafka(kafkaConfig(config, log, options.kafkaLogLevel ?? 'warn', () => checkTopics()));
+  checkTopics = topicWatch(kafka, config, log);
   /** One warning per relay per 10 s while publishing keeps failing (it retries with back-off). */
   function relayErrorLog(kind: string, topic: string): (error: unknown) => void {
     let last = 0;
