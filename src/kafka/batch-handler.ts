@@ -184,9 +184,12 @@ export function createBatchHandler(
       if ((ticket & 127) === 127) await progress();
       hand(message, ticket);
     }
+    // Refusals can still arrive from the last decisions in flight: retry until none is left.
     await drain();
-    if (canGoOn()) await retryRefused();
-    await drain();
+    while (refused.length > 0 && canGoOn()) {
+      await retryRefused();
+      await drain();
+    }
     await progress();
 
     const resolved = tracker.resolved;
