@@ -81,6 +81,7 @@ const redisOptions = z.strictObject({
   tls: z.union([z.boolean(), tlsOptions]).optional(),
   historyLimit: z.number().int().min(0).optional(),
   deadLetterLimit: z.number().int().min(0).optional(),
+  deadLetterByteLimit: z.number().int().min(0).optional(),
   finalEntityTtlMs: z.number().int().positive().optional(),
   operationTimeoutMs: z.number().int().positive().optional(),
 });

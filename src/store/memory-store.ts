@@ -252,7 +252,10 @@ class Queue<TValue> {
   }
 }
 
-/** Bytes of a value's JSON, which is what publishing it costs; a value with no JSON counts 1 KiB. */
+/**
+ * The size of a value's JSON (its length in UTF-16 code units: the bytes for ASCII, an estimate
+ * otherwise), which is what publishing it costs; a value with no JSON counts 1 KiB.
+ */
 function jsonBytes(value: unknown): number {
   try {
     return JSON.stringify(value).length;
