@@ -162,3 +162,37 @@ function rawId(raw: unknown): string | undefined {
   const id = (raw as { id?: unknown }).id;
   return typeof id === 'string' ? id : undefined;
 }
+
+/**
+ * The smallest dead-letter record, for when even the reduced one is refused (a record key or a
+ * detail too large for the topic): no key, the detail cut to 1,000 characters, the key and the
+ * input kept only as hashes. Small enough for any topic, so no row can block the relay.
+ */
+export function minimalDeadLetterMessage(item: QueuedItem<DeadLetter>, truncated: string): Message {
+  const letter = item.value;
+  const reduced = reducedDeadLetter(letter);
+  const source = asCoordinates(letter.source) ?? asCoordinates(asUnparseable(letter.raw)?.kafka);
+  const { key: _key, ...where } = source ?? { key: undefined };
+  const value = {
+    reason: String(letter.reason),
+    detail: String(letter.detail).slice(0, MAX_DETAIL_HEADER),
+    at: letter.at,
+    aggregate: typeof letter.aggregate === 'string' ? letter.aggregate.slice(0, 200) : null,
+    key: null,
+    keyHash: valueHash(letter.key ?? source?.key ?? null),
+    id: typeof reduced.id === 'string' ? reduced.id.slice(0, 200) : null,
+    ...(source ? { source: where } : {}),
+    hash: reduced.hash,
+  };
+  const headers: Record<string, string> = {
+    [HEADERS.id]: `dead-letter/${item.id}`,
+    [HEADERS.reason]: String(letter.reason),
+    [HEADERS.truncated]: truncated,
+  };
+  if (source) {
+    headers[HEADERS.sourceTopic] = source.topic;
+    headers[HEADERS.sourcePartition] = String(source.partition);
+    headers[HEADERS.sourceOffset] = source.offset;
+  }
+  return { key: null, value: JSON.stringify(value), headers };
+}

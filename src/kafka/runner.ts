@@ -19,7 +19,7 @@ import { loadMachines } from '../gatekeeper/load-machines.ts';
 import { createBatchHandler } from './batch-handler.ts';
 import { parseRunConfig, type RunConfig, type RunConfigInput } from './config.ts';
 import { MetricsSink, type KafkaRuntimeMetrics } from './metrics.ts';
-import { deadLetterMessage, outputMessage } from './output-records.ts';
+import { deadLetterMessage, minimalDeadLetterMessage, outputMessage } from './output-records.ts';
 import { publishRows } from './publish.ts';
 import { Relay } from './relay.ts';
 import {
@@ -138,6 +138,7 @@ export async function runGatekeeper(
         rows,
         full: (row) => deadLetterMessage(row),
         reduced: (row, reason) => deadLetterMessage(row, reason),
+        minimal: (row, reason) => minimalDeadLetterMessage(row, reason),
         onRefused: (reason) =>
           log('warn', `the broker refused a dead-letter record (${reason}); sent without the event`),
       }),
