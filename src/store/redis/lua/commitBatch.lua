@@ -3,12 +3,13 @@
   nothing; the others in the batch are unaffected. One call instead of one per decision saves a
   command's client work and a script call per decision (see docs/redis-store.md).
 
-  Input (the key count is given per call: 4 + 2 per decision):
+  Input (the key count is given per call: 5 + 2 per decision):
     KEYS[1] stalled zset {P:N}:stalled
     KEYS[2] parked zset  {P:N}:parked
     KEYS[3] outbox stream {P:N}:outbox
     KEYS[4] dead-letter stream {P:N}:dead
-    KEYS[3 + 2i], KEYS[4 + 2i] for decision i = 1..n:
+    KEYS[5] the dead-letter stream's byte count {P:N}:deadBytes
+    KEYS[4 + 2i], KEYS[5 + 2i] for decision i = 1..n:
       entity hash  {P:N}:e:E   fields v (version), q (lastSeq), s (snapshot JSON),
                                p (parked JSON), w (seen-id window JSON), n (buffer ordinal),
                                t (last applied time: JSON [time, id], time mode only),
@@ -20,21 +21,27 @@
               parked mode ("keep" | "set" | "clear"), parkedAt (ms),
               stalled mode ("keep" | "set" | "clear"), oldest buffered arrival (ms),
               history limit (0: none), expiry (0 none, > 0 PEXPIRE entity + history in ms, -1 PERSIST),
-              dead-letter stream MAXLEN (0: unbounded),
+              dead-letter stream bound in entries (0: unbounded),
               buffer added, buffer removed, outbox rows, dead letters, history entries (counts),
-              last applied time JSON, or "" when the entity has none]
+              last applied time JSON, or "" when the entity has none,
+              dead-letter stream bound in bytes (0: unbounded),
+              1 to trim the oldest dead letters past the bounds (nobody relays them), 0 to refuse]
       index member (the encoded entity id)
       snapshot JSON, or "" to keep the stored one
       seen-id window JSON, or "" to keep the stored one
       parked event JSON (with parked mode set), else ""
       buffer added as field, JSON pairs; removed fields; outbox JSON; dead-letter JSON;
       history JSON (oldest first)
-  Output: one reply per decision: the new version (>= 1), or -1 when the stored version is not the
-          expected one (nothing written for it; the caller reloads the entity and decides again). ]]
+  Output: one reply per decision: the new version (>= 1), -1 when the stored version is not the
+          expected one (nothing written for it; the caller reloads the entity and decides again),
+          or -2 when the decision carries dead letters and the shard's unpublished dead letters
+          are at their bound (nothing written; decided again once the relay published some). ]]
 --- @include "callInChunks"
 --- @include "setOrClearIndex"
+--- @include "deadLetterRoom"
+--- @include "addDeadLetter"
 
-local stalledKey, parkedKey, outboxKey, deadKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local stalledKey, parkedKey, outboxKey, deadKey, deadBytesKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 
 -- Commits one decision whose arguments start at ARGV[first]; returns its reply and the index of
 -- the next decision's first argument.
@@ -45,12 +52,16 @@ local function commitOne(entityKey, historyKey, first)
   local historyLimit, expiry, maxLen = header[7], header[8], header[9]
   local added, removed, outboxRows, deadLetters, historyEntries = header[10], header[11], header[12], header[13], header[14]
   local lastTime = header[15]
+  local maxBytes, trim = header[16], header[17]
 
   local nextFirst = first + 5 + 2 * added + removed + outboxRows + deadLetters + historyEntries
   local stored = redis.call('HGET', entityKey, 'v')
   local current = stored and tonumber(stored) or 0
   if current ~= expected then
     return -1, nextFirst
+  end
+  if deadLetters > 0 and not deadLetterRoom(deadKey, deadBytesKey, maxLen, maxBytes, trim) then
+    return -2, nextFirst
   end
   local version = current + 1
   local member = ARGV[first + 1]
@@ -105,11 +116,7 @@ local function commitOne(entityKey, historyKey, first)
   at = at + outboxRows
 
   for i = 0, deadLetters - 1 do
-    if maxLen > 0 then
-      redis.call('XADD', deadKey, 'MAXLEN', maxLen, '*', 'v', ARGV[at + i])
-    else
-      redis.call('XADD', deadKey, '*', 'v', ARGV[at + i])
-    end
+    addDeadLetter(deadKey, deadBytesKey, ARGV[at + i], maxLen, maxBytes, trim)
   end
   at = at + deadLetters
 
@@ -145,6 +152,6 @@ local count = tonumber(ARGV[1])
 local replies = {}
 local first = 2
 for i = 1, count do
-  replies[i], first = commitOne(KEYS[3 + 2 * i], KEYS[4 + 2 * i], first)
+  replies[i], first = commitOne(KEYS[4 + 2 * i], KEYS[5 + 2 * i], first)
 end
 return replies
