@@ -596,8 +596,15 @@ class GatekeeperRuntime implements Gatekeeper {
       }
       const decision = makeDecision(resident, now);
       if (!decision) return NO_DECISION;
-      if (this.settle(id, resident, decision, record.commit(this.toCommit(resident, decision, now))))
-        return decision;
+      let committed: CommitResult;
+      try {
+        committed = record.commit(this.toCommit(resident, decision, now));
+      } catch (error) {
+        // Refused (e.g. DeadLettersFullError): the cursor already moved, the record did not.
+        this.residents.evict(id);
+        throw error;
+      }
+      if (this.settle(id, resident, decision, committed)) return decision;
     }
     throw new VersionConflictError(aggregate.name, key, -1);
   }

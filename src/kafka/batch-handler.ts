@@ -9,10 +9,16 @@
  * the partition. Only a store failure fails the batch: the handler stops feeding, lets what is in
  * flight finish, resolves what finished, and rethrows; kafkajs retries from the first unresolved
  * record (the gatekeeper drops the redelivered duplicates).
+ *
+ * Back-pressure: when the store refuses a decision because its unpublished dead letters reached
+ * their bound (DeadLettersFullError: nothing was written), the handler stops feeding, lets what is
+ * in flight finish, waits for the relay while heartbeating, and hands the refused records again,
+ * in offset order, before going on. A flood of garbage slows the partition; it never loses a letter.
  */
 import type { EachBatchPayload } from 'kafkajs';
 import type { Gatekeeper, HandleResult } from '../gatekeeper/gatekeeper.ts';
 import type { MetricsSink } from './metrics.ts';
+import { DeadLettersFullError } from '../store/dead-letters-full-error.ts';
 import { OffsetTracker } from './offset-tracker.ts';
 import { decodeRecord, type SourceCoordinates } from './record.ts';
 
@@ -23,6 +29,10 @@ export interface BatchHandlerOptions {
   maxInFlight: number;
   /** Heartbeat at most this often while a batch runs (kafkajs throttles further). */
   heartbeatEveryMs?: number;
+  /** How long to wait before handing records refused by back-pressure again (default 100 ms). */
+  backPressureWaitMs?: number;
+  /** Called when back-pressure starts holding a partition (at most once per batch). */
+  onBackPressure?(error: DeadLettersFullError): void;
 }
 
 type KafkaMessage = EachBatchPayload['batch']['messages'][number];
@@ -38,12 +48,14 @@ export function createBatchHandler(
 ): (payload: EachBatchPayload) => Promise<void> {
   const { gatekeeper, metrics, maxInFlight } = options;
   const heartbeatEveryMs = options.heartbeatEveryMs ?? 500;
+  const backPressureWaitMs = options.backPressureWaitMs ?? 100;
 
   // async: a synchronous throw (a closed gatekeeper) becomes a rejection like any other failure.
   const decide = async (topic: string, partition: number, message: KafkaMessage): Promise<HandleResult> => {
     const decoded = decodeRecord(topic, partition, message);
     // Kept with the event in the store, so its dead letter names the record whoever publishes it.
     const source: SourceCoordinates = { topic, partition, offset: message.offset };
+    if (message.key !== null) source.key = message.key.toString('utf8');
     if (decoded.kind === 'unparseable')
       return gatekeeper.rejectUnparseable(decoded.raw, decoded.detail, source);
     if (decoded.kind === 'key-mismatch')
@@ -63,6 +75,9 @@ export function createBatchHandler(
     );
     const tracker = new OffsetTracker();
     let failure: { error: unknown } | undefined;
+    /** Records the store refused for back-pressure, to hand again (with their tickets). */
+    let refused: { message: KafkaMessage; ticket: number }[] = [];
+    let pressureReported = false;
     let inFlight = 0;
     /** Records handed to the gatekeeper (fewer than the batch when it stops early). */
     let handed = 0;
@@ -109,16 +124,7 @@ export function createBatchHandler(
       }
     };
 
-    for (const message of batch.messages) {
-      if (failure !== undefined || !payload.isRunning() || payload.isStale()) break;
-      while (inFlight >= maxInFlight && failure === undefined) {
-        await waitForOne();
-        await progress();
-      }
-      if (failure !== undefined) break;
-      const ticket = tracker.track(message.offset);
-      handed += 1;
-      if ((ticket & 127) === 127) await progress();
+    const hand = (message: KafkaMessage, ticket: number) => {
       inFlight += 1;
       decide(topic, partition, message).then(
         () => {
@@ -126,14 +132,63 @@ export function createBatchHandler(
           settled();
         },
         (error: unknown) => {
-          failure ??= { error };
+          if (error instanceof DeadLettersFullError) {
+            refused.push({ message, ticket });
+            if (!pressureReported) {
+              pressureReported = true;
+              options.onBackPressure?.(error);
+            }
+          } else failure ??= { error };
           settled();
         },
       );
+    };
+    const drain = async () => {
+      while (inFlight > 0) {
+        await waitForOne();
+        await progress();
+      }
+    };
+    const canGoOn = () => failure === undefined && payload.isRunning() && !payload.isStale();
+    /** Waits for room, then hands the refused records again in offset order; false when stopping. */
+    const retryRefused = async (): Promise<boolean> => {
+      while (refused.length > 0) {
+        await drain();
+        if (!canGoOn()) return false;
+        await new Promise((resolve) => setTimeout(resolve, backPressureWaitMs));
+        await progress(); // heartbeats meanwhile
+        const again = refused.sort((a, b) => a.ticket - b.ticket);
+        refused = [];
+        for (const { message, ticket } of again) {
+          if (!canGoOn()) return false;
+          while (inFlight >= maxInFlight && failure === undefined) {
+            await waitForOne();
+            await progress();
+          }
+          hand(message, ticket);
+        }
+      }
+      return true;
+    };
+
+    for (const message of batch.messages) {
+      if (!canGoOn()) break;
+      while (inFlight >= maxInFlight && failure === undefined) {
+        await waitForOne();
+        await progress();
+      }
+      if (failure !== undefined) break;
+      if (refused.length > 0 && !(await retryRefused())) break;
+      const ticket = tracker.track(message.offset);
+      handed += 1;
+      if ((ticket & 127) === 127) await progress();
+      hand(message, ticket);
     }
-    while (inFlight > 0) {
-      await waitForOne();
-      await progress();
+    // Refusals can still arrive from the last decisions in flight: retry until none is left.
+    await drain();
+    while (refused.length > 0 && canGoOn()) {
+      await retryRefused();
+      await drain();
     }
     await progress();
 

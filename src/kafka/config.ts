@@ -39,19 +39,25 @@ const tlsOptions = z.strictObject({
   rejectUnauthorized: z.boolean().optional(),
 });
 
-const sasl = z.discriminatedUnion('mechanism', [
-  z.strictObject({ mechanism: z.literal('plain'), username: z.string().min(1), password: z.string() }),
-  z.strictObject({
-    mechanism: z.literal('scram-sha-256'),
-    username: z.string().min(1),
-    password: z.string(),
-  }),
-  z.strictObject({
-    mechanism: z.literal('scram-sha-512'),
-    username: z.string().min(1),
-    password: z.string(),
-  }),
-]);
+/**
+ * SASL credentials. The password may come from a file (`passwordFile`, read at start, one trailing
+ * newline dropped) so it never has to be on a command line or in a config file; the CLI also reads
+ * it from KAFKA_SASL_PASSWORD.
+ */
+const saslFields = {
+  username: z.string().min(1),
+  password: z.string().optional(),
+  passwordFile: z.string().min(1).optional(),
+};
+const sasl = z
+  .discriminatedUnion('mechanism', [
+    z.strictObject({ mechanism: z.literal('plain'), ...saslFields }),
+    z.strictObject({ mechanism: z.literal('scram-sha-256'), ...saslFields }),
+    z.strictObject({ mechanism: z.literal('scram-sha-512'), ...saslFields }),
+  ])
+  .refine((value) => value.password === undefined || value.passwordFile === undefined, {
+    message: 'give sasl.password or sasl.passwordFile, not both',
+  });
 
 const redisOptions = z.strictObject({
   url: z
@@ -75,6 +81,7 @@ const redisOptions = z.strictObject({
   tls: z.union([z.boolean(), tlsOptions]).optional(),
   historyLimit: z.number().int().min(0).optional(),
   deadLetterLimit: z.number().int().min(0).optional(),
+  deadLetterByteLimit: z.number().int().min(0).optional(),
   finalEntityTtlMs: z.number().int().positive().optional(),
   operationTimeoutMs: z.number().int().positive().optional(),
 });

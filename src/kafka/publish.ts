@@ -3,7 +3,7 @@
  * good (larger than the topic's max.message.bytes, or invalid) would otherwise be retried forever
  * and stall every row behind it: the failing request is then sent again one record at a time, and
  * the refused record is replaced by a reduced copy (same key and identity, the payload left out,
- * a `gatekeeper-truncated` header saying why).
+ * a `gatekeeper-truncated` header saying why), and if that is refused too, by a minimal one.
  */
 import type { Message, Producer } from 'kafkajs';
 import { findCause } from '../core/errors.ts';
@@ -20,6 +20,11 @@ export interface PublishRowsOptions<TRow> {
   full(row: TRow): Message;
   /** The copy sent instead of a refused record. */
   reduced(row: TRow, reason: string): Message;
+  /**
+   * The last resort when the reduced copy is refused too (its key alone is too large, say): a copy
+   * that can always be sent. Without it, such a row fails the round.
+   */
+  minimal?(row: TRow, reason: string): Message;
   onRefused?(reason: string): void;
 }
 
@@ -41,7 +46,13 @@ export async function publishRows<TRow>(options: PublishRowsOptions<TRow>): Prom
           const reason = refusedForGood(single);
           if (reason === undefined) throw single;
           options.onRefused?.(reason);
-          await send([options.reduced(row, reason)]);
+          try {
+            await send([options.reduced(row, reason)]);
+          } catch (again) {
+            const still = refusedForGood(again);
+            if (still === undefined || options.minimal === undefined) throw again;
+            await send([options.minimal(row, still)]);
+          }
         }
       }
     }

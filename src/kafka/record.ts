@@ -4,14 +4,19 @@
  * dead-lettered like any rejection, so a poison record never stalls its partition.
  */
 import { messageOf } from '../core/errors.ts';
+import { jsonDepth, MAX_JSON_DEPTH } from '../core/json-depth.ts';
 
-/** Where a record came from: handed to the gatekeeper with it, and reported on its dead letter. */
+/**
+ * Where a record came from: handed to the gatekeeper with it, and reported on its dead letter.
+ * `key` is the record's key (when it has one), so a dead letter that names no entity (`42`, an
+ * envelope without a string key) is still published under the record's key.
+ */
 // A type, not an interface: it must fit the gatekeeper's InputSource (a string-keyed record).
-export type SourceCoordinates = { topic: string; partition: number; offset: string };
+export type SourceCoordinates = { topic: string; partition: number; offset: string; key?: string };
 
 /** The `raw` of a dead letter for a record that was not JSON: its coordinates, key and text. */
 export interface UnparseableRecord {
-  kafka: SourceCoordinates & { key: string | null };
+  kafka: Omit<SourceCoordinates, 'key'> & { key: string | null };
   value: string | null;
 }
 
@@ -37,6 +42,12 @@ export function decodeRecord(topic: string, partition: number, record: RecordLik
   });
   if (text === null)
     return unparseable('the record has no value (a tombstone); expected an event envelope as JSON');
+  // Before JSON.parse: a value nested this deep could be parsed but never stored or published.
+  const depth = jsonDepth(text, MAX_JSON_DEPTH);
+  if (depth > MAX_JSON_DEPTH)
+    return unparseable(
+      `the record value nests deeper than ${MAX_JSON_DEPTH} levels (an event envelope needs a few); refused before parsing`,
+    );
   let input: unknown;
   try {
     input = JSON.parse(text);

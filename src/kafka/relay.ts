@@ -12,6 +12,7 @@
  */
 import type { QueuedItem } from '../store/entity-store.ts';
 import type { MetricsSink, RelayKind } from './metrics.ts';
+import { within } from './within.ts';
 
 export interface RelayOptions<TValue> {
   kind: RelayKind;
@@ -25,6 +26,8 @@ export interface RelayOptions<TValue> {
   lingerMs?: number;
   maxBackoffMs: number;
   metrics: MetricsSink;
+  /** Told about every failed round (the relay retries it with back-off). */
+  onError?(error: unknown): void;
 }
 
 export class Relay<TValue> {
@@ -71,21 +74,32 @@ export class Relay<TValue> {
 
   /**
    * Stops the loop, then publishes what is left until the queue is empty, a round fails, or
-   * `timeoutMs` passed. Resolves true when the queue was seen empty.
+   * `timeoutMs` passed — a round still waiting on the broker at the deadline is left behind, so
+   * this always settles in time. Resolves true when the queue was seen empty.
    */
   async stop(timeoutMs: number): Promise<boolean> {
     this.running = false;
     this.interruptSleep();
-    await this.loopDone;
-    if (!this.active) return true; // the active relay elsewhere publishes the rest
     const deadline = Date.now() + timeoutMs;
+    if (
+      (await within(
+        this.loopDone.then(() => true),
+        timeoutMs,
+      )) === undefined
+    )
+      return false;
+    if (!this.active) return true; // the active relay elsewhere publishes the rest
     while (Date.now() < deadline) {
-      try {
-        if ((await this.round()) === 0) return true;
-      } catch (error) {
-        this.options.metrics.retry(`${this.options.kind} relay (stopping)`, error);
-        return false;
-      }
+      const moved = await within(
+        this.round().catch((error: unknown) => {
+          this.options.metrics.retry(`${this.options.kind} relay (stopping)`, error);
+          this.options.onError?.(error);
+          return -1;
+        }),
+        deadline - Date.now(),
+      );
+      if (moved === undefined || moved < 0) return false;
+      if (moved === 0) return true;
     }
     return false;
   }
@@ -120,6 +134,7 @@ export class Relay<TValue> {
         if (this.running) await new Promise((resolve) => setTimeout(resolve, this.options.lingerMs ?? 5));
       } catch (error) {
         this.options.metrics.retry(`${this.options.kind} relay`, error);
+        this.options.onError?.(error);
         backoff = Math.min(this.options.maxBackoffMs, backoff === 0 ? 100 : backoff * 2);
         await this.sleep(backoff);
       }

@@ -6,15 +6,7 @@
  * broker unreachable) restarts the consumer after a back-off; anything else stops the runner and
  * rejects `done`.
  */
-import {
-  Kafka,
-  logLevel,
-  Partitioners,
-  type Consumer,
-  type KafkaConfig,
-  type LogEntry,
-  type Producer,
-} from 'kafkajs';
+import { Kafka, Partitioners, type Consumer, type Producer } from 'kafkajs';
 import type { MachineRegistryInput } from '../core/aggregate.ts';
 import { findCause, GatekeeperError } from '../core/errors.ts';
 import type { AppliedTransition, DeadLetter } from '../core/outcome.ts';
@@ -28,14 +20,21 @@ import { createBatchHandler } from './batch-handler.ts';
 import { parseRunConfig, type RunConfig, type RunConfigInput } from './config.ts';
 import { registryDisagreements } from '../gatekeeper/version-registry.ts';
 import { MetricsSink, type KafkaRuntimeMetrics } from './metrics.ts';
-import { deadLetterMessage, outputMessage } from './output-records.ts';
+import { deadLetterMessage, minimalDeadLetterMessage, outputMessage } from './output-records.ts';
 import { publishRows } from './publish.ts';
 import { Relay } from './relay.ts';
+import {
+  kafkaConfig,
+  prepareTopics,
+  topicWatch,
+  withSaslPassword,
+  type RunLogger,
+  type RunLogLevel,
+} from './kafka-client.ts';
+import { describeKafkaError, KafkaStartError } from './kafka-errors.ts';
+import { stopSequence } from './stop-sequence.ts';
 
-export type RunLogLevel = 'error' | 'warn' | 'info';
-
-/** Where the runner (and kafkajs) report what happens; default: nowhere. */
-export type RunLogger = (level: RunLogLevel, message: string, extra?: Record<string, unknown>) => void;
+export type { RunLogger, RunLogLevel } from './kafka-client.ts';
 
 export interface RunOptions {
   metrics?: KafkaRuntimeMetrics;
@@ -64,7 +63,7 @@ export async function runGatekeeper(
   input: RunConfigInput | RunConfig,
   options: RunOptions = {},
 ): Promise<RunningGatekeeper> {
-  const config = parseRunConfig(input);
+  const config = await withSaslPassword(parseRunConfig(input));
   const log: RunLogger = options.logger ?? (() => undefined);
   const metrics = new MetricsSink(options.metrics);
   const machines: MachineRegistryInput =
@@ -93,7 +92,22 @@ export async function runGatekeeper(
     }
   }
 
-  const kafka = new Kafka(kafkaConfig(config, log, options.kafkaLogLevel ?? 'warn'));
+  let checkTopics: () => void = () => undefined;
+  const kafka = new Kafka(kafkaConfig(config, log, options.kafkaLogLevel ?? 'warn', () => checkTopics()));
+  checkTopics = topicWatch(kafka, config, log);
+  /** One warning per relay per 10 s while publishing keeps failing (it retries with back-off). */
+  function relayErrorLog(kind: string, topic: string): (error: unknown) => void {
+    let last = 0;
+    return (error) => {
+      const now = Date.now();
+      if (now - last < 10_000) return;
+      last = now;
+      log(
+        'warn',
+        `publishing to the ${kind} topic "${topic}" failed, retrying: ${describeKafkaError(error)}`,
+      );
+    };
+  }
   let producer: Producer | undefined;
   let consumer: Consumer | undefined;
   const outputRelay = new Relay<AppliedTransition>({
@@ -112,6 +126,7 @@ export async function runGatekeeper(
       }),
     ...relayLimits(config),
     metrics,
+    onError: relayErrorLog('output', config.topics.output),
   });
   const deadLetterRelay = new Relay<DeadLetter>({
     kind: 'dead-letter',
@@ -124,11 +139,13 @@ export async function runGatekeeper(
         rows,
         full: (row) => deadLetterMessage(row),
         reduced: (row, reason) => deadLetterMessage(row, reason),
+        minimal: (row, reason) => minimalDeadLetterMessage(row, reason),
         onRefused: (reason) =>
           log('warn', `the broker refused a dead-letter record (${reason}); sent without the event`),
       }),
     ...relayLimits(config),
     metrics,
+    onError: relayErrorLog('dead-letter', config.topics.deadLetter),
   });
   // With a shared store the relays wait for the group assignment (below) before publishing.
   outputRelay.setActive(!sharedStore);
@@ -149,48 +166,46 @@ export async function runGatekeeper(
   // `done` may never be awaited by a caller that only calls stop(); don't report it as unhandled.
   done.catch(() => undefined);
   let stopping: Promise<void> | undefined;
+  let lastPressureLog = 0;
+
+  /** Set once stop() or a fatal error began: from then on the consumer must never run again. */
+  let stopRequested = false;
 
   const shutdown = (fatal: unknown): Promise<void> =>
     (stopping ??= (async () => {
-      log(
-        'info',
-        fatal === undefined ? 'stopping: finishing in-flight work' : 'stopping after a fatal error',
+      stopRequested = true;
+      await stopSequence(
+        {
+          consumer,
+          producer,
+          gatekeeper,
+          relays: [outputRelay, deadLetterRelay] as Relay<unknown>[],
+          relayStore,
+          store,
+          durable: config.redis !== undefined || options.store !== undefined,
+          shutdownTimeoutMs: config.limits.shutdownTimeoutMs,
+          relayBatchSize: config.limits.relayBatchSize,
+          log,
+        },
+        fatal,
       );
-      // consumer.stop() waits for the batch in flight; the handler sees isRunning() false, stops
-      // feeding, lets started decisions finish, resolves and commits their offsets.
-      await consumer
-        ?.disconnect()
-        .catch((error: unknown) => log('warn', `consumer disconnect failed: ${String(error)}`));
-      await gatekeeper.idle();
-      const timeout = config.limits.shutdownTimeoutMs;
-      const [outputEmpty, deadEmpty] = await Promise.all([
-        outputRelay.stop(timeout),
-        deadLetterRelay.stop(timeout),
-      ]);
-      if (!outputEmpty || !deadEmpty)
-        log(
-          'warn',
-          'stopped with rows left in the outbox or dead letters; they are published after the next start',
-        );
-      await producer
-        ?.disconnect()
-        .catch((error: unknown) => log('warn', `producer disconnect failed: ${String(error)}`));
-      await gatekeeper.close().catch((error: unknown) => log('warn', `store close failed: ${String(error)}`));
-      if (relayStore !== store) await relayStore.close().catch(() => undefined);
-      log('info', 'stopped');
       if (fatal === undefined) settle.resolve();
       else settle.reject(fatal);
     })());
 
   try {
-    if (config.createTopics !== false) await createTopics(kafka, config);
+    await startStep('reading the topics', () => prepareTopics(kafka, config, log));
     // The default (Java-compatible murmur2) partitioner, named so kafkajs does not warn about it.
     producer = kafka.producer({
       allowAutoTopicCreation: true,
       maxInFlightRequests: 1,
       createPartitioner: Partitioners.DefaultPartitioner,
+      // Short retries: the relay retries forever anyway, and a failing send (a missing topic, a
+      // refused write) is then reported — naming its topic — within seconds, not after minutes.
+      retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 2_000 },
     });
-    await producer.connect();
+    const connectedProducer = producer;
+    await startStep('connecting the producer', () => connectedProducer.connect());
     outputRelay.start();
     deadLetterRelay.start();
 
@@ -201,7 +216,11 @@ export async function runGatekeeper(
       rebalanceTimeout: config.limits.rebalanceTimeoutMs,
       maxBytesPerPartition: config.limits.maxBytesPerPartition,
       allowAutoTopicCreation: false,
-      retry: { retries: 8, restartOnFailure: (error) => Promise.resolve(shouldRestart(error, log)) },
+      // Never restart once stopping: a restart scheduled by an outage would rejoin the group.
+      retry: {
+        retries: 8,
+        restartOnFailure: (error) => Promise.resolve(!stopRequested && shouldRestart(error, log)),
+      },
     });
     if (sharedStore) {
       // Every process's relays read the same outbox; only the member holding partition 0 of the
@@ -216,27 +235,62 @@ export async function runGatekeeper(
         deadLetterRelay.setActive(leads);
       });
     }
+    const stoppable = consumer;
     consumer.on(consumer.events.CRASH, (event) => {
       const { error, restart } = event.payload;
       metrics.retry('consumer', error);
-      if (restart) log('warn', `consumer failed, restarting: ${error.message}`);
+      if (stopRequested) {
+        // kafkajs sets its restart timer right after this event; stop() clears it.
+        if (restart) setImmediate(() => void stoppable.stop().catch(() => undefined));
+        return;
+      }
+      if (restart) log('warn', `consumer failed, restarting: ${describeKafkaError(error)}`);
       else {
-        log('error', `consumer failed for good: ${error.message}`);
+        log('error', `consumer failed for good: ${describeKafkaError(error)}`);
         void shutdown(rootCause(error));
       }
     });
-    await consumer.connect();
-    await consumer.subscribe({ topics: config.topics.input, fromBeginning: config.fromBeginning });
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      // A restart that slipped through (scheduled before the stop began) must not keep the group.
+      if (stopRequested) void stoppable.stop().catch(() => undefined);
+    });
+    await startStep('connecting the consumer', () => stoppable.connect());
+    await startStep('subscribing to the input', () =>
+      stoppable.subscribe({ topics: config.topics.input, fromBeginning: config.fromBeginning }),
+    );
     await consumer.run({
       eachBatchAutoResolve: false,
       autoCommit: true,
       autoCommitInterval: config.limits.commitIntervalMs,
       partitionsConsumedConcurrently: config.limits.partitionsConsumedConcurrently,
-      eachBatch: createBatchHandler({ gatekeeper, metrics, maxInFlight: config.limits.maxInFlight }),
+      eachBatch: createBatchHandler({
+        gatekeeper,
+        metrics,
+        maxInFlight: config.limits.maxInFlight,
+        onBackPressure: (error) => {
+          const now = Date.now();
+          if (now - lastPressureLog < 10_000) return;
+          lastPressureLog = now;
+          log('warn', `holding the input until dead letters are published: ${error.message}`);
+        },
+      }),
     });
   } catch (error) {
     await shutdown(error).catch(() => undefined);
     throw error;
+  }
+
+  /** Runs one start-up step; a kafkajs failure becomes one line naming the brokers and the cause. */
+  async function startStep(what: string, step: () => Promise<unknown>): Promise<void> {
+    try {
+      await step();
+    } catch (error) {
+      if (error instanceof GatekeeperError) throw error;
+      throw new KafkaStartError(
+        `cannot start on Kafka ${config.brokers.join(',')}: ${what} failed: ${describeKafkaError(error)}`,
+        error,
+      );
+    }
   }
   log('info', `consuming ${config.topics.input.join(', ')} as group ${config.groupId}`);
   // Members whose registries disagree (a rolling deploy, a forgotten aggregate) are reported once
@@ -289,51 +343,4 @@ function shouldRestart(error: Error, log: RunLogger): boolean {
 /** Reports the gatekeeper's own error when there is one. */
 function rootCause(error: Error): Error {
   return gatekeeperErrorIn(error) ?? error;
-}
-
-function kafkaConfig(config: RunConfig, log: RunLogger, level: RunLogLevel): KafkaConfig {
-  const levels = { error: logLevel.ERROR, warn: logLevel.WARN, info: logLevel.INFO } as const;
-  const names: Partial<Record<logLevel, RunLogLevel>> = {
-    [logLevel.ERROR]: 'error',
-    [logLevel.WARN]: 'warn',
-    [logLevel.INFO]: 'info',
-  };
-  return {
-    clientId: config.clientId,
-    brokers: config.brokers,
-    ...(config.ssl === undefined ? {} : { ssl: config.ssl }),
-    ...(config.sasl === undefined ? {} : { sasl: config.sasl }),
-    logLevel: levels[level],
-    logCreator:
-      () =>
-      ({ level: entryLevel, namespace, log: entry }: LogEntry) => {
-        const { message, ...extra } = entry;
-        log(names[entryLevel] ?? 'info', `kafkajs${namespace ? ` ${namespace}` : ''}: ${message}`, extra);
-      },
-  };
-}
-
-async function createTopics(kafka: Kafka, config: RunConfig): Promise<void> {
-  const settings =
-    config.createTopics === true ? {} : config.createTopics === false ? {} : config.createTopics;
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const existing = new Set(await admin.listTopics());
-    const wanted = [
-      ...new Set([...config.topics.input, config.topics.output, config.topics.deadLetter]),
-    ].filter((topic) => !existing.has(topic));
-    if (wanted.length > 0) {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: wanted.map((topic) => ({
-          topic,
-          numPartitions: settings.partitions ?? 1,
-          replicationFactor: settings.replicationFactor ?? 1,
-        })),
-      });
-    }
-  } finally {
-    await admin.disconnect();
-  }
 }

@@ -19,14 +19,21 @@ import type {
   SyncEntityRecord,
   SyncEntityStore,
 } from './entity-store.ts';
+import { DeadLettersFullError } from './dead-letters-full-error.ts';
 
 export interface MemoryStoreOptions {
   /** Keep applied transitions in an outbox for a relay to read and acknowledge (default false). */
   outbox?: boolean;
   /** Decisions kept per entity for `history` (default 100). */
   historyLimit?: number;
-  /** Dead letters kept until acknowledged; past this the oldest are dropped (default 10,000). */
+  /**
+   * Dead letters kept until acknowledged (default 10,000). With `outbox` (a relay publishes them)
+   * none is dropped unpublished: at the bound, decisions that would add one are refused with
+   * DeadLettersFullError until the relay acknowledges some. Without `outbox` the oldest go.
+   */
   deadLetterLimit?: number;
+  /** The same bound in bytes of the dead letters' JSON (default 64 MiB). */
+  deadLetterByteLimit?: number;
 }
 
 /**
@@ -70,6 +77,8 @@ class MemoryEntity implements SyncEntityRecord {
 
   commit(commit: EntityCommit): CommitResult {
     if (this.version !== commit.expectedVersion) return { ok: false, reason: 'version-conflict' };
+    // Before anything changes: a refused decision writes nothing.
+    if (commit.deadLetters.length > 0) this.store.admitDeadLetters();
     // Updated in place: the hot path of the embedded store, and nothing outside holds this object.
     this.version += 1;
     this.lastSeq = commit.entity.lastSeq;
@@ -102,6 +111,7 @@ class MemoryStore implements EntityStore {
   private readonly deadLetterQueue = new Queue<DeadLetter>();
   private readonly historyLimit: number;
   private readonly deadLetterLimit: number;
+  private readonly deadLetterByteLimit: number;
   private readonly keepOutbox: boolean;
   /** Entities per aggregate and machine version, keyed `aggregate NUL version`. */
   private readonly versionCounts = new Map<string, StoredVersion>();
@@ -109,6 +119,7 @@ class MemoryStore implements EntityStore {
   constructor(options: MemoryStoreOptions) {
     this.historyLimit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
     this.deadLetterLimit = options.deadLetterLimit ?? 10_000;
+    this.deadLetterByteLimit = options.deadLetterByteLimit ?? 64 * 1024 * 1024;
     this.keepOutbox = options.outbox ?? false;
   }
 
@@ -151,7 +162,25 @@ class MemoryStore implements EntityStore {
   }
 
   commit(ref: EntityRef, commit: EntityCommit): Promise<CommitResult> {
-    return Promise.resolve(this.record(ref).commit(commit));
+    try {
+      return Promise.resolve(this.record(ref).commit(commit));
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /**
+   * Throws DeadLettersFullError when dead letters are relayed (outbox) and the unpublished ones
+   * reached the bound; one decision may pass it by its own letters, so none is refused forever.
+   */
+  admitDeadLetters(): void {
+    if (!this.keepOutbox) return;
+    const queue = this.deadLetterQueue;
+    if (queue.size >= this.deadLetterLimit || queue.bytes >= this.deadLetterByteLimit)
+      throw new DeadLettersFullError(
+        'memory store',
+        `${this.deadLetterLimit} entries or ${this.deadLetterByteLimit} bytes`,
+      );
   }
 
   /** The store-wide part of a commit: history trimming, the outbox and dead letters. */
@@ -174,6 +203,11 @@ class MemoryStore implements EntityStore {
   }
 
   recordDeadLetter(letter: DeadLetter): Promise<void> {
+    try {
+      this.admitDeadLetters();
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
     this.pushDeadLetter(letter);
     return Promise.resolve();
   }
@@ -224,38 +258,66 @@ class MemoryStore implements EntityStore {
   }
 
   private pushDeadLetter(letter: DeadLetter): void {
-    this.deadLetterQueue.push(letter);
-    this.deadLetterQueue.trimTo(this.deadLetterLimit);
+    this.deadLetterQueue.push(letter, jsonBytes(letter));
+    // Relayed letters are never dropped (admitDeadLetters refuses instead); unread ones may go.
+    if (!this.keepOutbox) this.deadLetterQueue.trimTo(this.deadLetterLimit, this.deadLetterByteLimit);
   }
 }
 
-/** A FIFO whose items carry increasing ids, read without removal and removed on ack. */
+/** A FIFO whose items carry increasing ids and a size, read without removal and removed on ack. */
 class Queue<TValue> {
-  private items = new Map<string, TValue>();
+  private items = new Map<string, { value: TValue; bytes: number }>();
   private nextId = 1;
+  /** Sum of the items' sizes. */
+  bytes = 0;
 
-  push(value: TValue): void {
-    this.items.set(String(this.nextId++), value);
+  get size(): number {
+    return this.items.size;
+  }
+
+  push(value: TValue, bytes = 0): void {
+    this.items.set(String(this.nextId++), { value, bytes });
+    this.bytes += bytes;
   }
 
   read(limit: number): QueuedItem<TValue>[] {
     const out: QueuedItem<TValue>[] = [];
-    for (const [id, value] of this.items) {
+    for (const [id, item] of this.items) {
       if (out.length >= limit) break;
-      out.push({ id, value });
+      out.push({ id, value: item.value });
     }
     return out;
   }
 
   ack(ids: readonly string[]): void {
-    for (const id of ids) this.items.delete(id);
+    for (const id of ids) this.remove(id);
   }
 
-  trimTo(max: number): void {
+  /** Drops the oldest items until at most `max` items and `maxBytes` bytes are left (the newest stays). */
+  trimTo(max: number, maxBytes: number): void {
     for (const id of this.items.keys()) {
-      if (this.items.size <= max) return;
-      this.items.delete(id);
+      if (this.items.size <= 1 || (this.items.size <= max && this.bytes <= maxBytes)) return;
+      this.remove(id);
     }
+  }
+
+  private remove(id: string): void {
+    const item = this.items.get(id);
+    if (item === undefined) return;
+    this.items.delete(id);
+    this.bytes -= item.bytes;
+  }
+}
+
+/**
+ * The size of a value's JSON (its length in UTF-16 code units: the bytes for ASCII, an estimate
+ * otherwise), which is what publishing it costs; a value with no JSON counts 1 KiB.
+ */
+function jsonBytes(value: unknown): number {
+  try {
+    return JSON.stringify(value).length;
+  } catch {
+    return 1_024;
   }
 }
 

@@ -3,7 +3,10 @@
  * comes from `--config <file>` and/or flags; flags win. Runs until SIGINT/SIGTERM, then finishes
  * in-flight work, commits, publishes the outbox and exits 0; exits 1 when the consumer fails for good.
  */
+import { readFile } from 'node:fs/promises';
+import { GatekeeperError } from '../../core/errors.ts';
 import type { RunConfigInput } from '../../kafka/config.ts';
+import { describeKafkaError } from '../../kafka/kafka-errors.ts';
 import { loadRunConfigFile } from '../../kafka/config-file.ts';
 import { runGatekeeper, type RunLogLevel } from '../../kafka/runner.ts';
 import type { KafkaRuntimeMetrics } from '../../kafka/metrics.ts';
@@ -18,6 +21,7 @@ import {
   type FlagValues,
 } from '../command.ts';
 import { UsageError } from '../usage-error.ts';
+import { runLogLine, secretsOf, type RunLineLevel } from '../run-log.ts';
 
 export const runCommand: Command = {
   name: 'run',
@@ -36,6 +40,9 @@ every rejected or unreadable record to the dead-letter topic. Stops cleanly on S
   --dead-letter <topic> dead-letter topic
   --redis <url>         redis://host:port (default: in-memory store, single process, not durable)
   --client-id <id>      Kafka client id (default gatekeeper)
+  --sasl-mechanism <m>  plain, scram-sha-256 or scram-sha-512 (with --sasl-username)
+  --sasl-username <u>   SASL user; the password comes from KAFKA_SASL_PASSWORD or
+  --sasl-password-file <file>  a file holding only the password (never on the command line)
   --create-topics       create missing topics (1 partition) at start
   --from-latest         a new consumer group starts at the end of the input, not the beginning
   --verbose             also log kafkajs info messages
@@ -55,6 +62,9 @@ Example:
     'dead-letter': { type: 'string' },
     redis: { type: 'string' },
     'client-id': { type: 'string' },
+    'sasl-mechanism': { type: 'string' },
+    'sasl-username': { type: 'string' },
+    'sasl-password-file': { type: 'string' },
     'create-topics': { type: 'boolean' },
     'from-latest': { type: 'boolean' },
     verbose: { type: 'boolean' },
@@ -64,16 +74,24 @@ Example:
   async run(flags, _positionals, io) {
     const configPath = stringFlag(flags, 'config');
     const config = configPath === undefined ? {} : await loadRunConfigFile(configPath);
-    const merged = mergeFlags(config, flags);
+    const merged = await withSaslPassword(mergeFlags(config, flags), io.env);
     if (merged.machines === undefined)
       throw new UsageError('give --machines (or `machines` in the config file)');
+    const secrets = secretsOf(merged);
+    const line = (level: RunLineLevel, message: string, extra?: Record<string, unknown>) =>
+      write(io.stderr, runLogLine(level, message, extra, secrets));
     const observers = await startObservers({
       metricsPort: parsePort('metrics-port', stringFlag(flags, 'metrics-port')),
       inspectUrl: stringFlag(flags, 'inspect'),
-      notify: (message) => write(io.stderr, `gatekeeper run: ${message}`),
+      notify: (message) => line('info', message),
     });
     try {
-      return await runUntilStopped(merged as RunConfigInput, flags, io, observers);
+      return await runUntilStopped(merged as RunConfigInput, flags, io, observers, line);
+    } catch (error) {
+      // One line, no stack: the cause chain says what failed (kafkajs's broker and error name kept).
+      if (error instanceof UsageError) throw error;
+      line('error', error instanceof GatekeeperError ? error.message : describeKafkaError(error));
+      return EXIT.failure;
     } finally {
       await observers.close();
     }
@@ -85,6 +103,7 @@ async function runUntilStopped(
   flags: FlagValues,
   io: CliIO,
   observers: Observers,
+  line: (level: RunLineLevel, message: string, extra?: Record<string, unknown>) => void,
 ): Promise<number> {
   // Listen before starting: a SIGTERM during start-up then stops cleanly once started.
   const signal = io.stopSignal().then((name) => ({ signal: name }));
@@ -93,8 +112,8 @@ async function runUntilStopped(
   // runGatekeeper validates the merged object with zod; the cast only hands it over.
   const running = await runGatekeeper(config, {
     kafkaLogLevel: booleanFlag(flags, 'verbose') ? 'info' : 'warn',
-    logger: (level: RunLogLevel, message: string) =>
-      write(io.stderr, `gatekeeper run: ${level === 'info' ? '' : `${level}: `}${message}`),
+    logger: (level: RunLogLevel, message: string, extra?: Record<string, unknown>) =>
+      line(level, message, extra),
     ...(observers.inspect ? { inspect: observers.inspect } : {}),
     metrics: {
       lag: (topic, partition, lag) => kafka()?.lag?.(topic, partition, lag),
@@ -106,9 +125,9 @@ async function runUntilStopped(
   });
   await observers.attach(running.gatekeeper);
   const { topics, groupId } = running.config;
-  write(
-    io.stderr,
-    `gatekeeper run: ${topics.input.join(',')} -> ${topics.output} (dead letters: ${topics.deadLetter}), group ${groupId}`,
+  line(
+    'info',
+    `${topics.input.join(',')} -> ${topics.output} (dead letters: ${topics.deadLetter}), group ${groupId}`,
   );
   const crashed = running.done.then(
     () => ({ signal: 'stopped' }),
@@ -116,13 +135,10 @@ async function runUntilStopped(
   );
   const first = await Promise.race([signal, crashed]);
   if ('error' in first) throw first.error;
-  write(io.stderr, `gatekeeper run: ${first.signal}: finishing in-flight work`);
+  line('info', `${first.signal}: finishing in-flight work`);
   await running.stop();
   const published = running.published();
-  write(
-    io.stderr,
-    `gatekeeper run: stopped (published ${published.output} transitions, ${published.deadLetters} dead letters)`,
-  );
+  line('info', `stopped (published ${published.output} transitions, ${published.deadLetters} dead letters)`);
   return EXIT.ok;
 }
 
@@ -137,6 +153,22 @@ function mergeFlags(config: Record<string, unknown>, flags: FlagValues): Record<
   set('groupId', stringFlag(flags, 'group'));
   set('redis', stringFlag(flags, 'redis'));
   set('clientId', stringFlag(flags, 'client-id'));
+  const mechanism = stringFlag(flags, 'sasl-mechanism');
+  const username = stringFlag(flags, 'sasl-username');
+  const passwordFile = stringFlag(flags, 'sasl-password-file');
+  if (mechanism !== undefined || username !== undefined || passwordFile !== undefined) {
+    const sasl =
+      typeof config.sasl === 'object' && config.sasl !== null
+        ? { ...(config.sasl as Record<string, unknown>) }
+        : {};
+    if (mechanism !== undefined) sasl.mechanism = mechanism;
+    if (username !== undefined) sasl.username = username;
+    if (passwordFile !== undefined) {
+      sasl.passwordFile = passwordFile;
+      delete sasl.password;
+    }
+    merged.sasl = sasl;
+  }
   if (booleanFlag(flags, 'create-topics')) merged.createTopics = true;
   if (booleanFlag(flags, 'from-latest')) merged.fromBeginning = false;
   const input = flags.input;
@@ -153,4 +185,30 @@ function mergeFlags(config: Record<string, unknown>, flags: FlagValues): Record<
     merged.topics = topics;
   }
   return merged;
+}
+
+/**
+ * The SASL password read here, so it is known to the log redaction and never needs the command
+ * line: from `sasl.passwordFile` (one trailing newline dropped), else KAFKA_SASL_PASSWORD when the
+ * configuration gives none.
+ */
+async function withSaslPassword(
+  merged: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+): Promise<Record<string, unknown>> {
+  if (typeof merged.sasl !== 'object' || merged.sasl === null) return merged;
+  const sasl = { ...(merged.sasl as Record<string, unknown>) };
+  if (typeof sasl.passwordFile === 'string') {
+    try {
+      sasl.password = (await readFile(sasl.passwordFile, 'utf8')).replace(/\r?\n$/, '');
+    } catch (error) {
+      throw new UsageError(
+        `cannot read the SASL password file ${sasl.passwordFile}: ${(error as Error).message}`,
+      );
+    }
+    delete sasl.passwordFile;
+  } else if (sasl.password === undefined && env.KAFKA_SASL_PASSWORD !== undefined) {
+    sasl.password = env.KAFKA_SASL_PASSWORD;
+  }
+  return { ...merged, sasl };
 }

@@ -2,7 +2,7 @@
  * Turns entity state into the strings the commit script writes and back. All values are JSON;
  * JSON.parse makes `__proto__` an ordinary own property, so stored payloads cannot reach a
  * prototype. Values that cannot be JSON (BigInt, cycles) are refused with a typed error before
- * anything is sent, except in dead letters, which keep a description instead (a rejection must
+ * anything is sent, except in dead letters, which are kept reduced instead (a rejection must
  * always be recordable).
  */
 import type { HeldMark } from '../../core/attention.ts';
@@ -10,6 +10,7 @@ import type { BufferedEvent, ParkedEvent } from '../../core/entity.ts';
 import { GatekeeperError, messageOf } from '../../core/errors.ts';
 import type { DeadLetter } from '../../core/outcome.ts';
 import type { TimeMark } from '../../core/time-order.ts';
+import { valueHash } from '../value-hash.ts';
 import type { PersistedSnapshot, StoredEntity } from '../entity-store.ts';
 import { isBufferField } from './keys.ts';
 
@@ -44,22 +45,39 @@ export function toJson(value: unknown, what: string): string {
   return text;
 }
 
-/** Dead letters must always be recordable: an unserialisable `raw` input is replaced by its description. */
+/**
+ * Dead letters must always be recordable: one whose event or raw input cannot be JSON (a cycle, a
+ * value nested deeper than JSON.stringify can go) is kept reduced — reason, detail, source, the
+ * input's id and a hash of it in `raw` — so the rejection is still stored and published.
+ */
 export function deadLetterJson(letter: DeadLetter): string {
   try {
     return toJson(letter, 'dead letter');
-  } catch {
-    const { raw, ...rest } = letter;
-    return toJson({ ...rest, raw: { unserializable: describeRaw(raw) } }, 'dead letter');
+  } catch (error) {
+    return JSON.stringify(reducedDeadLetter(letter, messageOf(error)));
   }
 }
 
-function describeRaw(raw: unknown): string {
-  try {
-    return String(raw).slice(0, 1_000);
-  } catch {
-    return typeof raw;
-  }
+function reducedDeadLetter(letter: DeadLetter, why: string): DeadLetter {
+  const input: unknown = letter.event ?? letter.raw;
+  const id = letter.event?.id ?? (input as { id?: unknown } | null | undefined)?.id;
+  const source: Record<string, string | number> = {};
+  for (const [field, value] of Object.entries(letter.source ?? {}))
+    if (typeof value === 'string' || typeof value === 'number') source[field] = value;
+  return {
+    reason: letter.reason,
+    detail: String(letter.detail),
+    at: letter.at,
+    event: undefined,
+    raw: {
+      unserializable: `the rejected input cannot be stored as JSON (${why}); kept reduced`,
+      id: typeof id === 'string' ? id : null,
+      hash: valueHash(input),
+    },
+    aggregate: typeof letter.aggregate === 'string' ? letter.aggregate : null,
+    key: typeof letter.key === 'string' ? letter.key : null,
+    ...(letter.source === undefined ? {} : { source }),
+  };
 }
 
 /** Parses what the commit script stored in one entity hash; undefined for an empty hash. */

@@ -5,7 +5,8 @@
  *   {P:N}:e:E        hash    one entity: version, snapshot, lastSeq, parked, seen ids, buffer entries
  *   {P:N}:h:E        list    the entity's decision history, newest first (LPUSH + LTRIM)
  *   {P:N}:outbox     stream  applied transitions of the shard's entities, until acknowledged
- *   {P:N}:dead       stream  dead letters of the shard's entities, until acknowledged
+ *   {P:N}:dead       stream  dead letters of the shard's entities (and of input naming none), until acknowledged
+ *   {P:N}:deadBytes  string  bytes of the dead letters in {P:N}:dead (the store's byte bound)
  *   {P:N}:stalled    zset    E scored by the oldest buffered event's arrival (ms)
  *   {P:N}:parked     zset    E scored by when the entity parked or was held (ms): the attention index
  *   {P:N}:versions   hash    per aggregate and machine version: c:<len>:<aggregate><version> = entities,
@@ -36,6 +37,7 @@ export interface ShardKeys {
   marker: string;
   outbox: string;
   dead: string;
+  deadBytes: string;
   stalled: string;
   parked: string;
   versions: string;
@@ -70,6 +72,7 @@ export class KeySpace {
         marker: `${tag}:marker`,
         outbox: `${tag}:outbox`,
         dead: `${tag}:dead`,
+        deadBytes: `${tag}:deadBytes`,
         stalled: `${tag}:stalled`,
         parked: `${tag}:parked`,
         versions: `${tag}:versions`,
@@ -109,6 +112,28 @@ export class KeySpace {
   shardForIdentity(aggregate: string | null, key: string | null): number {
     if (key === null) return (this.nextSpread = (this.nextSpread + 1) % this.shards);
     return shardOf({ aggregate: aggregate ?? '', key: key ?? '' }, this.shards);
+  }
+
+  /**
+   * The shard of a dead letter: its entity's, when it names a key (so one entity's letters stay in
+   * order); otherwise spread over all shards — by where the input came from (a Kafka record's
+   * coordinates, a line number) or, without a source, round-robin — so a flood of garbage does
+   * not fill one shard's stream. The one place that decides it, for every kind of input.
+   */
+  shardForDeadLetter(letter: {
+    aggregate: string | null;
+    key: string | null;
+    source?: Readonly<Record<string, string | number>> | undefined;
+  }): number {
+    if (letter.key !== null) return this.shardForIdentity(letter.aggregate, letter.key);
+    if (letter.source !== undefined) {
+      const where = Object.entries(letter.source)
+        .map(([field, value]) => `${field}=${value}`)
+        .join('\u0000');
+      return shardOf({ aggregate: '\u0000source', key: where }, this.shards);
+    }
+    this.nextSpread = (this.nextSpread + 1) % this.shards;
+    return this.nextSpread;
   }
 
   private tag(shard: number): string {

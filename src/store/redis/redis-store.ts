@@ -18,6 +18,7 @@ import type {
   StoredEntity,
   StoredVersion,
 } from '../entity-store.ts';
+import { DeadLettersFullError } from '../dead-letters-full-error.ts';
 import { deadLetterJson, decodeEntity, parse, timeMarkJson, toJson } from './codec.ts';
 import { openClient, toStoreError, type OpenedClient, type RedisConnectionOptions } from './connection.ts';
 import { checkNamespace, lostEntity } from './namespace.ts';
@@ -44,8 +45,15 @@ export interface RedisStoreOptions extends RedisConnectionOptions {
   outbox?: boolean;
   /** Decisions kept per entity for `history` (default 100; 0 keeps none). */
   historyLimit?: number;
-  /** Dead letters kept in all (default 100,000, enforced per shard as limit / shards; 0 = unbounded). Past it the oldest go. */
+  /**
+   * Dead letters kept in all (default 100,000, enforced per shard as limit / shards; 0 = unbounded).
+   * With `outbox` (a relay publishes them) none is ever dropped unpublished: at the bound, decisions
+   * that would add one are refused with DeadLettersFullError until the relay catches up. Without
+   * `outbox` (nobody reads them) the oldest go.
+   */
   deadLetterLimit?: number;
+  /** The same bound in bytes of dead-letter JSON (default 256 MiB, per shard as limit / shards; 0 = unbounded). */
+  deadLetterByteLimit?: number;
   /**
    * Expire an entity's keys this long after it reached a final state with nothing buffered or parked
    * (default: never). Only safe when no event for it can arrive later: an expired entity starts afresh.
@@ -91,6 +99,9 @@ class RedisEntityStore implements RedisStore {
   private readonly keepOutbox: boolean;
   private readonly historyLimit: number;
   private readonly deadLetterMaxLen: number;
+  private readonly deadLetterMaxBytes: number;
+  /** 1: trim the oldest dead letters past the bound (nobody relays them); 0: refuse at the bound. */
+  private readonly deadLetterTrim: 0 | 1;
   private readonly finalEntityTtlMs: number;
   private readonly operationTimeoutMs: number;
   private readonly outboxKeys: string[];
@@ -115,6 +126,9 @@ class RedisEntityStore implements RedisStore {
     this.historyLimit = count('historyLimit', options.historyLimit ?? DEFAULT_HISTORY_LIMIT);
     const deadLetterLimit = count('deadLetterLimit', options.deadLetterLimit ?? 100_000);
     this.deadLetterMaxLen = deadLetterLimit === 0 ? 0 : Math.ceil(deadLetterLimit / this.keys.shards);
+    const byteLimit = count('deadLetterByteLimit', options.deadLetterByteLimit ?? 256 * 1024 * 1024);
+    this.deadLetterMaxBytes = byteLimit === 0 ? 0 : Math.ceil(byteLimit / this.keys.shards);
+    this.deadLetterTrim = this.keepOutbox ? 0 : 1;
     this.finalEntityTtlMs =
       options.finalEntityTtlMs === undefined ? 0 : positive('finalEntityTtlMs', options.finalEntityTtlMs);
     this.operationTimeoutMs = positive('operationTimeoutMs', options.operationTimeoutMs ?? 10_000);
@@ -182,12 +196,16 @@ class RedisEntityStore implements RedisStore {
   }
 
   recordDeadLetter(letter: DeadLetter): Promise<void> {
-    const key = this.keys.shard(this.keys.shardForIdentity(letter.aggregate, letter.key)).dead;
+    const shard = this.keys.shard(this.keys.shardForDeadLetter(letter));
     const json = deadLetterJson(letter);
     return this.run('recordDeadLetter', async () => {
-      if (this.deadLetterMaxLen > 0)
-        await this.client.xadd(key, 'MAXLEN', '=', this.deadLetterMaxLen, '*', 'v', json);
-      else await this.client.xadd(key, '*', 'v', json);
+      const reply = await runScript(
+        this.client,
+        'recordDeadLetter',
+        [shard.dead, shard.deadBytes],
+        [json, this.deadLetterMaxLen, this.deadLetterMaxBytes, this.deadLetterTrim],
+      );
+      if (Number(reply) === -2) throw this.deadLettersFull();
     });
   }
 
@@ -244,7 +262,11 @@ class RedisEntityStore implements RedisStore {
   }
 
   ackDeadLetters(ids: readonly string[]): Promise<void> {
-    return this.run('ackDeadLetters', () => ackStreams(this.client, this.deadKeys, ids));
+    return this.run('ackDeadLetters', () =>
+      ackStreams(this.client, this.deadKeys, ids, (key, shard, streamIds) =>
+        runScript(this.client, 'ackDeadLetters', [key, this.keys.shard(shard).deadBytes], streamIds),
+      ),
+    );
   }
 
   async close(): Promise<void> {
@@ -270,6 +292,14 @@ class RedisEntityStore implements RedisStore {
 
   // --- internals -------------------------------------------------------------------------------
 
+  private deadLettersFull(): DeadLettersFullError {
+    const bounds = [
+      this.deadLetterMaxLen > 0 ? `${this.deadLetterMaxLen} entries` : '',
+      this.deadLetterMaxBytes > 0 ? `${this.deadLetterMaxBytes} bytes` : '',
+    ].filter((bound) => bound !== '');
+    return new DeadLettersFullError('redis store', `${bounds.join(' or ')} per shard`);
+  }
+
   /** One script call for one shard's batch; each commit gets its own reply, or the call's error. */
   private sendBatch(shard: number, batch: readonly PendingCommit[]): void {
     const shardKeys = this.keys.shard(shard);
@@ -278,6 +308,7 @@ class RedisEntityStore implements RedisStore {
       shardKeys.parked,
       shardKeys.outbox,
       shardKeys.dead,
+      shardKeys.deadBytes,
       shardKeys.versions,
     ];
     const argv: string[] = [String(batch.length)];
@@ -292,7 +323,7 @@ class RedisEntityStore implements RedisStore {
         batch.forEach((pending, index) => {
           let result: CommitResult;
           try {
-            result = commitResult(list[index]);
+            result = commitResult(list[index], () => this.deadLettersFull());
           } catch (error) {
             pending.reject(error);
             return;
@@ -337,6 +368,8 @@ class RedisEntityStore implements RedisStore {
       commit.deadLetters.length,
       historyEntries,
       entity.lastTime === undefined ? '' : timeMarkJson(entity.lastTime),
+      this.deadLetterMaxBytes,
+      this.deadLetterTrim,
       heldMode,
       entity.held?.since ?? 0,
       heldMode === 'set' ? toJson(entity.held, 'held mark') : '',
@@ -465,8 +498,9 @@ function withDeadline<TResult>(work: Promise<TResult>, ms: number, operation: st
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
-function commitResult(reply: unknown): CommitResult {
+function commitResult(reply: unknown, full: () => Error): CommitResult {
   const version = Number(reply);
+  if (version === -2) throw full();
   if (version < 0) return { ok: false, reason: 'version-conflict' };
   if (!Number.isSafeInteger(version) || version < 1)
     throw new StoreUnavailableError(`redis store: commit answered ${String(reply)}`);

@@ -39,6 +39,8 @@ function loadScript(operation: string, numberOfKeys?: number): ScriptDefinition 
 const SCRIPTS = {
   commitBatch: loadScript('commitBatch'),
   claimNamespace: loadScript('claimNamespace', 1),
+  recordDeadLetter: loadScript('recordDeadLetter', 2),
+  ackDeadLetters: loadScript('ackDeadLetters', 2),
 } as const;
 
 type ScriptName = keyof typeof SCRIPTS;

@@ -86,6 +86,9 @@ export async function ackStreams(
   client: RedisClient,
   streamKeys: readonly string[],
   ids: readonly string[],
+  /** Removes up to 1,000 entries of one shard's stream (default XDEL). */
+  remove: (key: string, shard: number, streamIds: string[]) => Promise<unknown> = (key, _shard, streamIds) =>
+    client.xdel(key, ...streamIds),
 ): Promise<void> {
   const byShard = new Map<number, string[]>();
   for (const id of ids) {
@@ -98,9 +101,9 @@ export async function ackStreams(
   await Promise.all(
     [...byShard].flatMap(([shard, streamIds]) => {
       const key = streamKeys[shard] as string;
-      const calls: Promise<number>[] = [];
+      const calls: Promise<unknown>[] = [];
       for (let at = 0; at < streamIds.length; at += 1_000)
-        calls.push(client.xdel(key, ...streamIds.slice(at, at + 1_000)));
+        calls.push(remove(key, shard, streamIds.slice(at, at + 1_000)));
       return calls;
     }),
   );

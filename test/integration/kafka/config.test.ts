@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.ts';
 import { InvalidConfigError } from '../../../src/core/errors.ts';
 import { loadRunConfigFile, parseRunConfig } from '../../../src/kafka/index.ts';
+import { withSaslPassword } from '../../../src/kafka/kafka-client.ts';
 import { captureIO } from '../../support/cli-io.ts';
 import { deletePrefixAt, REDIS_URL } from '../store/support/redis-servers.ts';
 import { eventMessage, produce, readTopic } from './support/kafka.ts';
@@ -54,6 +55,40 @@ describe('run configuration', () => {
   ])('refuses a bad configuration with an error naming the field (%#)', (input, field) => {
     expect(() => parseRunConfig(input)).toThrow(InvalidConfigError);
     expect(() => parseRunConfig(input)).toThrow(field);
+  });
+
+  it('takes the SASL password from a file (never the command line), refuses password and passwordFile together', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gk-sasl-'));
+    try {
+      const file = join(dir, 'password');
+      writeFileSync(file, 'from-the-file\n');
+      const parsed = parseRunConfig({
+        ...minimal,
+        sasl: { mechanism: 'scram-sha-512', username: 'u', passwordFile: file },
+        redis: { url: 'redis://127.0.0.1:6379', deadLetterLimit: 10, deadLetterByteLimit: 1_000 },
+      });
+      expect((await withSaslPassword(parsed)).sasl).toEqual({
+        mechanism: 'scram-sha-512',
+        username: 'u',
+        password: 'from-the-file',
+      });
+      expect(() =>
+        parseRunConfig({
+          ...minimal,
+          sasl: { mechanism: 'plain', username: 'u', password: 'p', passwordFile: file },
+        }),
+      ).toThrow(/sasl.*not both/);
+      await expect(
+        withSaslPassword(
+          parseRunConfig({
+            ...minimal,
+            sasl: { mechanism: 'plain', username: 'u', passwordFile: join(dir, 'missing') },
+          }),
+        ),
+      ).rejects.toThrow(/cannot read sasl.passwordFile/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reads .json, .mjs and .ts config files, resolving machines against the file', async () => {

@@ -3,13 +3,14 @@
   nothing; the others in the batch are unaffected. One call instead of one per decision saves a
   command's client work and a script call per decision (see docs/redis-store.md).
 
-  Input (the key count is given per call: 5 + 2 per decision):
+  Input (the key count is given per call: 6 + 2 per decision):
     KEYS[1] stalled zset {P:N}:stalled
     KEYS[2] parked zset  {P:N}:parked (the attention index: parked or held entities)
     KEYS[3] outbox stream {P:N}:outbox
     KEYS[4] dead-letter stream {P:N}:dead
-    KEYS[5] versions hash {P:N}:versions (entities per aggregate and machine version)
-    KEYS[4 + 2i], KEYS[5 + 2i] for decision i = 1..n:
+    KEYS[5] the dead-letter stream's byte count {P:N}:deadBytes
+    KEYS[6] versions hash {P:N}:versions (entities per aggregate and machine version)
+    KEYS[5 + 2i], KEYS[6 + 2i] for decision i = 1..n:
       entity hash  {P:N}:e:E   fields v (version), q (lastSeq), s (snapshot JSON),
                                m (machine version of s), a (held mark JSON),
                                p (parked JSON), w (seen-id window JSON), n (buffer ordinal),
@@ -22,9 +23,11 @@
               parked mode ("keep" | "set" | "clear"), parkedAt (ms),
               stalled mode ("keep" | "set" | "clear"), oldest buffered arrival (ms),
               history limit (0: none), expiry (0 none, > 0 PEXPIRE entity + history in ms, -1 PERSIST),
-              dead-letter stream MAXLEN (0: unbounded),
+              dead-letter stream bound in entries (0: unbounded),
               buffer added, buffer removed, outbox rows, dead letters, history entries (counts),
               last applied time JSON, or "" when the entity has none,
+              dead-letter stream bound in bytes (0: unbounded),
+              1 to trim the oldest dead letters past the bounds (nobody relays them), 0 to refuse,
               held mode ("keep" | "set" | "clear"), held since (ms), held mark JSON (or ""),
               machine version ("" keeps the stored stamp), version field (length-prefixed
               aggregate and version, see keys.ts), committed at (ms)]
@@ -34,12 +37,17 @@
       parked event JSON (with parked mode set), else ""
       buffer added as field, JSON pairs; removed fields; outbox JSON; dead-letter JSON;
       history JSON (oldest first)
-  Output: one reply per decision: the new version (>= 1), or -1 when the stored version is not the
-          expected one (nothing written for it; the caller reloads the entity and decides again). ]]
+  Output: one reply per decision: the new version (>= 1), -1 when the stored version is not the
+          expected one (nothing written for it; the caller reloads the entity and decides again),
+          or -2 when the decision carries dead letters and the shard's unpublished dead letters
+          are at their bound (nothing written; decided again once the relay published some). ]]
 --- @include "callInChunks"
 --- @include "setOrClearIndex"
+--- @include "deadLetterRoom"
+--- @include "addDeadLetter"
 
-local stalledKey, parkedKey, outboxKey, deadKey, versionsKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local stalledKey, parkedKey, outboxKey, deadKey, deadBytesKey, versionsKey =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 
 -- Restamps the entity with its snapshot's machine version and keeps the per-version counts.
 local function stampVersion(entityKey, machineVersion, versionField, aggregatePrefix, at)
@@ -67,14 +75,18 @@ local function commitOne(entityKey, historyKey, first)
   local historyLimit, expiry, maxLen = header[7], header[8], header[9]
   local added, removed, outboxRows, deadLetters, historyEntries = header[10], header[11], header[12], header[13], header[14]
   local lastTime = header[15]
-  local heldMode, heldAt, heldJson = header[16], header[17], header[18]
-  local machineVersion, versionField, committedAt = header[19], header[20], header[21]
+  local maxBytes, trim = header[16], header[17]
+  local heldMode, heldAt, heldJson = header[18], header[19], header[20]
+  local machineVersion, versionField, committedAt = header[21], header[22], header[23]
 
   local nextFirst = first + 5 + 2 * added + removed + outboxRows + deadLetters + historyEntries
   local stored = redis.call('HGET', entityKey, 'v')
   local current = stored and tonumber(stored) or 0
   if current ~= expected then
     return -1, nextFirst
+  end
+  if deadLetters > 0 and not deadLetterRoom(deadKey, deadBytesKey, maxLen, maxBytes, trim) then
+    return -2, nextFirst
   end
   local version = current + 1
   local member = ARGV[first + 1]
@@ -129,11 +141,7 @@ local function commitOne(entityKey, historyKey, first)
   at = at + outboxRows
 
   for i = 0, deadLetters - 1 do
-    if maxLen > 0 then
-      redis.call('XADD', deadKey, 'MAXLEN', maxLen, '*', 'v', ARGV[at + i])
-    else
-      redis.call('XADD', deadKey, '*', 'v', ARGV[at + i])
-    end
+    addDeadLetter(deadKey, deadBytesKey, ARGV[at + i], maxLen, maxBytes, trim)
   end
   at = at + deadLetters
 
@@ -185,6 +193,6 @@ local count = tonumber(ARGV[1])
 local replies = {}
 local first = 2
 for i = 1, count do
-  replies[i], first = commitOne(KEYS[4 + 2 * i], KEYS[5 + 2 * i], first)
+  replies[i], first = commitOne(KEYS[5 + 2 * i], KEYS[6 + 2 * i], first)
 end
 return replies

@@ -52,11 +52,14 @@ function clusterId(): string {
   }
 }
 
-/** Starts a broker of this test file's own, on a fresh run dir. */
-export async function startOwnBroker(): Promise<Broker> {
+/**
+ * Starts a broker of this test file's own, on a fresh run dir; `env` adds start-kafka.sh settings
+ * (KAFKA_PORT, KAFKA_CONTROLLER_PORT, KAFKA_EXTRA_PROPS for more listeners…).
+ */
+export async function startOwnBroker(env: Record<string, string> = {}): Promise<Broker> {
   const parent = mkdtempSync(join(tmpdir(), 'gk-kafka-test-'));
   const runDir = join(parent, 'broker');
-  const out = await startScript({ KAFKA_RUN_DIR: runDir, KAFKA_CLUSTER_ID: clusterId() });
+  const out = await startScript({ ...env, KAFKA_RUN_DIR: runDir, KAFKA_CLUSTER_ID: clusterId() });
   const brokers = out.KAFKA_BROKERS;
   if (!brokers) throw new Error('start-kafka.sh printed no KAFKA_BROKERS');
   return {
@@ -67,7 +70,8 @@ export async function startOwnBroker(): Promise<Broker> {
       if (!options.keep) rmSync(parent, { recursive: true, force: true });
     },
     restart: async () => {
-      await startScript({ KAFKA_RUN_DIR: runDir });
+      // The same settings again: start-kafka.sh rewrites server.properties on every start.
+      await startScript({ ...env, KAFKA_RUN_DIR: runDir });
     },
   };
 }

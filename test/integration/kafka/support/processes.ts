@@ -32,11 +32,12 @@ export function startGatekeeper(
   name: string,
   configFile: string,
   extraArgs: string[] = [],
+  env: Record<string, string> = {},
 ): GatekeeperProcess {
   const child = spawn(process.execPath, [BIN, 'run', '--config', configFile, ...extraArgs], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: process.env,
+    env: { ...process.env, ...env },
   });
   let stderr = '';
   let signalConsuming: () => void = () => undefined;

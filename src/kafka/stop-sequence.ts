@@ -1,0 +1,96 @@
+/**
+ * How a runner stops: leave the group (the batch in flight finishes and commits), let the
+ * decisions settle, publish what the relays still hold, disconnect, close the stores. Every step is
+ * bounded, so a stop ends within shutdownTimeoutMs plus a few seconds even with the broker or the
+ * store unreachable (kafkajs alone would retry for minutes), and a line says what was left
+ * unpublished and where it is.
+ */
+import type { Consumer, Producer } from 'kafkajs';
+import type { Gatekeeper } from '../gatekeeper/gatekeeper.ts';
+import type { EntityStore } from '../store/entity-store.ts';
+import type { RunLogger } from './kafka-client.ts';
+import { describeKafkaError } from './kafka-errors.ts';
+import type { Relay } from './relay.ts';
+import { within } from './within.ts';
+
+export interface StopParts {
+  consumer: Consumer | undefined;
+  producer: Producer | undefined;
+  gatekeeper: Gatekeeper;
+  relays: readonly Relay<unknown>[];
+  /** The store the relays read (counted for the "left unpublished" line), and the deciding one. */
+  relayStore: EntityStore;
+  store: EntityStore;
+  /** Rows left in the store survive the process (Redis) or die with it (in-memory store). */
+  durable: boolean;
+  shutdownTimeoutMs: number;
+  relayBatchSize: number;
+  log: RunLogger;
+}
+
+/** Runs the stop sequence; never throws. */
+export async function stopSequence(parts: StopParts, fatal: unknown): Promise<void> {
+  const { log, shutdownTimeoutMs: timeout } = parts;
+  const deadline = Date.now() + timeout;
+  const left = () => Math.max(0, deadline - Date.now());
+  log('info', fatal === undefined ? 'stopping: finishing in-flight work' : 'stopping after a fatal error');
+  // consumer.disconnect() waits for the batch in flight; the handler sees isRunning() false, stops
+  // feeding, lets started decisions finish, resolves and commits their offsets.
+  if (parts.consumer) {
+    const disconnected = await within(
+      parts.consumer.disconnect().then(
+        () => true,
+        (error: unknown) => {
+          log('warn', `consumer disconnect failed: ${describeKafkaError(error)}`);
+          return true;
+        },
+      ),
+      left(),
+    );
+    if (disconnected === undefined)
+      log(
+        'warn',
+        `the consumer did not leave the group within ${timeout} ms (is the broker reachable?); records whose offsets were not committed are delivered again to the group`,
+      );
+  }
+  await within(parts.gatekeeper.idle(), left());
+  const empty = await Promise.all(parts.relays.map((relay) => relay.stop(left())));
+  if (empty.includes(false)) log('warn', await unpublishedLine(parts));
+  await within(
+    parts.producer
+      ?.disconnect()
+      .catch((error: unknown) => log('warn', `producer disconnect failed: ${describeKafkaError(error)}`)),
+    Math.max(left(), 2_000),
+  );
+  await within(
+    parts.gatekeeper.close().catch((error: unknown) => log('warn', `store close failed: ${String(error)}`)),
+    5_000,
+  );
+  if (parts.relayStore !== parts.store)
+    await within(
+      parts.relayStore.close().catch(() => undefined),
+      5_000,
+    );
+  log('info', 'stopped');
+}
+
+/** What the relays could not publish before the deadline, and where it is now. */
+async function unpublishedLine(parts: StopParts): Promise<string> {
+  const limit = parts.relayBatchSize;
+  const counted = await within(
+    Promise.all([parts.relayStore.readOutbox(limit), parts.relayStore.readDeadLetters(limit)]).then(
+      ([rows, letters]) => [rows.length, letters.length] as const,
+      () => undefined,
+    ),
+    2_000,
+  );
+  const amount = (count: number) => (count >= limit ? `at least ${count}` : String(count));
+  const what =
+    counted === undefined
+      ? 'rows in the outbox or dead letters'
+      : `${amount(counted[0])} transitions and ${amount(counted[1])} dead letters`;
+  const where = parts.durable
+    ? 'they stay in the store and are published after the next start'
+    : 'they are lost with this process (in-memory store)';
+  return `stopped with ${what} not published within shutdownTimeoutMs (${parts.shutdownTimeoutMs} ms; is the broker reachable?): ${where}`;
+}
