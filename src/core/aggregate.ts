@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { AnyStateMachine } from 'xstate';
 import { InvalidRegistryError } from './errors.ts';
+import { machineFingerprint, type MigrateFunction, type MigrateOption } from './machine-version.ts';
 import { analyzeMachine, type MachineTopology } from './topology.ts';
 
 /** What a rejected event at the entity's next seq does to the sequence. */
@@ -32,6 +33,13 @@ export interface AggregateOptions {
   onStall?: StallPolicy;
   stallAfterMs?: number;
   maxBuffered?: number;
+  /**
+   * The machine's version, stamped on every committed snapshot (default: a fingerprint of the
+   * machine's structure). Numeric versions ("1", "2", 3) are ordered as numbers.
+   */
+  version?: string | number;
+  /** Turns snapshots stored under older versions into snapshots of this one (see docs/changing-machines.md). */
+  migrate?: MigrateOption;
   /**
    * Time mode: how long (ms of the gatekeeper's clock) an unsequenced timed event waits in the
    * buffer for earlier-timed ones before it is released in event-time order; 0 (default) applies
@@ -73,6 +81,11 @@ export interface Aggregate extends AggregateDefaults {
   machine: AnyStateMachine;
   payloads: Record<string, PayloadSchema>;
   topology: MachineTopology;
+  /** The version stamped on its snapshots: explicit, or the machine's fingerprint. */
+  version: string;
+  /** Whether `version` was given in the registry (else it is a fingerprint). */
+  explicitVersion: boolean;
+  migrate: MigrateOption | undefined;
 }
 
 /** Identity helper that gives users type checking on the options object. */
@@ -91,6 +104,16 @@ const optionsSchema = z
     onStall: z.enum(['keep', 'dead-letter', 'skip-gap']).optional(),
     stallAfterMs: z.number().int().positive().optional(),
     maxBuffered: z.number().int().positive().optional(),
+    version: z.union([z.string().min(1).max(200), z.number().int().nonnegative()]).optional(),
+    migrate: z
+      .union([
+        z.custom<MigrateOption>((value) => typeof value === 'function', 'must be a function'),
+        z.record(
+          z.string(),
+          z.custom<MigrateFunction>((value) => typeof value === 'function', 'must be a function'),
+        ),
+      ])
+      .optional(),
     holdMs: z.number().int().nonnegative().optional(),
     maxFutureMs: z.number().int().nonnegative().optional(),
   })
@@ -189,6 +212,9 @@ function finish(
     onStall: options.onStall ?? defaults.onStall,
     stallAfterMs,
     maxBuffered: options.maxBuffered ?? defaults.maxBuffered,
+    version: options.version === undefined ? machineFingerprint(machine) : String(options.version),
+    explicitVersion: options.version !== undefined,
+    migrate: options.migrate,
     holdMs,
     maxFutureMs,
     topology: analyzeMachine(machine, Object.keys(options.payloads ?? {})),

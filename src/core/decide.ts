@@ -7,6 +7,7 @@ import { toMachineEvent, type EventEnvelope } from './envelope.ts';
 import { checkTypeAndPayload } from './event-checks.ts';
 import { describeValue, makeOutcome } from './make-outcome.ts';
 import type { Aggregate } from './aggregate.ts';
+import type { HeldMark } from './attention.ts';
 import {
   bufferPosition,
   slideSeenWindow,
@@ -42,6 +43,11 @@ export interface DecisionContext {
   now: number;
   /** How many recent event ids each entity remembers for deduplication. */
   dedupWindow: number;
+  /**
+   * Set when the entity is held (its snapshot cannot be decided by this process): the decision
+   * buffers what arrives and records the mark when the entity does not carry it yet.
+   */
+  hold?: HeldMark | undefined;
 }
 
 /** Everything one decision changed, as the new state plus the deltas a store needs to write. */
@@ -55,6 +61,8 @@ export interface Decision {
   bufferRemoved: string[];
   seenAdded: string[];
   parkedChanged: boolean;
+  /** True when the entity's held mark was set, replaced or cleared. */
+  heldChanged: boolean;
   /** True when the machine moved, so its snapshot must be persisted. */
   moved: boolean;
 }
@@ -96,6 +104,31 @@ export function decideRelease(context: DecisionContext, entity: EntityState): De
 }
 
 /** The stall policy, run by the sweeper for an entity whose oldest buffered event is too old. */
+/**
+ * Ends an entity's hold (after a migration, a compatible restore or an operator reset) and drains
+ * what waited. The snapshot is always persisted: it is the one under the current machine version.
+ * `lastSeq` replaces the entity's (an operator reset that also resets the sequence).
+ */
+export function decideResume(
+  context: DecisionContext,
+  entity: EntityState,
+  options: { lastSeq?: number } = {},
+): Decision {
+  const draft = new DecisionDraft({ ...context, hold: undefined }, entity);
+  draft.resume(options.lastSeq);
+  return draft.finish();
+}
+
+/**
+ * Operator `skip` on a held entity: every buffered event is rejected as `operator-skipped` (so
+ * each is reported on the dead-letter output, never silently dropped); the entity stays held.
+ */
+export function decideSkipHeld(context: DecisionContext, entity: EntityState): Decision {
+  const draft = new DecisionDraft(context, entity);
+  draft.skipHeld();
+  return draft.finish();
+}
+
 export function decideStall(context: DecisionContext, entity: EntityState): Decision {
   const draft = new DecisionDraft(context, entity);
   draft.stall();
@@ -116,6 +149,7 @@ class DecisionDraft {
   private lastTime: TimeMark | undefined;
   private parked: ParkedEvent | undefined;
   private parkedChanged = false;
+  private held: HeldMark | undefined;
   private moved = false;
   /** The event that arrived (none for operator actions and the sweeper), and where it came from. */
   private arriving: EventEnvelope | undefined;
@@ -128,6 +162,7 @@ class DecisionDraft {
     this.lastSeq = entity.lastSeq;
     this.lastTime = entity.lastTime;
     this.parked = entity.parked;
+    this.held = context.hold ?? entity.held;
   }
 
   arrive(event: EventEnvelope, source: InputSource | undefined): void {
@@ -135,6 +170,10 @@ class DecisionDraft {
     this.arrivalSource = source;
     const duplicate = this.duplicateReason(event);
     if (duplicate) return this.settle(event, 'discarded', duplicate.reason, false, duplicate.detail);
+
+    // A held entity's events are checked when its hold ends, by the machine version that decides
+    // them (in a rolling deploy this process may not know a newer version's event types yet).
+    if (this.held) return this.hold(event, 'entity-held', this.held.detail, true);
 
     const invalid = checkTypeAndPayload(this.context.aggregate, event);
     if (invalid) return this.rejectOnArrival(event, invalid.reason, invalid.detail);
@@ -159,6 +198,26 @@ class DecisionDraft {
     this.drain();
   }
 
+  resume(lastSeq: number | undefined): void {
+    this.held = undefined;
+    if (lastSeq !== undefined) this.lastSeq = lastSeq;
+    this.moved = true;
+    this.drain();
+  }
+
+  skipHeld(): void {
+    for (const entry of [...this.currentBuffer()]) {
+      this.removeFromBuffer(entry);
+      if (entry.rejection) continue; // already reported when it arrived
+      this.reject(
+        entry.event,
+        'operator-skipped',
+        true,
+        `an operator skipped the events held for ${this.context.aggregate.name}/${entry.event.key}`,
+      );
+    }
+  }
+
   retryParked(): void {
     const parked = this.parked;
     if (!parked) return;
@@ -176,7 +235,7 @@ class DecisionDraft {
 
   stall(): void {
     const { onStall } = this.context.aggregate;
-    if (onStall === 'keep' || this.parked) return;
+    if (onStall === 'keep' || this.parked || this.held) return;
     if (onStall === 'dead-letter') {
       for (const entry of [...this.currentBuffer()]) {
         this.removeFromBuffer(entry);
@@ -206,6 +265,7 @@ class DecisionDraft {
         buffer: this.buffer ?? this.entity.buffer,
         seenIds: this.nextSeenIds(),
         parked: this.parked,
+        held: this.held,
         lastTime: this.lastTime,
       },
       applied: this.applied,
@@ -214,6 +274,7 @@ class DecisionDraft {
       bufferRemoved: this.bufferRemoved,
       seenAdded: this.seenAdded,
       parkedChanged: this.parkedChanged,
+      heldChanged: this.held !== this.entity.held,
       moved: this.moved,
     };
   }
@@ -249,7 +310,7 @@ class DecisionDraft {
   private rejectOnArrival(event: EventEnvelope, reason: ReasonOf<'rejected'>, detail: string): void {
     this.reject(event, reason, false, detail);
     if (event.seq === undefined) return;
-    if (event.seq === this.lastSeq + 1 && !this.parked) {
+    if (event.seq === this.lastSeq + 1 && !this.parked && !this.held) {
       this.applyRejectionPolicy(event, reason, detail, false);
       return;
     }
@@ -315,9 +376,11 @@ class DecisionDraft {
     if (this.context.aggregate.holdMs > 0) this.drain();
   }
 
-  private hold(event: EventEnvelope, reason: ReasonOf<'buffered'>): void {
+  private hold(event: EventEnvelope, reason: ReasonOf<'buffered'>, detail?: string, unchecked = false): void {
     const { maxBuffered, name } = this.context.aggregate;
-    if (this.currentBuffer().length >= maxBuffered) {
+    // A held entity waits for an operator, not for its producer: its events are never rejected
+    // for the buffer's size (the attention list and metrics show it instead).
+    if (!unchecked && this.currentBuffer().length >= maxBuffered) {
       return this.reject(
         event,
         'buffer-full',
@@ -325,8 +388,11 @@ class DecisionDraft {
         `${name}/${event.key} already holds ${maxBuffered} buffered events`,
       );
     }
-    this.addToBuffer(withSource({ event, receivedAt: this.context.now }, this.arrivalSource));
-    this.settle(event, 'buffered', reason, false);
+    const entry: BufferedEvent = unchecked
+      ? { event, receivedAt: this.context.now, unchecked: true }
+      : { event, receivedAt: this.context.now };
+    this.addToBuffer(withSource(entry, this.arrivalSource));
+    this.settle(event, 'buffered', reason, false, detail);
   }
 
   // --- the event's turn ----------------------------------------------------------------------
@@ -418,14 +484,19 @@ class DecisionDraft {
   private drain(): void {
     for (;;) {
       // Most events arrive in order: nothing waits, so there is nothing to look through.
-      if (this.parked || this.currentBuffer().length === 0) return;
+      if (this.parked || this.held || this.currentBuffer().length === 0) return;
       this.discardStaleSequenced();
       // The buffer keeps sequenced entries first, by seq: with the stale ones gone, the next
       // expected seq can only be at the head.
       const next = this.currentBuffer()[0];
       if (next?.event.seq === this.lastSeq + 1) {
         this.removeFromBuffer(next);
-        if (next.rejection) {
+        const invalid = next.unchecked ? checkTypeAndPayload(this.context.aggregate, next.event) : undefined;
+        if (invalid) {
+          const park = this.context.aggregate.onRejected === 'park';
+          this.reject(next.event, invalid.reason, true, invalid.detail, park);
+          if (!this.applyRejectionPolicy(next.event, invalid.reason, invalid.detail, true)) return;
+        } else if (next.rejection) {
           const { reason, detail } = next.rejection;
           if (!this.applyRejectionPolicy(next.event, reason, detail, true)) return;
         } else if (!this.atTurn(next.event, true)) {
@@ -467,6 +538,12 @@ class DecisionDraft {
     const { cursor, aggregate, now } = this.context;
     for (const entry of unsequencedInTurnOrder(buffer, now, aggregate.holdMs)) {
       const { event } = entry;
+      const invalid = entry.unchecked ? checkTypeAndPayload(aggregate, event) : undefined;
+      if (invalid) {
+        this.removeFromBuffer(entry);
+        this.reject(event, invalid.reason, true, invalid.detail);
+        continue;
+      }
       const value = cursor.value();
       if (isTimed(event) && isStaleTime(markOf(event), this.lastTime)) {
         this.removeFromBuffer(entry);

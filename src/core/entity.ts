@@ -1,6 +1,7 @@
 /**
  * The per-entity bookkeeping the decision rules read and write, independent of any store.
  */
+import type { HeldMark } from './attention.ts';
 import type { EventEnvelope } from './envelope.ts';
 import type { InputSource, OutcomeReason, ReasonOf, StateValue } from './outcome.ts';
 import type { TimeMark } from './time-order.ts';
@@ -12,6 +13,8 @@ export interface BufferedEvent {
   rejection?: { reason: ReasonOf<'rejected'>; detail: string };
   /** Where the event came from, for its dead letter should it be rejected later. */
   source?: InputSource;
+  /** Buffered while the entity was held, before its type and payload were checked: checked on drain. */
+  unchecked?: true;
 }
 
 /** The event an entity is stopped at under the `park` policy, until an operator retries or skips it. */
@@ -32,6 +35,11 @@ export interface EntityState {
   /** Ids of the most recent unsequenced events decided for this entity (bounded window, oldest first). */
   seenIds: readonly string[];
   parked: ParkedEvent | undefined;
+  /**
+   * Set while the entity is held (its snapshot cannot be decided here, see attention.ts): like a
+   * parked entity it keeps every later event buffered until the hold is released.
+   */
+  held?: HeldMark | undefined;
   /** Time mode: the last applied unsequenced timed event (time and id); undefined before the first. */
   lastTime: TimeMark | undefined;
 }

@@ -11,7 +11,7 @@ export type OutcomeKind = (typeof OUTCOMES)[number];
 
 export const REASONS = {
   applied: ['legal', 'drained', 'operator-retry'],
-  buffered: ['seq-gap', 'future-type', 'entity-parked', 'time-hold'],
+  buffered: ['seq-gap', 'future-type', 'entity-parked', 'time-hold', 'entity-held'],
   discarded: [
     'duplicate-id',
     'stale-seq',
@@ -35,6 +35,7 @@ export const REASONS = {
     'machine-error',
     'key-mismatch',
     'future-time',
+    'operator-skipped',
   ],
 } as const satisfies Record<OutcomeKind, readonly string[]>;
 

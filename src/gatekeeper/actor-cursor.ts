@@ -29,6 +29,13 @@ export class ActorCursor implements MachineCursor {
     private readonly inspect?: ActorInspector,
   ) {
     this.actor = this.start(snapshot);
+    // A snapshot the machine cannot restore leaves the actor in error instead of throwing; the
+    // load path needs the throw to hold the entity (see hydrate.ts), as SnapshotCursor gives it.
+    const started = this.snapshot();
+    if (started.status === 'error') {
+      this.actor.stop();
+      throw new Error(messageOf(started.error));
+    }
   }
 
   value(): StateValue {

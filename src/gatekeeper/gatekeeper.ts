@@ -8,16 +8,18 @@ import {
   type AggregateDefaults,
   type MachineRegistryInput,
 } from '../core/aggregate.ts';
+import type { AttentionEntry, HeldMark } from '../core/attention.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
 import {
   decide,
   decideRelease,
   decideRetry,
   decideSkip,
+  decideSkipHeld,
   decideStall,
   type Decision,
 } from '../core/decide.ts';
-import { EMPTY_ENTITY, oldestBufferedAt, type BufferedEvent, type ParkedEvent } from '../core/entity.ts';
+import { oldestBufferedAt, type BufferedEvent, type ParkedEvent } from '../core/entity.ts';
 import { parseEnvelope, type EventEnvelope } from '../core/envelope.ts';
 import {
   ClosedError,
@@ -33,12 +35,21 @@ import type {
   EntityRef,
   EntityStore,
   StalledEntity,
-  StoredEntity,
-  SyncEntityRecord,
   SyncEntityStore,
 } from '../store/entity-store.ts';
-import { ActorCursor, type ActorInspector } from './actor-cursor.ts';
-import { SnapshotCursor } from './snapshot-cursor.ts';
+import type { ActorInspector } from './actor-cursor.ts';
+import { readAttention } from './attention-list.ts';
+import { holdForeignEvent, knownElsewhere } from './foreign-events.ts';
+import { lifecycleDecision } from './hydrate.ts';
+import {
+  migrateEntity,
+  releaseEndedHolds,
+  resetEntity,
+  type Reload,
+  type Reloaded,
+} from './lifecycle-verbs.ts';
+import { ResidentLoader } from './resident-loader.ts';
+import { VersionRegistry } from './version-registry.ts';
 import { HeldEntities } from './held-entities.ts';
 import { Listeners, type GatekeeperListener } from './listeners.ts';
 import { Mailboxes } from './mailbox.ts';
@@ -88,6 +99,13 @@ export interface EntityInspection extends EntityRef {
   version: number;
   buffered: BufferedEvent[];
   parked: ParkedEvent | undefined;
+  /** Set when the entity is held (or would be on its next event): why, and what to do. */
+  held: HeldMark | undefined;
+  /** The machine version its snapshot is stored under, and the one this process runs. */
+  storedVersion: string | undefined;
+  machineVersion: string;
+  /** What loading it now would do first: migrate it, restamp it, release its hold. */
+  pending: string | undefined;
   recentRejections: HistoryEntry[];
 }
 
@@ -131,12 +149,31 @@ export interface Gatekeeper {
   history(aggregate: string, key: string): Promise<HistoryEntry[]>;
   /** Entities whose oldest buffered event is older than their aggregate's stall limit. */
   stalled(limit?: number): Promise<StalledReport[]>;
+  /** Entities that need an operator (parked or held); `attention` gives each one's reason. */
   parked(limit?: number): Promise<EntityRef[]>;
-  /** Operator: try a parked entity's event again. */
+  /** Every entity that waits for an operator, with its reason: one list for parked and held ones. */
+  attention(limit?: number): Promise<AttentionEntry[]>;
+  /** Operator: try a parked entity's event again (a held one: load it again, as `migrate`). */
   retry(aggregate: string, key: string): Promise<Outcome[]>;
-  /** Operator: move a parked entity past its event and drain. */
+  /**
+   * Operator: move a parked entity past its event and drain. On a held entity, every buffered
+   * event is rejected as `operator-skipped` (reported as a dead letter) and the entity stays held.
+   */
   skip(aggregate: string, key: string): Promise<Outcome[]>;
-  /** Releases held timed events whose hold is over, then runs the stall policies (the sweeper calls this on a timer). */
+  /**
+   * Operator: loads the entity again under the current machine (after a migration was deployed):
+   * migrated or restamped and drained, or an OperatorActionError saying why it is still held.
+   */
+  migrate(aggregate: string, key: string): Promise<Outcome[]>;
+  /**
+   * Operator: puts the entity in its machine's initial state under the current version, keeping
+   * its seq (or, with `resetSeq`, setting it to 0 so the history can be replayed), then drains.
+   */
+  reset(aggregate: string, key: string, options?: { resetSeq?: boolean }): Promise<Outcome[]>;
+  /**
+   * Releases held timed events whose hold is over and entities whose hold (see `attention`) has
+   * ended, then runs the stall policies (the sweeper calls this on a timer).
+   */
   sweep(): Promise<Outcome[]>;
   subscribe(listener: GatekeeperListener): () => void;
   /** Resolves when every event handed in so far is decided. */
@@ -157,18 +194,22 @@ class GatekeeperRuntime implements Gatekeeper {
   readonly store: EntityStore;
   private readonly mailboxes = new Mailboxes();
   private readonly residents: ResidentEntities;
-  private readonly listeners = new Listeners();
+  readonly listeners = new Listeners();
   private readonly held = new HeldEntities();
-  private readonly clock: Clock;
+  readonly clock: Clock;
   private readonly dedupWindow: number;
-  private readonly maxConflictRetries: number;
+  readonly maxConflictRetries: number;
   private readonly sweeper: StallSweeper | undefined;
+  readonly registry: VersionRegistry;
+  private readonly loader: ResidentLoader;
   private closed = false;
 
   constructor(private readonly options: GatekeeperOptions) {
     this.aggregates = buildAggregates(options.machines, options.defaults);
     this.store = options.store;
     this.clock = options.clock ?? systemClock;
+    this.registry = new VersionRegistry(this.store, this.clock);
+    this.loader = new ResidentLoader(this.registry, this.clock, options.inspect);
     this.dedupWindow = positive('dedupWindow', options.dedupWindow ?? 64);
     this.maxConflictRetries = positive('maxConflictRetries', options.maxConflictRetries ?? 20);
     this.residents = new ResidentEntities(
@@ -242,15 +283,7 @@ class GatekeeperRuntime implements Gatekeeper {
     }
     const event = parsed.event;
     const aggregate = this.aggregates.get(event.aggregate);
-    if (!aggregate) {
-      const known = [...this.aggregates.keys()].join(', ');
-      return this.rejectWithoutEntity(
-        event,
-        'unknown-aggregate',
-        `no machine is registered for aggregate "${event.aggregate}" (known: ${known})`,
-        { identity: event, event, source },
-      );
-    }
+    if (!aggregate) return this.handleForeign(event, source);
     return this.decideFor(
       aggregate,
       event.key,
@@ -282,7 +315,8 @@ class GatekeeperRuntime implements Gatekeeper {
     return this.mailboxes.run(entityId(aggregate, key), async () => {
       const stored = await this.store.load({ aggregate, key });
       if (!stored) return undefined;
-      const cursor = new SnapshotCursor(definition.machine, stored.snapshot);
+      const loaded = await this.loader.look(definition, { aggregate, key }, stored);
+      const { cursor } = loaded;
       const history = await this.store.history({ aggregate, key });
       return {
         aggregate,
@@ -295,6 +329,10 @@ class GatekeeperRuntime implements Gatekeeper {
         version: stored.version,
         buffered: [...stored.buffer],
         parked: stored.parked,
+        held: loaded.hold ?? (loaded.lifecycle ? undefined : stored.held),
+        storedVersion: stored.machineVersion,
+        machineVersion: definition.version,
+        pending: loaded.lifecycle?.detail,
         recentRejections: history.filter((entry) => entry.outcome === 'rejected').slice(-10),
       } satisfies EntityInspection;
     });
@@ -324,16 +362,43 @@ class GatekeeperRuntime implements Gatekeeper {
     return this.store.parked(limit);
   }
 
-  retry(aggregate: string, key: string): Promise<Outcome[]> {
+  attention(limit = 1_000): Promise<AttentionEntry[]> {
+    return readAttention(this.store, limit);
+  }
+
+  async retry(aggregate: string, key: string): Promise<Outcome[]> {
+    if (await this.isHeld(aggregate, key)) return this.migrate(aggregate, key);
     return this.operatorAction(aggregate, key, 'retry', decideRetry);
   }
 
-  skip(aggregate: string, key: string): Promise<Outcome[]> {
-    return this.operatorAction(aggregate, key, 'skip', decideSkip);
+  async skip(aggregate: string, key: string): Promise<Outcome[]> {
+    if (!(await this.isHeld(aggregate, key))) return this.operatorAction(aggregate, key, 'skip', decideSkip);
+    const { outcomes } = await this.decideFor(
+      this.requireAggregate(aggregate),
+      key,
+      (resident, now) =>
+        resident.hold ? decideSkipHeld(this.contextFor(resident, now), resident.entity) : undefined,
+      asDecided,
+      { reload: true },
+    );
+    return outcomes;
+  }
+
+  migrate(aggregate: string, key: string): Promise<Outcome[]> {
+    return migrateEntity(this.reload, this.requireAggregate(aggregate), key);
+  }
+
+  async reset(aggregate: string, key: string, options: { resetSeq?: boolean } = {}): Promise<Outcome[]> {
+    const definition = this.requireAggregate(aggregate);
+    // A reset of an entity the store never saw would create one: refuse it (a typo in the key).
+    if (!(await this.store.load({ aggregate, key })))
+      throw new OperatorActionError(`${aggregate}/${key} is not in this store, so there is nothing to reset`);
+    return resetEntity(this.reload, definition, key, options.resetSeq ?? false);
   }
 
   async sweep(): Promise<Outcome[]> {
-    const outcomes = await this.releaseHeld();
+    const outcomes = await releaseEndedHolds(this.reload, this.aggregates, await this.attention());
+    outcomes.push(...(await this.releaseHeld()));
     for (const report of await this.stalled()) {
       const aggregate = this.aggregates.get(report.aggregate) as Aggregate;
       if (aggregate.onStall === 'keep') continue;
@@ -352,6 +417,29 @@ class GatekeeperRuntime implements Gatekeeper {
     }
     return outcomes;
   }
+
+  /** Loads the entity as stored now and commits its lifecycle step first (see lifecycle-verbs.ts). */
+  private readonly reload: Reload = async (aggregate, key, reset) => {
+    const reloaded: Reloaded = { changed: false, outcomes: [], hold: undefined };
+    await this.decideFor(
+      aggregate,
+      key,
+      (resident) => {
+        reloaded.hold = resident.hold;
+        return undefined;
+      },
+      asDecided,
+      {
+        reload: true,
+        reset,
+        onLifecycle: (outcomes) => {
+          reloaded.changed = true;
+          reloaded.outcomes.push(...outcomes);
+        },
+      },
+    );
+    return reloaded;
+  };
 
   /**
    * Time mode without further traffic: entities whose held events' hold is over get them
@@ -425,7 +513,13 @@ class GatekeeperRuntime implements Gatekeeper {
   // --- internals -------------------------------------------------------------------------------
 
   private contextFor(resident: Resident, now: number) {
-    return { aggregate: resident.aggregate, cursor: resident.cursor, now, dedupWindow: this.dedupWindow };
+    return {
+      aggregate: resident.aggregate,
+      cursor: resident.cursor,
+      now,
+      dedupWindow: this.dedupWindow,
+      hold: resident.hold,
+    };
   }
 
   /**
@@ -438,20 +532,35 @@ class GatekeeperRuntime implements Gatekeeper {
     key: string,
     makeDecision: (resident: Resident, now: number) => Decision | undefined,
     toResult: (decided: Decided) => TResult,
+    operator?: OperatorOptions,
   ): TResult | Promise<TResult> {
     const id = entityId(aggregate.name, key);
     const sync = this.store.sync;
     // Fast path for stores that answer synchronously (the embedded one): with nothing queued for
     // this key, deciding right now keeps arrival order and skips the mailbox's promise chain.
-    if (sync && !this.mailboxes.isBusy(id)) {
+    if (sync && !operator && !this.mailboxes.isBusy(id)) {
       return toResult(this.decideSync(sync, id, aggregate, key, makeDecision));
     }
     return this.mailboxes.run(id, async () => {
+      // Operator actions look at the entity as stored now (a migration may have been deployed).
+      if (operator?.reload) this.residents.evict(id);
       for (let attempt = 0; attempt <= this.maxConflictRetries; attempt += 1) {
         const resident =
-          this.residents.get(id) ??
-          this.admit(id, aggregate, key, await this.store.load({ aggregate: aggregate.name, key }));
+          this.residents.get(id) ?? (await this.admitAsync(id, aggregate, key, operator?.reset));
         const now = this.clock.now();
+        if (resident.lifecycle) {
+          const step = this.lifecycleCommit(resident, now);
+          let committed: CommitResult;
+          try {
+            committed = await this.store.commit(resident.ref, step.commit);
+          } catch (error) {
+            this.residents.evict(id);
+            throw error;
+          }
+          if (!this.settle(id, resident, step.decision, committed)) continue;
+          resident.lifecycle = undefined;
+          operator?.onLifecycle?.(step.decision.outcomes);
+        }
         const decision = makeDecision(resident, now);
         if (!decision) return toResult(NO_DECISION);
         let committed: CommitResult;
@@ -480,6 +589,11 @@ class GatekeeperRuntime implements Gatekeeper {
       // A resident admitted on the asynchronous path has no record yet.
       const record = (resident.record ??= sync.open(resident.ref));
       const now = this.clock.now();
+      if (resident.lifecycle) {
+        const step = this.lifecycleCommit(resident, now);
+        if (!this.settle(id, resident, step.decision, record.commit(step.commit))) continue;
+        resident.lifecycle = undefined;
+      }
       const decision = makeDecision(resident, now);
       if (!decision) return NO_DECISION;
       let committed: CommitResult;
@@ -503,13 +617,24 @@ class GatekeeperRuntime implements Gatekeeper {
     }
     resident.entity = decision.entity;
     resident.version = committed.version;
+    if (resident.machineVersion !== '') resident.stamped = resident.machineVersion;
     const { holdMs } = resident.aggregate;
     if (holdMs > 0) this.held.note(id, resident.ref, decision.entity, this.clock.now(), holdMs);
-    this.listeners.emit(decision.outcomes, decision.applied, decision.deadLetters);
+    const held = decision.heldChanged ? decision.entity.held : undefined;
+    this.listeners.emit(
+      decision.outcomes,
+      decision.applied,
+      decision.deadLetters,
+      held && { ...resident.ref, reason: held.reason, detail: held.detail, since: held.since },
+    );
     return true;
   }
 
-  private toCommit(resident: Resident, decision: Decision, now: number) {
+  private toCommit(resident: Resident, decision: Decision, now: number, history?: HistoryEntry[]) {
+    // History names the deciding version only where it differs from the entity's stamp (a held
+    // entity's events, a first commit): nothing extra per decision in the steady state.
+    const decidedBy =
+      resident.aggregate.version === resident.stamped ? undefined : resident.aggregate.version;
     return {
       expectedVersion: resident.version,
       entity: decision.entity,
@@ -518,39 +643,71 @@ class GatekeeperRuntime implements Gatekeeper {
       bufferRemoved: decision.bufferRemoved,
       seenAdded: decision.seenAdded,
       parkedChanged: decision.parkedChanged,
+      heldChanged: decision.heldChanged,
+      // Sent only when the stamp changes, so the commit script does not rewrite it every time.
+      machineVersion: resident.machineVersion === resident.stamped ? '' : resident.machineVersion,
+      committedAt: now,
       applied: decision.applied,
       deadLetters: decision.deadLetters,
-      history: decision.outcomes.map((outcome) => toHistoryEntry(outcome, now)),
+      history: history ?? decision.outcomes.map((outcome) => toHistoryEntry(outcome, now, decidedBy)),
       oldestBufferedAt: oldestBufferedAt(decision.entity),
       final: resident.cursor.done(),
     };
   }
 
-  private admitSync(sync: SyncEntityStore, id: string, aggregate: Aggregate, key: string): Resident {
-    const record = sync.open({ aggregate: aggregate.name, key });
-    return this.admit(id, aggregate, key, record.load(), record);
+  /** The resident's pending migration, restamp or release as a commit of its own. */
+  private lifecycleCommit(resident: Resident, now: number) {
+    const step = resident.lifecycle as NonNullable<Resident['lifecycle']>;
+    const { decision, history } = lifecycleDecision(
+      this.contextFor(resident, now),
+      resident.entity,
+      step,
+      resident.cursor.value(),
+      now,
+    );
+    return { decision, commit: this.toCommit(resident, decision, now, history) };
   }
 
-  /** Makes an entity resident: its machine restored from its stored snapshot (or fresh). */
-  private admit(
+  private admitSync(sync: SyncEntityStore, id: string, aggregate: Aggregate, key: string): Resident {
+    const record = sync.open({ aggregate: aggregate.name, key });
+    const stored = record.load();
+    this.loader.prepareNow(aggregate, stored);
+    return this.admit(id, this.loader.resident(aggregate, key, stored, record));
+  }
+
+  private async admitAsync(
     id: string,
     aggregate: Aggregate,
     key: string,
-    stored: StoredEntity | undefined,
-    record?: SyncEntityRecord,
-  ): Resident {
-    const resident: Resident = {
-      ref: { aggregate: aggregate.name, key },
-      record,
-      aggregate,
-      cursor: this.options.inspect
-        ? new ActorCursor(aggregate.machine, stored?.snapshot, this.options.inspect)
-        : new SnapshotCursor(aggregate.machine, stored?.snapshot),
-      entity: stored ?? EMPTY_ENTITY,
-      version: stored?.version ?? 0,
-    };
+    reset: OperatorOptions['reset'],
+  ): Promise<Resident> {
+    const stored = await this.store.load({ aggregate: aggregate.name, key });
+    await this.loader.prepare(aggregate, stored);
+    return this.admit(id, this.loader.resident(aggregate, key, stored, undefined, reset));
+  }
+
+  private admit(id: string, resident: Resident): Resident {
     this.residents.set(id, resident);
     return resident;
+  }
+
+  private async isHeld(aggregate: string, key: string): Promise<boolean> {
+    return (await this.inspect(aggregate, key))?.held !== undefined;
+  }
+
+  /** An event of an aggregate with no machine here: held for another member, or unknown-aggregate. */
+  private handleForeign(event: EventEnvelope, source: InputSource | undefined): Promise<HandleResult> {
+    return this.mailboxes.run(entityId(event.aggregate, event.key), async () => {
+      if (await knownElsewhere(this.registry, event.aggregate))
+        return toHandleResult(await holdForeignEvent(this, event, source));
+      const known = [...this.aggregates.keys()].join(', ');
+      return this.rejectWithoutEntity(
+        event,
+        'unknown-aggregate',
+        `no machine is registered for aggregate "${event.aggregate}" (known: ${known})`,
+        { identity: event, event, source },
+      );
+    });
   }
 
   private async operatorAction(
@@ -622,6 +779,16 @@ class GatekeeperRuntime implements Gatekeeper {
       );
     return aggregate;
   }
+}
+
+/** How an operator action runs its decision: on the entity as stored now, reset, or both. */
+interface OperatorOptions {
+  /** Evict the resident first, so the entity is loaded (and hydrated) again. */
+  reload?: boolean;
+  /** Start the entity from its machine's initial state (see `reset`). */
+  reset?: { resetSeq: boolean } | undefined;
+  /** Receives the outcomes of the migration, restamp, release or reset committed first. */
+  onLifecycle?: (outcomes: Outcome[]) => void;
 }
 
 /** What callers of a decision read back. */

@@ -2,6 +2,7 @@
  * Subscribers to what the gatekeeper decides. A throwing listener is isolated so it can never
  * undo or block a decision that is already committed.
  */
+import type { AttentionEntry } from '../core/attention.ts';
 import type { AppliedTransition, DeadLetter, Outcome } from '../core/outcome.ts';
 
 export interface GatekeeperListener {
@@ -11,6 +12,11 @@ export interface GatekeeperListener {
   onTransition?(transition: AppliedTransition): void;
   /** Every rejected event with its reason (the dead-letter output). */
   onRejected?(letter: DeadLetter): void;
+  /**
+   * An entity was held: its snapshot cannot be decided by this process (another machine version,
+   * corrupt bytes, a failed migration, an aggregate only another member knows). Its events wait.
+   */
+  onHeld?(entity: AttentionEntry): void;
   /** Called when a listener above throws; the default writes to stderr. */
   onListenerError?(error: unknown): void;
 }
@@ -27,12 +33,14 @@ export class Listeners {
     outcomes: readonly Outcome[],
     transitions: readonly AppliedTransition[],
     letters: readonly DeadLetter[],
+    held?: AttentionEntry,
   ): void {
     for (const listener of this.listeners) {
       try {
         if (listener.onOutcome) for (const outcome of outcomes) listener.onOutcome(outcome);
         if (listener.onTransition) for (const transition of transitions) listener.onTransition(transition);
         if (listener.onRejected) for (const letter of letters) listener.onRejected(letter);
+        if (held && listener.onHeld) listener.onHeld(held);
       } catch (error) {
         if (listener.onListenerError) listener.onListenerError(error);
         else process.emitWarning(`gatekeeper listener threw: ${String(error)}`);

@@ -6,18 +6,26 @@
 import type { Aggregate } from '../core/aggregate.ts';
 import type { EntityState } from '../core/entity.ts';
 import type { EntityRef, SyncEntityRecord } from '../store/entity-store.ts';
-import type { ActorCursor } from './actor-cursor.ts';
-import type { SnapshotCursor } from './snapshot-cursor.ts';
+import type { HeldMark } from '../core/attention.ts';
+import type { EntityCursor, LifecycleStep } from './hydrate.ts';
 
 export interface Resident {
   ref: EntityRef;
   /** The in-process store's record of this entity, on stores that offer one. */
   record: SyncEntityRecord | undefined;
   aggregate: Aggregate;
-  cursor: ActorCursor | SnapshotCursor;
+  cursor: EntityCursor;
   entity: EntityState;
   /** The store version `entity` and `cursor` correspond to. */
   version: number;
+  /** The machine version its commits stamp (the current one, or a held entity's own; "" for none). */
+  machineVersion: string;
+  /** The machine version the store has stamped on the entity (undefined: none yet). */
+  stamped: string | undefined;
+  /** Set while the entity is held: every decision buffers (see core/attention.ts). */
+  hold: HeldMark | undefined;
+  /** A migration, restamp or release to commit before the entity's next decision. */
+  lifecycle: LifecycleStep | undefined;
   /** Set on every use; cleared when eviction passes over the entity once. */
   recentlyUsed?: boolean;
 }

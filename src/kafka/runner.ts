@@ -18,6 +18,7 @@ import { redisStore } from '../store/redis/index.ts';
 import { loadMachines } from '../gatekeeper/load-machines.ts';
 import { createBatchHandler } from './batch-handler.ts';
 import { parseRunConfig, type RunConfig, type RunConfigInput } from './config.ts';
+import { registryDisagreements } from '../gatekeeper/version-registry.ts';
 import { MetricsSink, type KafkaRuntimeMetrics } from './metrics.ts';
 import { deadLetterMessage, minimalDeadLetterMessage, outputMessage } from './output-records.ts';
 import { publishRows } from './publish.ts';
@@ -153,6 +154,8 @@ export async function runGatekeeper(
     onOutcome: (outcome) => metrics.decision(outcome),
     onTransition: () => outputRelay.wake(),
     onRejected: () => deadLetterRelay.wake(),
+    // A held entity keeps its events buffered and its partition moving; an operator must act.
+    onHeld: (entry) => log('warn', `held ${entry.aggregate}/${entry.key} (${entry.reason}): ${entry.detail}`),
     onListenerError: (error) => log('warn', `metrics hook failed: ${String(error)}`),
   });
 
@@ -290,6 +293,14 @@ export async function runGatekeeper(
     }
   }
   log('info', `consuming ${config.topics.input.join(', ')} as group ${config.groupId}`);
+  // Members whose registries disagree (a rolling deploy, a forgotten aggregate) are reported once
+  // at start; each entity they hold is logged when it happens (onHeld above).
+  void gatekeeper.store.versions().then(
+    (rows) => {
+      for (const note of registryDisagreements(gatekeeper.aggregates, rows)) log('warn', note);
+    },
+    (error: unknown) => log('warn', `could not read the store's machine versions: ${String(error)}`),
+  );
 
   return {
     config,

@@ -57,6 +57,8 @@ export const METRIC_NAMES = {
   buffered: 'gatekeeper_buffered_events',
   stalled: 'gatekeeper_stalled_entities',
   parked: 'gatekeeper_parked_entities',
+  attention: 'gatekeeper_attention_entities',
+  held: 'gatekeeper_held_total',
   resident: 'gatekeeper_resident_entities',
   consumerLag: 'gatekeeper_kafka_consumer_lag',
   batchDuration: 'gatekeeper_kafka_batch_duration_seconds',
@@ -140,6 +142,36 @@ export function createMetrics(gatekeeper?: Gatekeeper, options: MetricsOptions =
     (source) => source.parked(limit),
   );
   new Gauge({
+    name: name(METRIC_NAMES.attention),
+    help: `Entities waiting for an operator, by aggregate and reason: parked-on-rejection, or held (incompatible-snapshot, newer-version, migration-threw, migration-invalid, corrupt-snapshot, corrupt-entity, aggregate-not-registered); read per scrape, at most ${limit}.`,
+    labelNames: ['aggregate', 'reason'] as const,
+    registers,
+    async collect() {
+      if (!target) return;
+      try {
+        const entries = await target.attention(limit);
+        this.reset();
+        const counts = new Map<string, { aggregate: string; reason: string; count: number }>();
+        for (const entry of entries) {
+          const id = `${entry.aggregate}\u0000${entry.reason}`;
+          const row = counts.get(id) ?? { aggregate: entry.aggregate, reason: entry.reason, count: 0 };
+          row.count += 1;
+          counts.set(id, row);
+        }
+        for (const row of counts.values())
+          this.set({ aggregate: row.aggregate, reason: row.reason }, row.count);
+      } catch {
+        scrapeErrors.inc();
+      }
+    },
+  });
+  const held = new Counter({
+    name: name(METRIC_NAMES.held),
+    help: 'Entities this process held (its snapshot could not be decided here: another machine version, corrupt bytes, a failed migration, an aggregate only another member knows), by aggregate and reason.',
+    labelNames: ['aggregate', 'reason'] as const,
+    registers,
+  });
+  new Gauge({
     name: name(METRIC_NAMES.resident),
     help: 'Entities with a live actor in this process.',
     registers,
@@ -199,6 +231,9 @@ export function createMetrics(gatekeeper?: Gatekeeper, options: MetricsOptions =
         decisions.inc({ aggregate, outcome: outcome.outcome, reason: outcome.reason });
         const change = bufferChange(outcome);
         if (change !== 0) buffered.inc({ aggregate }, change);
+      },
+      onHeld(entry) {
+        held.inc({ aggregate: entry.aggregate, reason: entry.reason });
       },
     });
   };

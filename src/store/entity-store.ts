@@ -4,6 +4,7 @@
  * never both apply a transition to the same entity.
  */
 import type { EntityState } from '../core/entity.ts';
+import type { PersistedSnapshot } from '../core/snapshot.ts';
 import type { HistoryEntry } from '../core/history.ts';
 import type { AppliedTransition, DeadLetter } from '../core/outcome.ts';
 
@@ -12,14 +13,34 @@ export interface EntityRef {
   key: string;
 }
 
-/** A persisted XState snapshot (`actor.getPersistedSnapshot()`), JSON-safe. */
-export type PersistedSnapshot = Record<string, unknown>;
+export type { PersistedSnapshot } from '../core/snapshot.ts';
 
 /** What `load` returns: the rules' state plus the machine snapshot and the fencing version. */
 export interface StoredEntity extends EntityState {
   version: number;
   snapshot: PersistedSnapshot | undefined;
+  /** The machine version the snapshot was committed under; undefined for entities stored before versions. */
+  machineVersion?: string | undefined;
+  /** Set when the stored snapshot's bytes could not be read (`snapshot` is then undefined). */
+  snapshotError?: string | undefined;
+  /** Set when other stored fields could not be read (they are left out, the entity is held). */
+  corrupt?: string | undefined;
 }
+
+/** How many stored entities carry one machine version of one aggregate, and since when. */
+export interface StoredVersion {
+  aggregate: string;
+  version: string;
+  /** Entities whose snapshot is stamped with it (entities expired by a TTL may still be counted). */
+  entities: number;
+  /** When an entity was first committed under it (ms, the committing process's clock). */
+  firstSeenAt: number;
+}
+
+/** What `scan` hands over for each stored entity: the entity, or why it could not be read. */
+export type ScannedEntity =
+  | { key: string; stored: StoredEntity; error?: undefined }
+  | { key: string; stored?: undefined; error: Error };
 
 /** One decision's writes. Stores may use the full `entity` or the deltas beside it. */
 export interface EntityCommit {
@@ -36,6 +57,15 @@ export interface EntityCommit {
   bufferRemoved: readonly string[];
   seenAdded: readonly string[];
   parkedChanged: boolean;
+  /** The held mark (`entity.held`) was set, replaced or cleared. */
+  heldChanged?: boolean;
+  /**
+   * The machine version the entity's snapshot is under after this commit: stamped with it, and
+   * counted per version. "" or absent leaves the stored stamp as it is (a held entity keeps its own).
+   */
+  machineVersion?: string;
+  /** When the decision was made (ms): the first-seen time of a version not stored before. */
+  committedAt?: number;
   /** Appended to the outbox (when the store keeps one), in order. */
   applied: readonly AppliedTransition[];
   deadLetters: readonly DeadLetter[];
@@ -69,6 +99,8 @@ export interface SyncEntityStore {
    * empty record (`load` answers undefined until the first commit).
    */
   open(ref: EntityRef): SyncEntityRecord;
+  /** What `versions()` answers, synchronously. */
+  versionsNow(): StoredVersion[];
 }
 
 /** One entity's state in an in-process store; same semantics as the port's `load` and `commit`. */
@@ -90,8 +122,18 @@ export interface EntityStore {
   history(ref: EntityRef): Promise<HistoryEntry[]>;
   /** Entities whose oldest buffered event arrived before `before` (ms since epoch), oldest first. */
   stalled(before: number, limit: number): Promise<StalledEntity[]>;
-  /** Entities stopped on a parked event. */
+  /**
+   * Entities that need an operator: stopped on a parked event or held (see core/attention.ts).
+   * One index for both; `load` tells which.
+   */
   parked(limit: number): Promise<EntityRef[]>;
+  /** Which machine versions the store's entities were committed under, per aggregate. Read-only. */
+  versions(): Promise<StoredVersion[]>;
+  /**
+   * Visits every stored entity of `aggregate`, in no particular order (read-only: the dry run of
+   * a machine change). An entity whose stored fields cannot be read is handed over with its error.
+   */
+  scan(aggregate: string, visit: (entity: ScannedEntity) => void): Promise<void>;
   /** Oldest first; items stay until acknowledged. */
   readOutbox(limit: number): Promise<QueuedItem<AppliedTransition>[]>;
   ackOutbox(ids: readonly string[]): Promise<void>;

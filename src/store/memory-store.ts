@@ -12,8 +12,10 @@ import type {
   EntityStore,
   PersistedSnapshot,
   QueuedItem,
+  ScannedEntity,
   StalledEntity,
   StoredEntity,
+  StoredVersion,
   SyncEntityRecord,
   SyncEntityStore,
 } from './entity-store.ts';
@@ -44,18 +46,33 @@ class MemoryEntity implements SyncEntityRecord {
   buffer: StoredEntity['buffer'] = [];
   seenIds: StoredEntity['seenIds'] = [];
   parked: StoredEntity['parked'] = undefined;
+  held: StoredEntity['held'] = undefined;
+  machineVersion: string | undefined = undefined;
   lastTime: StoredEntity['lastTime'] = undefined;
   /** Serialised on load only: most entities are committed many times between loads. */
   snapshot: (() => PersistedSnapshot) | undefined = undefined;
   history: HistoryEntry[] = [];
   oldestBufferedAt: number | undefined = undefined;
 
-  constructor(private readonly store: MemoryStore) {}
+  constructor(
+    private readonly store: MemoryStore,
+    readonly aggregate: string,
+  ) {}
 
   load(): StoredEntity | undefined {
     if (this.version === 0) return undefined;
-    const { lastSeq, buffer, seenIds, parked, lastTime, version } = this;
-    return { lastSeq, buffer, seenIds, parked, lastTime, version, snapshot: this.snapshot?.() };
+    const { lastSeq, buffer, seenIds, parked, held, lastTime, version, machineVersion } = this;
+    return {
+      lastSeq,
+      buffer,
+      seenIds,
+      parked,
+      held,
+      lastTime,
+      version,
+      machineVersion,
+      snapshot: this.snapshot?.(),
+    };
   }
 
   commit(commit: EntityCommit): CommitResult {
@@ -69,6 +86,12 @@ class MemoryEntity implements SyncEntityRecord {
     this.seenIds = commit.entity.seenIds;
     this.parked = commit.entity.parked;
     this.lastTime = commit.entity.lastTime;
+    this.held = commit.entity.held;
+    const stamp = commit.machineVersion;
+    if (stamp && stamp !== this.machineVersion) {
+      this.store.countVersion(this.aggregate, this.machineVersion, stamp, commit.committedAt ?? 0);
+      this.machineVersion = stamp;
+    }
     if (commit.snapshot !== undefined) this.snapshot = commit.snapshot;
     this.oldestBufferedAt = commit.oldestBufferedAt;
     for (const entry of commit.history) this.history.push(entry);
@@ -90,6 +113,8 @@ class MemoryStore implements EntityStore {
   private readonly deadLetterLimit: number;
   private readonly deadLetterByteLimit: number;
   private readonly keepOutbox: boolean;
+  /** Entities per aggregate and machine version, keyed `aggregate NUL version`. */
+  private readonly versionCounts = new Map<string, StoredVersion>();
 
   constructor(options: MemoryStoreOptions) {
     this.historyLimit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
@@ -98,7 +123,39 @@ class MemoryStore implements EntityStore {
     this.keepOutbox = options.outbox ?? false;
   }
 
-  readonly sync: SyncEntityStore = { open: (ref) => this.record(ref) };
+  readonly sync: SyncEntityStore = {
+    open: (ref) => this.record(ref),
+    versionsNow: () => this.versionRows(),
+  };
+
+  private versionRows(): StoredVersion[] {
+    return [...this.versionCounts.values()].map((entry) => ({ ...entry }));
+  }
+
+  /** An entity's stamp moved from `from` (undefined: none yet) to `to`. */
+  countVersion(aggregate: string, from: string | undefined, to: string, at: number): void {
+    if (from !== undefined) {
+      const old = this.versionCounts.get(`${aggregate}\u0000${from}`);
+      if (old) old.entities -= 1;
+    }
+    const id = `${aggregate}\u0000${to}`;
+    const entry = this.versionCounts.get(id);
+    if (entry) entry.entities += 1;
+    else this.versionCounts.set(id, { aggregate, version: to, entities: 1, firstSeenAt: at });
+  }
+
+  versions(): Promise<StoredVersion[]> {
+    return Promise.resolve(this.versionRows());
+  }
+
+  scan(aggregate: string, visit: (entity: ScannedEntity) => void): Promise<void> {
+    for (const [id, entity] of this.entities) {
+      if (entity.aggregate !== aggregate) continue;
+      const stored = entity.load();
+      if (stored) visit({ key: parseEntityId(id).key, stored });
+    }
+    return Promise.resolve();
+  }
 
   load(ref: EntityRef): Promise<StoredEntity | undefined> {
     return Promise.resolve(this.entities.get(entityId(ref))?.load());
@@ -139,7 +196,7 @@ class MemoryStore implements EntityStore {
     const id = entityId(ref);
     let entity = this.entities.get(id);
     if (!entity) {
-      entity = new MemoryEntity(this);
+      entity = new MemoryEntity(this, ref.aggregate);
       this.entities.set(id, entity);
     }
     return entity;
@@ -173,7 +230,7 @@ class MemoryStore implements EntityStore {
     const found: EntityRef[] = [];
     for (const [id, entity] of this.entities) {
       if (found.length >= limit) break;
-      if (entity.parked) found.push(parseEntityId(id));
+      if (entity.parked || entity.held) found.push(parseEntityId(id));
     }
     return Promise.resolve(found);
   }

@@ -27,6 +27,8 @@ function report(aggregate: Aggregate) {
   return {
     aggregate: aggregate.name,
     machine: topology.machineId,
+    version: aggregate.version,
+    explicitVersion: aggregate.explicitVersion,
     states: Object.fromEntries(topology.leaves),
     events: Object.fromEntries(topology.acceptedIn),
     finalStates: topology.finalStates,
@@ -56,7 +58,11 @@ function report(aggregate: Aggregate) {
 }
 
 function format(r: ReturnType<typeof report>): string {
-  const lines = [`${r.aggregate} (machine #${r.machine})`, '  states:'];
+  const lines = [
+    `${r.aggregate} (machine #${r.machine})`,
+    `  version: ${r.version}${r.explicitVersion ? '' : ' (fingerprint of the machine; set `version` in the registry to name it)'}`,
+    '  states:',
+  ];
   for (const [state, events] of Object.entries(r.states)) {
     const final = r.finalStates.includes(state) ? ' (final)' : '';
     lines.push(`    ${state}${final}: ${events.length > 0 ? events.join(', ') : '—'}`);

@@ -40,12 +40,13 @@ export const commands: readonly CommandEntry[] = [
   },
   {
     name: 'inspect',
-    summary: 'show one entity: state, seq, buffered and parked events, recent rejections',
+    summary:
+      'show one entity: state, seq, machine version, buffered events, parked or held, recent rejections',
     load: async () => (await import('./inspect.ts')).inspectCommand,
   },
   {
     name: 'stalled',
-    summary: 'list entities whose buffered events wait past the stall limit (--parked: parked ones)',
+    summary: 'list entities whose buffered events wait past the stall limit (--parked: parked and held ones)',
     load: async () => (await import('./stalled.ts')).stalledCommand,
   },
   {
@@ -57,6 +58,22 @@ export const commands: readonly CommandEntry[] = [
     name: 'skip',
     summary: 'skip a parked entity’s event, then drain',
     load: async () => (await import('./operator-action.ts')).skipCommand,
+  },
+  {
+    name: 'migrate',
+    summary: 'load held entities again under the deployed machines (migrate, restamp, drain)',
+    load: async () => (await import('./lifecycle-action.ts')).migrateCommand,
+  },
+  {
+    name: 'reset',
+    summary: 'start a held entity again from its machine’s initial state',
+    load: async () => (await import('./lifecycle-action.ts')).resetCommand,
+  },
+  {
+    name: 'versions',
+    summary:
+      'dry run of a machine change: stored entities per version, and what would migrate, carry on or be held',
+    load: async () => (await import('./versions.ts')).versionsCommand,
   },
   {
     name: 'run',

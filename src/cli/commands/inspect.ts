@@ -48,7 +48,15 @@ export function renderInspection(entity: EntityInspection, now: number): string 
     `  seq       ${entity.lastSeq}`,
     `  version   ${entity.version}`,
     `  context   ${JSON.stringify(entity.context)}`,
+    `  machine   version ${entity.storedVersion ?? '(none stored)'}${entity.storedVersion === entity.machineVersion ? '' : ` (this process runs ${entity.machineVersion})`}`,
   ];
+  if (entity.held) {
+    const { reason, detail, since } = entity.held;
+    lines.push(`  held      ${reason} for ${formatAge(now - since)}: ${detail}`);
+    lines.push(`            gatekeeper migrate|reset|skip ${entity.aggregate} ${entity.key}`);
+  } else if (entity.pending) {
+    lines.push(`  on load   ${entity.pending}`);
+  }
   // Time mode only: what a timed event must come after to be applied.
   if (entity.lastTime) lines.splice(3, 0, `  time      ${entity.lastTime.at} (id ${entity.lastTime.id})`);
   if (entity.parked) {

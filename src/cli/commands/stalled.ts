@@ -14,7 +14,8 @@ export const stalledCommand: Command = {
 Lists the entities whose oldest buffered event has waited longer than their aggregate's stall limit
 (stallAfterMs), oldest first: aggregate, key, how long, and the limit. Nothing is changed: the
 running gatekeeper's sweeper applies the stall policy. With --parked, lists the entities stopped
-on a parked event instead (see gatekeeper inspect, retry, skip). --json prints one JSON object per
+on a parked event and the held ones (their snapshot cannot be decided here: see gatekeeper
+inspect, retry, skip, migrate, reset) instead. --json prints one JSON object per
 line. --limit caps the list (default 1000).
 
 ${STORE_USAGE}`,
@@ -31,9 +32,15 @@ ${STORE_USAGE}`,
     const json = booleanFlag(flags, 'json');
     return withOperatorGatekeeper(flags, reading(io), async (gatekeeper) => {
       if (booleanFlag(flags, 'parked')) {
-        const parked = await gatekeeper.parked(limit);
-        for (const ref of parked)
-          write(io.stdout, json ? JSON.stringify(ref) : `${ref.aggregate}/${ref.key}`);
+        // One attention list: entities parked on a rejection and entities held (see inspect).
+        const parked = await gatekeeper.attention(limit);
+        for (const entry of parked)
+          write(
+            io.stdout,
+            json
+              ? JSON.stringify(entry)
+              : `${entry.aggregate}/${entry.key}${entry.reason === 'parked-on-rejection' ? '' : `  held: ${entry.reason}`}`,
+          );
         if (!json && parked.length === 0) write(io.stderr, 'gatekeeper stalled: no parked entities');
         return EXIT.ok;
       }

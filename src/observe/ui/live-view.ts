@@ -38,6 +38,8 @@ export interface AttentionEntry {
   key: string;
   /** For stalled entities: how long the oldest buffered event has waited. */
   ageMs?: number;
+  /** For entities waiting for an operator: parked-on-rejection, or why it is held. */
+  reason?: string;
 }
 
 export interface LiveStats {
@@ -97,10 +99,13 @@ export class LiveView {
     return structuredClone(this.stats);
   }
 
-  /** Re-reads parked and stalled entities (at most `scanLimit` of each) from the gatekeeper. */
+  /**
+   * Re-reads the entities waiting for an operator (parked or held: one attention list) and the
+   * stalled ones (at most `scanLimit` of each) from the gatekeeper.
+   */
   async refreshFromStore(): Promise<void> {
     const [parked, stalled] = await Promise.all([
-      this.gatekeeper.parked(this.scanLimit),
+      this.gatekeeper.attention(this.scanLimit),
       this.gatekeeper.stalled(this.scanLimit),
     ]);
     let changed = false;
@@ -111,7 +116,9 @@ export class LiveView {
       aggregate.parked = parkedCount;
       aggregate.stalled = stalledCount;
     }
-    const parkedList = parked.slice(0, ATTENTION).map(({ aggregate, key }) => ({ aggregate, key }));
+    const parkedList = parked
+      .slice(0, ATTENTION)
+      .map(({ aggregate, key, reason }) => ({ aggregate, key, reason }));
     const stalledList = stalled
       .slice(0, ATTENTION)
       .map(({ aggregate, key, ageMs }) => ({ aggregate, key, ageMs }));

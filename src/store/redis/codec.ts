@@ -5,6 +5,7 @@
  * anything is sent, except in dead letters, which are kept reduced instead (a rejection must
  * always be recordable).
  */
+import type { HeldMark } from '../../core/attention.ts';
 import type { BufferedEvent, ParkedEvent } from '../../core/entity.ts';
 import { GatekeeperError, messageOf } from '../../core/errors.ts';
 import type { DeadLetter } from '../../core/outcome.ts';
@@ -83,17 +84,32 @@ function reducedDeadLetter(letter: DeadLetter, why: string): DeadLetter {
 export function decodeEntity(fields: Record<string, string>, where: string): StoredEntity | undefined {
   const version = fields.v;
   if (version === undefined) return undefined;
+  // Fields that cannot be read are reported, not thrown: the gatekeeper holds the entity (its
+  // events wait, the operator is told which field) instead of failing every event of its
+  // partition. Only the version is indispensable: without it no commit can be fenced.
+  const corrupt: string[] = [];
+  const tolerant = <TValue>(read: () => TValue, fallback: TValue): TValue => {
+    try {
+      return read();
+    } catch (error) {
+      corrupt.push(messageOf(error).replace(/^redis store: /, ''));
+      return fallback;
+    }
+  };
   const buffered: { ordinal: number; entry: BufferedEvent }[] = [];
   for (const [field, value] of Object.entries(fields)) {
     if (!isBufferField(field)) continue;
     const bar = value.indexOf('|');
     const ordinal = Number(value.slice(0, bar));
-    if (bar < 1 || !Number.isFinite(ordinal))
-      throw new CorruptEntityError(`buffered entry ${JSON.stringify(field)} of ${where} has no ordinal`);
-    buffered.push({
-      ordinal,
-      entry: parse<BufferedEvent>(value.slice(bar + 1), `buffered entry of ${where}`),
-    });
+    if (bar < 1 || !Number.isFinite(ordinal)) {
+      corrupt.push(`buffered entry ${JSON.stringify(field)} of ${where} has no ordinal`);
+      continue;
+    }
+    const entry = tolerant(
+      () => parse<BufferedEvent>(value.slice(bar + 1), `buffered entry ${JSON.stringify(field)} of ${where}`),
+      undefined,
+    );
+    if (entry) buffered.push({ ordinal, entry });
   }
   // The rules' order: sequenced events by seq, then unsequenced ones in arrival order.
   buffered.sort((a, b) => {
@@ -104,15 +120,50 @@ export function decodeEntity(fields: Record<string, string>, where: string): Sto
     if (sb !== undefined) return 1;
     return a.ordinal - b.ordinal;
   });
+  // A snapshot that cannot be read is handed over as an error, not thrown: the gatekeeper holds
+  // the entity (keeping its events) instead of failing every event of it, and of its partition.
+  let snapshot: PersistedSnapshot | undefined;
+  let snapshotError: string | undefined;
+  if (fields.s !== undefined) {
+    try {
+      snapshot = parseSnapshot(fields.s);
+    } catch (error) {
+      snapshotError = `the stored snapshot of ${where} cannot be read: ${messageOf(error)}`;
+    }
+  }
   return {
     version: integer(version, `version of ${where}`),
-    lastSeq: fields.q === undefined ? 0 : integer(fields.q, `lastSeq of ${where}`),
-    snapshot: fields.s === undefined ? undefined : parse<PersistedSnapshot>(fields.s, `snapshot of ${where}`),
-    parked: fields.p === undefined ? undefined : parse<ParkedEvent>(fields.p, `parked event of ${where}`),
-    seenIds: fields.w === undefined ? [] : parse<string[]>(fields.w, `seen ids of ${where}`),
-    lastTime: fields.t === undefined ? undefined : timeMark(fields.t, `last applied time of ${where}`),
+    lastSeq:
+      fields.q === undefined ? 0 : tolerant(() => integer(fields.q as string, `lastSeq of ${where}`), 0),
+    snapshot,
+    snapshotError,
+    machineVersion: fields.m,
+    held:
+      fields.a === undefined
+        ? undefined
+        : tolerant(() => parse<HeldMark>(fields.a as string, `held mark of ${where}`), undefined),
+    parked:
+      fields.p === undefined
+        ? undefined
+        : tolerant(() => parse<ParkedEvent>(fields.p as string, `parked event of ${where}`), undefined),
+    seenIds:
+      fields.w === undefined
+        ? []
+        : tolerant(() => parse<string[]>(fields.w as string, `seen ids of ${where}`), []),
+    lastTime:
+      fields.t === undefined
+        ? undefined
+        : tolerant(() => timeMark(fields.t as string, `last applied time of ${where}`), undefined),
     buffer: buffered.map((item) => item.entry),
+    corrupt: corrupt.length === 0 ? undefined : corrupt.join('; '),
   };
+}
+
+function parseSnapshot(text: string): PersistedSnapshot {
+  const value = JSON.parse(text) as unknown;
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new TypeError(`not a JSON object: ${text.slice(0, 40)}`);
+  return value as PersistedSnapshot;
 }
 
 export function parse<TValue>(text: string, what: string): TValue {

@@ -8,7 +8,9 @@
  *   {P:N}:dead       stream  dead letters of the shard's entities (and of input naming none), until acknowledged
  *   {P:N}:deadBytes  string  bytes of the dead letters in {P:N}:dead (the store's byte bound)
  *   {P:N}:stalled    zset    E scored by the oldest buffered event's arrival (ms)
- *   {P:N}:parked     zset    E scored by when the entity parked (ms)
+ *   {P:N}:parked     zset    E scored by when the entity parked or was held (ms): the attention index
+ *   {P:N}:versions   hash    per aggregate and machine version: c:<len>:<aggregate><version> = entities,
+ *                            f:<len>:<aggregate><version> = first committed at (ms)
  *   {P}:meta         hash    the namespace's shard count, checked by every process
  *   {P:N}:marker     string  the shard exists; written once, its absence means Redis lost data
  *
@@ -38,6 +40,7 @@ export interface ShardKeys {
   deadBytes: string;
   stalled: string;
   parked: string;
+  versions: string;
 }
 
 export const DEFAULT_PREFIX = 'gk';
@@ -72,6 +75,7 @@ export class KeySpace {
         deadBytes: `${tag}:deadBytes`,
         stalled: `${tag}:stalled`,
         parked: `${tag}:parked`,
+        versions: `${tag}:versions`,
       };
     });
   }
@@ -222,4 +226,21 @@ function fromHexUnits(hex: string): string | undefined {
   let out = '';
   for (let i = 0; i < hex.length; i += 4) out += String.fromCharCode(parseInt(hex.slice(i, i + 4), 16));
   return out;
+}
+
+/**
+ * The field of one aggregate and machine version in a shard's versions hash, without its
+ * `c:` / `f:` kind: `<aggregate length>:<aggregate><version>`, unambiguous whatever either holds.
+ */
+export function versionField(aggregate: string, version: string): string {
+  return `${aggregate.length}:${aggregate}${version}`;
+}
+
+/** The inverse of versionField (after the kind); undefined for text it cannot have produced. */
+export function parseVersionField(field: string): { aggregate: string; version: string } | undefined {
+  const colon = field.indexOf(':');
+  const length = Number(field.slice(0, colon));
+  if (colon < 1 || !Number.isSafeInteger(length) || field.length < colon + 1 + length) return undefined;
+  const rest = field.slice(colon + 1);
+  return { aggregate: rest.slice(0, length), version: rest.slice(length) };
 }

@@ -13,17 +13,27 @@ import type {
   EntityRef,
   EntityStore,
   QueuedItem,
+  ScannedEntity,
   StalledEntity,
   StoredEntity,
+  StoredVersion,
 } from '../entity-store.ts';
 import { DeadLettersFullError } from '../dead-letters-full-error.ts';
 import { deadLetterJson, decodeEntity, parse, timeMarkJson, toJson } from './codec.ts';
 import { openClient, toStoreError, type OpenedClient, type RedisConnectionOptions } from './connection.ts';
 import { checkNamespace, lostEntity } from './namespace.ts';
 import { CommitBatcher, type PendingCommit } from './commit-batcher.ts';
-import { bufferField, decodeEntityId, DEFAULT_PREFIX, DEFAULT_SHARDS, KeySpace } from './keys.ts';
+import {
+  bufferField,
+  decodeEntityId,
+  DEFAULT_PREFIX,
+  DEFAULT_SHARDS,
+  KeySpace,
+  versionField,
+} from './keys.ts';
 import { defineScripts, runScript, type RedisClient } from './scripts.ts';
 import { ackStreams, readIndexes, readStreams } from './shard-reads.ts';
+import { readVersions, scanEntities } from './version-reads.ts';
 
 /** Options of `redisStore`: where Redis is (see RedisConnectionOptions) and how the data is kept. */
 export interface RedisStoreOptions extends RedisConnectionOptions {
@@ -170,7 +180,7 @@ class RedisEntityStore implements RedisStore {
     // Serialise before anything is sent: a value that cannot be JSON fails the commit, not the script.
     let args: string[];
     try {
-      args = this.commitArgs(keys.member, commit);
+      args = this.commitArgs(keys.member, ref, commit);
     } catch (error) {
       return Promise.reject(toStoreError(error, 'commit'));
     }
@@ -224,6 +234,14 @@ class RedisEntityStore implements RedisStore {
       const found = await readIndexes(this.client, this.parkedKeys, undefined, limit);
       return found.flatMap(({ member }) => decodeEntityId(member) ?? []);
     });
+  }
+
+  versions(): Promise<StoredVersion[]> {
+    return this.read('versions', () => readVersions(this.client, this.keys));
+  }
+
+  scan(aggregate: string, visit: (entity: ScannedEntity) => void): Promise<void> {
+    return this.read('scan', () => scanEntities(this.client, this.keys, aggregate, visit));
   }
 
   readOutbox(limit: number): Promise<QueuedItem<AppliedTransition>[]> {
@@ -291,6 +309,7 @@ class RedisEntityStore implements RedisStore {
       shardKeys.outbox,
       shardKeys.dead,
       shardKeys.deadBytes,
+      shardKeys.versions,
     ];
     const argv: string[] = [String(batch.length)];
     for (const pending of batch) {
@@ -318,7 +337,7 @@ class RedisEntityStore implements RedisStore {
     );
   }
 
-  private commitArgs(member: string, commit: EntityCommit): string[] {
+  private commitArgs(member: string, ref: EntityRef, commit: EntityCommit): string[] {
     const { entity } = commit;
     const parkedMode = commit.parkedChanged ? (entity.parked ? 'set' : 'clear') : 'keep';
     const bufferChanged = commit.bufferAdded.length > 0 || commit.bufferRemoved.length > 0;
@@ -331,6 +350,8 @@ class RedisEntityStore implements RedisStore {
         : 0;
     const outboxRows = this.keepOutbox ? commit.applied.length : 0;
     const historyEntries = this.historyLimit > 0 ? commit.history.length : 0;
+    const heldMode = commit.heldChanged ? (entity.held ? 'set' : 'clear') : 'keep';
+    const machineVersion = commit.machineVersion ?? '';
     const header = JSON.stringify([
       commit.expectedVersion,
       entity.lastSeq,
@@ -349,6 +370,12 @@ class RedisEntityStore implements RedisStore {
       entity.lastTime === undefined ? '' : timeMarkJson(entity.lastTime),
       this.deadLetterMaxBytes,
       this.deadLetterTrim,
+      heldMode,
+      entity.held?.since ?? 0,
+      heldMode === 'set' ? toJson(entity.held, 'held mark') : '',
+      machineVersion,
+      machineVersion === '' ? '' : versionField(ref.aggregate, machineVersion),
+      commit.committedAt ?? 0,
     ]);
     const args = [
       header,
@@ -401,6 +428,18 @@ class RedisEntityStore implements RedisStore {
     });
   }
 
+  /**
+   * A read that writes nothing, not even the namespace record (the dry run and version checks must
+   * work on a replica and for a read-only user): the deadline and error mapping of `run` only.
+   */
+  private read<TResult>(operation: string, work: () => Promise<TResult>): Promise<TResult> {
+    if (this.closed)
+      return Promise.reject(new StoreUnavailableError(`redis store: ${operation} after close()`));
+    return withDeadline(work(), this.operationTimeoutMs, operation).catch((error: unknown) => {
+      throw toStoreError(error, operation, this.connection);
+    });
+  }
+
   private expireOverdue(): void {
     const now = Date.now();
     for (const entry of this.inFlight) {
@@ -446,6 +485,17 @@ interface InFlight {
   deadline: number;
   operation: string;
   reject: (error: unknown) => void;
+}
+
+function withDeadline<TResult>(work: Promise<TResult>, ms: number, operation: string): Promise<TResult> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new StoreUnavailableError(`redis store: ${operation} got no answer within ${ms} ms`)),
+      ms,
+    );
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
 function commitResult(reply: unknown, full: () => Error): CommitResult {

@@ -17,6 +17,8 @@ function gatedStore(): { store: EntityStore; hold: (key: string) => () => void }
     history: (ref) => inner.history(ref),
     stalled: (b, l) => inner.stalled(b, l),
     parked: (l) => inner.parked(l),
+    versions: () => inner.versions(),
+    scan: (aggregate, visit) => inner.scan(aggregate, visit),
     readOutbox: (l) => inner.readOutbox(l),
     ackOutbox: (ids) => inner.ackOutbox(ids),
     readDeadLetters: (l) => inner.readDeadLetters(l),

@@ -78,7 +78,15 @@ function applyStats(stats) {
   const { parked, stalled } = stats.attention;
   $('#attention').hidden = parked.length === 0 && stalled.length === 0;
   $('#attention-parked').replaceChildren(
-    ...(parked.length ? parked.map((e) => keyButton(e.aggregate, e.key)) : [document.createTextNode('none')]),
+    ...(parked.length
+      ? parked.map((e) =>
+          keyButton(
+            e.aggregate,
+            e.key,
+            e.reason && e.reason !== 'parked-on-rejection' ? ` held: ${e.reason}` : '',
+          ),
+        )
+      : [document.createTextNode('none')]),
   );
   $('#attention-stalled').replaceChildren(
     ...(stalled.length

@@ -3,14 +3,16 @@
   nothing; the others in the batch are unaffected. One call instead of one per decision saves a
   command's client work and a script call per decision (see docs/redis-store.md).
 
-  Input (the key count is given per call: 5 + 2 per decision):
+  Input (the key count is given per call: 6 + 2 per decision):
     KEYS[1] stalled zset {P:N}:stalled
-    KEYS[2] parked zset  {P:N}:parked
+    KEYS[2] parked zset  {P:N}:parked (the attention index: parked or held entities)
     KEYS[3] outbox stream {P:N}:outbox
     KEYS[4] dead-letter stream {P:N}:dead
     KEYS[5] the dead-letter stream's byte count {P:N}:deadBytes
-    KEYS[4 + 2i], KEYS[5 + 2i] for decision i = 1..n:
+    KEYS[6] versions hash {P:N}:versions (entities per aggregate and machine version)
+    KEYS[5 + 2i], KEYS[6 + 2i] for decision i = 1..n:
       entity hash  {P:N}:e:E   fields v (version), q (lastSeq), s (snapshot JSON),
+                               m (machine version of s), a (held mark JSON),
                                p (parked JSON), w (seen-id window JSON), n (buffer ordinal),
                                t (last applied time: JSON [time, id], time mode only),
                                b:<id> / B:<hex id> = "<ordinal>|<buffered entry JSON>"
@@ -25,7 +27,10 @@
               buffer added, buffer removed, outbox rows, dead letters, history entries (counts),
               last applied time JSON, or "" when the entity has none,
               dead-letter stream bound in bytes (0: unbounded),
-              1 to trim the oldest dead letters past the bounds (nobody relays them), 0 to refuse]
+              1 to trim the oldest dead letters past the bounds (nobody relays them), 0 to refuse,
+              held mode ("keep" | "set" | "clear"), held since (ms), held mark JSON (or ""),
+              machine version ("" keeps the stored stamp), version field (length-prefixed
+              aggregate and version, see keys.ts), committed at (ms)]
       index member (the encoded entity id)
       snapshot JSON, or "" to keep the stored one
       seen-id window JSON, or "" to keep the stored one
@@ -41,7 +46,25 @@
 --- @include "deadLetterRoom"
 --- @include "addDeadLetter"
 
-local stalledKey, parkedKey, outboxKey, deadKey, deadBytesKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local stalledKey, parkedKey, outboxKey, deadKey, deadBytesKey, versionsKey =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+
+-- Restamps the entity with its snapshot's machine version and keeps the per-version counts.
+local function stampVersion(entityKey, machineVersion, versionField, aggregatePrefix, at)
+  if machineVersion == '' then
+    return
+  end
+  local old = redis.call('HGET', entityKey, 'm')
+  if old == machineVersion then
+    return
+  end
+  redis.call('HSET', entityKey, 'm', machineVersion)
+  if old then
+    redis.call('HINCRBY', versionsKey, 'c:' .. aggregatePrefix .. old, -1)
+  end
+  redis.call('HINCRBY', versionsKey, 'c:' .. versionField, 1)
+  redis.call('HSETNX', versionsKey, 'f:' .. versionField, at)
+end
 
 -- Commits one decision whose arguments start at ARGV[first]; returns its reply and the index of
 -- the next decision's first argument.
@@ -53,6 +76,8 @@ local function commitOne(entityKey, historyKey, first)
   local added, removed, outboxRows, deadLetters, historyEntries = header[10], header[11], header[12], header[13], header[14]
   local lastTime = header[15]
   local maxBytes, trim = header[16], header[17]
+  local heldMode, heldAt, heldJson = header[18], header[19], header[20]
+  local machineVersion, versionField, committedAt = header[21], header[22], header[23]
 
   local nextFirst = first + 5 + 2 * added + removed + outboxRows + deadLetters + historyEntries
   local stored = redis.call('HGET', entityKey, 'v')
@@ -134,7 +159,23 @@ local function commitOne(entityKey, historyKey, first)
     end
   end
 
-  setOrClearIndex(parkedKey, parkedMode, parkedAt, member)
+  if heldMode == 'set' then
+    redis.call('HSET', entityKey, 'a', heldJson)
+  elseif heldMode == 'clear' then
+    redis.call('HDEL', entityKey, 'a')
+  end
+  -- One index for every entity that needs an operator: in it while parked or held.
+  if parkedMode == 'set' or heldMode == 'set' then
+    redis.call('ZADD', parkedKey, parkedMode == 'set' and parkedAt or heldAt, member)
+  elseif parkedMode == 'clear' or heldMode == 'clear' then
+    if redis.call('HEXISTS', entityKey, 'p') == 0 and redis.call('HEXISTS', entityKey, 'a') == 0 then
+      redis.call('ZREM', parkedKey, member)
+    end
+  end
+  if machineVersion ~= '' then
+    local aggregatePrefix = string.sub(versionField, 1, #versionField - #machineVersion)
+    stampVersion(entityKey, machineVersion, versionField, aggregatePrefix, committedAt)
+  end
   setOrClearIndex(stalledKey, stalledMode, oldest, member)
 
   if expiry > 0 then
@@ -152,6 +193,6 @@ local count = tonumber(ARGV[1])
 local replies = {}
 local first = 2
 for i = 1, count do
-  replies[i], first = commitOne(KEYS[4 + 2 * i], KEYS[5 + 2 * i], first)
+  replies[i], first = commitOne(KEYS[5 + 2 * i], KEYS[6 + 2 * i], first)
 end
 return replies

@@ -1,0 +1,2 @@
+/** A persisted XState snapshot (`actor.getPersistedSnapshot()`), JSON-safe. */
+export type PersistedSnapshot = Record<string, unknown>;

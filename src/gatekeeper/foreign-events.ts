@@ -1,0 +1,81 @@
+/**
+ * Events of an aggregate this process has no machine for. When the store has entities of it
+ * committed by another member (their registries disagree), the event is buffered on its entity
+ * and the entity held (`aggregate-not-registered`), for a member that knows it to drain; the
+ * caller rejects it as `unknown-aggregate` otherwise. See core/foreign.ts for the decision.
+ */
+import type { HeldMark } from '../core/attention.ts';
+import type { Clock } from '../core/clock.ts';
+import type { Decision } from '../core/decide.ts';
+import { EMPTY_ENTITY, oldestBufferedAt } from '../core/entity.ts';
+import type { EventEnvelope } from '../core/envelope.ts';
+import { VersionConflictError } from '../core/errors.ts';
+import { decideForeign } from '../core/foreign.ts';
+import { toHistoryEntry } from '../core/history.ts';
+import type { InputSource } from '../core/outcome.ts';
+import type { EntityStore } from '../store/entity-store.ts';
+import type { Listeners } from './listeners.ts';
+import type { VersionRegistry } from './version-registry.ts';
+
+export interface ForeignEventsDeps {
+  store: EntityStore;
+  clock: Clock;
+  listeners: Listeners;
+  registry: VersionRegistry;
+  maxConflictRetries: number;
+}
+
+/** True when another member of the store knows the aggregate (re-read from the store when stale). */
+export async function knownElsewhere(registry: VersionRegistry, aggregate: string): Promise<boolean> {
+  await registry.refreshIfStale();
+  return registry.knowsAggregate(aggregate);
+}
+
+/** Buffers the event on its entity and holds the entity; run inside the entity's mailbox. */
+export async function holdForeignEvent(
+  deps: ForeignEventsDeps,
+  event: EventEnvelope,
+  source: InputSource | undefined,
+): Promise<Decision> {
+  const { store, clock, listeners, registry } = deps;
+  const ref = { aggregate: event.aggregate, key: event.key };
+  const versions = [...(registry.versionsOf(ref.aggregate)?.keys() ?? [])].join(', ');
+  for (let attempt = 0; attempt <= deps.maxConflictRetries; attempt += 1) {
+    const stored = await store.load(ref);
+    const now = clock.now();
+    const mark: HeldMark = {
+      reason: 'aggregate-not-registered',
+      detail: `this process has no machine for aggregate "${ref.aggregate}", but the store has entities of it (version ${versions}) committed by another member: its events wait for a member that knows it`,
+      since: now,
+    };
+    const decision = decideForeign(stored ?? EMPTY_ENTITY, event, mark, now, source);
+    const committed = await store.commit(ref, {
+      expectedVersion: stored?.version ?? 0,
+      entity: decision.entity,
+      snapshot: undefined,
+      bufferAdded: decision.bufferAdded,
+      bufferRemoved: decision.bufferRemoved,
+      seenAdded: decision.seenAdded,
+      parkedChanged: false,
+      heldChanged: decision.heldChanged,
+      // The entity's stamp stays whatever the member that knows it wrote.
+      machineVersion: '',
+      committedAt: now,
+      applied: [],
+      deadLetters: [],
+      history: decision.outcomes.map((outcome) => toHistoryEntry(outcome, now)),
+      oldestBufferedAt: oldestBufferedAt(decision.entity),
+      final: false,
+    });
+    if (!committed.ok) continue;
+    const held = decision.heldChanged ? decision.entity.held : undefined;
+    listeners.emit(
+      decision.outcomes,
+      [],
+      [],
+      held && { ...ref, reason: held.reason, detail: held.detail, since: held.since },
+    );
+    return decision;
+  }
+  throw new VersionConflictError(ref.aggregate, ref.key, -1);
+}
