@@ -8,7 +8,8 @@
  *   {P:N}:dead       stream  dead letters of the shard's entities, until acknowledged
  *   {P:N}:stalled    zset    E scored by the oldest buffered event's arrival (ms)
  *   {P:N}:parked     zset    E scored by when the entity parked (ms)
- *   {P}:meta         hash    the namespace's shard count, checked by every process
+ *   {P:N}:owner      hash    the shard's claim: epoch (bumped by each new owner) and owner name
+ *   {P}:meta         hash    the namespace's shard count and sharding, checked by every process
  *
  * Each entity belongs to one of a fixed number of shards and its keys carry the shard's hash tag,
  * so one Lua script can write the entity and its shard's outbox, dead letters and indexes on
@@ -33,6 +34,18 @@ export interface ShardKeys {
   dead: string;
   stalled: string;
   parked: string;
+  owner: string;
+}
+
+/**
+ * How entities map to shards. `hash` (the library's default): FNV-1a of aggregate and key. With
+ * Kafka, `kafka-partitions`: the input partition the entity's key lands on, one shard per partition.
+ */
+export interface Sharding {
+  readonly kind: string;
+  shardOf(ref: EntityRef): number;
+  /** The shard of an input's source (e.g. its Kafka partition), when the sharding follows the input. */
+  shardOfSource?(source: Record<string, unknown> | undefined): number | undefined;
 }
 
 export const DEFAULT_PREFIX = 'gk';
@@ -46,10 +59,14 @@ export class KeySpace {
   /** The gatekeeper passes one ref object per resident entity: its key names are built once. */
   private readonly cache = new WeakMap<EntityRef, EntityKeys>();
 
+  readonly sharding: Sharding;
+
   constructor(
     readonly prefix: string,
     readonly shards: number,
+    sharding?: Sharding,
   ) {
+    this.sharding = sharding ?? { kind: 'hash', shardOf: (ref) => shardOf(ref, shards) };
     validatePrefix(prefix);
     if (!Number.isInteger(shards) || shards < 1 || shards > MAX_SHARDS) {
       throw new InvalidConfigError(
@@ -64,6 +81,7 @@ export class KeySpace {
         dead: `${tag}:dead`,
         stalled: `${tag}:stalled`,
         parked: `${tag}:parked`,
+        owner: `${tag}:owner`,
       };
     });
   }
@@ -73,7 +91,11 @@ export class KeySpace {
     // A ref is a plain object: only trust the cache while its fields are what they were.
     if (cached && cached.aggregate === ref.aggregate && cached.key === ref.key) return cached;
     const member = encodeEntityId(ref);
-    const shard = shardOf(ref, this.shards);
+    const shard = this.sharding.shardOf(ref);
+    if (!Number.isInteger(shard) || shard < 0 || shard >= this.shards)
+      throw new RangeError(
+        `the ${this.sharding.kind} sharding put ${member} on shard ${shard}, outside 0..${this.shards - 1}`,
+      );
     const tag = this.tag(shard);
     const keys = {
       aggregate: ref.aggregate,
@@ -93,9 +115,29 @@ export class KeySpace {
     return keys;
   }
 
+  /**
+   * The shard a dead letter that belongs to no committed decision goes to: with a sharding that
+   * follows the input (Kafka), the shard of the record's source; else stable for the same identity.
+   */
+  shardOfDeadLetter(letter: {
+    aggregate: string | null;
+    key: string | null;
+    source?: Record<string, unknown> | undefined;
+  }): number {
+    const fromSource = this.sharding.shardOfSource?.(letter.source);
+    if (
+      fromSource !== undefined &&
+      Number.isInteger(fromSource) &&
+      fromSource >= 0 &&
+      fromSource < this.shards
+    )
+      return fromSource;
+    return this.shardForIdentity(letter.aggregate, letter.key);
+  }
+
   /** The shard a dead letter without a usable entity goes to: stable for the same identity. */
   shardForIdentity(aggregate: string | null, key: string | null): number {
-    return shardOf({ aggregate: aggregate ?? '', key: key ?? '' }, this.shards);
+    return this.sharding.shardOf({ aggregate: aggregate ?? '', key: key ?? '' });
   }
 
   private tag(shard: number): string {

@@ -19,7 +19,16 @@ import type {
 import { deadLetterJson, decodeEntity, parse, toJson } from './codec.ts';
 import { openClient, toStoreError, type OpenedClient, type RedisConnectionOptions } from './connection.ts';
 import { CommitBatcher, type PendingCommit } from './commit-batcher.ts';
-import { bufferField, decodeEntityId, DEFAULT_PREFIX, DEFAULT_SHARDS, KeySpace } from './keys.ts';
+import {
+  bufferField,
+  decodeEntityId,
+  DEFAULT_PREFIX,
+  DEFAULT_SHARDS,
+  KeySpace,
+  type Sharding,
+} from './keys.ts';
+import { ownedShards, type OwnedShards } from './owned-shards.ts';
+import { ShardClaims } from './shard-claims.ts';
 import { defineScripts, runScript, type RedisClient } from './scripts.ts';
 import { ackStreams, readIndexes, readStreams } from './shard-reads.ts';
 
@@ -42,6 +51,17 @@ export interface RedisStoreOptions extends RedisConnectionOptions {
   finalEntityTtlMs?: number;
   /** Deadline of one store operation, after which it fails with StoreUnavailableError (default 10 s). */
   operationTimeoutMs?: number;
+  /**
+   * How entities map to shards (default: a hash of aggregate and key). Recorded in Redis with the
+   * shard count; a process with another sharding refuses to start. The Kafka runtime passes one
+   * shard per input partition (`kafka-partitions`).
+   */
+  sharding?: Sharding;
+  /**
+   * Fence every write by the shard's claim (see shard-claims.ts): this process writes only for the
+   * shards it claimed through `ownership.claim`, under this owner name. The Kafka runtime sets it.
+   */
+  claims?: { owner: string };
 }
 
 /** The Redis store, with the client and key layout reachable for tools and tests. */
@@ -50,6 +70,8 @@ export interface RedisStore extends EntityStore {
   readonly keys: KeySpace;
   /** Resolves once Redis answered and the namespace's shard count matched; rejects like any operation. */
   ready(): Promise<void>;
+  /** Present with the `claims` option: the shards this process holds and their queues. */
+  readonly ownership: OwnedShards | undefined;
 }
 
 /** Layout version recorded in `{prefix}:meta`; bumped when the key layout changes incompatibly. */
@@ -80,9 +102,15 @@ class RedisEntityStore implements RedisStore {
   private watchdog: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly batcher = new CommitBatcher((shard, batch) => this.sendBatch(shard, batch), 128);
+  private readonly claims: ShardClaims | undefined;
+  readonly ownership: OwnedShards | undefined;
 
   constructor(options: RedisStoreOptions) {
-    this.keys = new KeySpace(options.prefix ?? DEFAULT_PREFIX, options.shards ?? DEFAULT_SHARDS);
+    this.keys = new KeySpace(
+      options.prefix ?? DEFAULT_PREFIX,
+      options.shards ?? DEFAULT_SHARDS,
+      options.sharding,
+    );
     this.keepOutbox = options.outbox ?? false;
     this.historyLimit = count('historyLimit', options.historyLimit ?? DEFAULT_HISTORY_LIMIT);
     const deadLetterLimit = count('deadLetterLimit', options.deadLetterLimit ?? 100_000);
@@ -100,6 +128,11 @@ class RedisEntityStore implements RedisStore {
     this.owned = opened.owned;
     this.connection = opened;
     defineScripts(this.client);
+    this.claims = options.claims === undefined ? undefined : new ShardClaims(options.claims.owner);
+    this.ownership =
+      this.claims === undefined
+        ? undefined
+        : ownedShards(this.client, this.keys, this.claims, (operation, work) => this.run(operation, work));
   }
 
   ready(): Promise<void> {
@@ -134,8 +167,22 @@ class RedisEntityStore implements RedisStore {
   }
 
   recordDeadLetter(letter: DeadLetter): Promise<void> {
-    const key = this.keys.shard(this.keys.shardForIdentity(letter.aggregate, letter.key)).dead;
+    const shard = this.keys.shardOfDeadLetter(letter);
+    const key = this.keys.shard(shard).dead;
     const json = deadLetterJson(letter);
+    const claims = this.claims;
+    if (claims) {
+      return this.run('recordDeadLetter', async () => {
+        const epoch = claims.epochFor(shard);
+        const reply = await runScript(
+          this.client,
+          'fencedAppend',
+          [this.keys.shard(shard).owner, key],
+          [epoch, this.deadLetterMaxLen, json],
+        );
+        if (Number(reply) === -2) throw claims.fenced(shard);
+      });
+    }
     return this.run('recordDeadLetter', async () => {
       if (this.deadLetterMaxLen > 0)
         await this.client.xadd(key, 'MAXLEN', '=', this.deadLetterMaxLen, '*', 'v', json);
@@ -155,7 +202,7 @@ class RedisEntityStore implements RedisStore {
 
   stalled(before: number, limit: number): Promise<StalledEntity[]> {
     return this.run('stalled', async () => {
-      const found = await readIndexes(this.client, this.stalledKeys, before, limit);
+      const found = await readIndexes(this.client, this.indexKeys(this.stalledKeys), before, limit);
       return found.flatMap(({ member, score }) => {
         const ref = decodeEntityId(member);
         return ref ? [{ ...ref, oldestBufferedAt: score }] : [];
@@ -165,7 +212,7 @@ class RedisEntityStore implements RedisStore {
 
   parked(limit: number): Promise<EntityRef[]> {
     return this.run('parked', async () => {
-      const found = await readIndexes(this.client, this.parkedKeys, undefined, limit);
+      const found = await readIndexes(this.client, this.indexKeys(this.parkedKeys), undefined, limit);
       return found.flatMap(({ member }) => decodeEntityId(member) ?? []);
     });
   }
@@ -208,6 +255,11 @@ class RedisEntityStore implements RedisStore {
 
   // --- internals -------------------------------------------------------------------------------
 
+  /** With claims, the sweeper looks only at the shards this process holds (the others are not its to decide). */
+  private indexKeys(all: readonly string[]): readonly string[] {
+    return this.claims ? this.claims.held().map((shard) => all[shard] as string) : all;
+  }
+
   /** One script call for one shard's batch; each commit gets its own reply, or the call's error. */
   private sendBatch(shard: number, batch: readonly PendingCommit[]): void {
     const shardKeys = this.keys.shard(shard);
@@ -217,8 +269,26 @@ class RedisEntityStore implements RedisStore {
       keyList.push(pending.stateKey, pending.historyKey);
       for (const arg of pending.args) argv.push(arg);
     }
+    const claims = this.claims;
+    if (claims) {
+      // The shard's claim travels with the batch and is checked by the script before any write.
+      let epoch: string;
+      try {
+        epoch = claims.epochFor(shard);
+      } catch (error) {
+        for (const pending of batch) pending.reject(error);
+        return;
+      }
+      keyList.push(shardKeys.owner);
+      argv.push(epoch);
+    }
     this.run('commit', () => runScript(this.client, 'commitBatch', keyList, argv)).then(
       (replies) => {
+        if (claims && Number(replies) === -2) {
+          const error = claims.fenced(shard);
+          for (const pending of batch) pending.reject(error);
+          return;
+        }
         const list = Array.isArray(replies) ? (replies as unknown[]) : [];
         // Mapped here rather than by a `.then` per commit: one promise and microtask less each.
         batch.forEach((pending, index) => {
@@ -338,13 +408,21 @@ class RedisEntityStore implements RedisStore {
         this.client,
         'claimNamespace',
         [this.keys.meta],
-        [this.keys.shards, LAYOUT_VERSION],
-      )) as [string | null, string | null];
-      const [shards, layout] = reply;
-      if (Number(shards) !== this.keys.shards || layout !== LAYOUT_VERSION) {
+        [this.keys.shards, LAYOUT_VERSION, this.keys.sharding.kind],
+      )) as [string | null, string | null, string | null];
+      const [shards, layout, sharding] = reply;
+      if (
+        Number(shards) !== this.keys.shards ||
+        layout !== LAYOUT_VERSION ||
+        sharding !== this.keys.sharding.kind
+      ) {
         throw new InvalidConfigError(
-          `redis store: prefix "${this.keys.prefix}" was created with ${shards} shards (layout ${layout}); ` +
-            `this process is configured for ${this.keys.shards} shards (layout ${LAYOUT_VERSION}). Use the same shards option or another prefix.`,
+          `redis store: prefix "${this.keys.prefix}" was created with ${shards} ${sharding} shards (layout ${layout}); ` +
+            `this process is configured for ${this.keys.shards} ${this.keys.sharding.kind} shards (layout ${LAYOUT_VERSION}). ` +
+            (sharding === 'kafka-partitions' || this.keys.sharding.kind === 'kafka-partitions'
+              ? 'With Kafka there is one shard per input partition: after changing the partition count (or moving from the hash sharding), ' +
+                'stop every member and run `gatekeeper reshard` (see docs/kafka.md), or use another prefix.'
+              : 'Use the same shards option or another prefix.'),
         );
       }
       this.namespaceReady = true;

@@ -39,6 +39,9 @@ function loadScript(operation: string, numberOfKeys?: number): ScriptDefinition 
 const SCRIPTS = {
   commitBatch: loadScript('commitBatch'),
   claimNamespace: loadScript('claimNamespace', 1),
+  claimShard: loadScript('claimShard', 1),
+  fencedDelete: loadScript('fencedDelete', 2),
+  fencedAppend: loadScript('fencedAppend', 2),
 } as const;
 
 type ScriptName = keyof typeof SCRIPTS;

@@ -8,6 +8,9 @@ function kafkajsPartition(key: string, count: number): number {
   const partitionMetadata = Array.from({ length: count }, (_, partitionId) => ({
     partitionId,
     leader: 0,
+    partitionErrorCode: 0,
+    replicas: [0],
+    isr: [0],
   }));
   return partitioner({ topic: 't', partitionMetadata, message: { key, value: 'v' } });
 }
