@@ -16,13 +16,13 @@ import {
   type Producer,
 } from 'kafkajs';
 import type { MachineRegistryInput } from '../core/aggregate.ts';
-import { findCause, GatekeeperError } from '../core/errors.ts';
+import { findCause, GatekeeperError, InvalidConfigError } from '../core/errors.ts';
 import type { AppliedTransition, DeadLetter } from '../core/outcome.ts';
 import type { ActorInspector } from '../gatekeeper/actor-cursor.ts';
 import { createGatekeeperWithStore, type Gatekeeper } from '../gatekeeper/gatekeeper.ts';
 import type { EntityStore } from '../store/entity-store.ts';
 import { memoryStore } from '../store/memory-store.ts';
-import { redisStore } from '../store/redis/index.ts';
+import { redisStore, ShardClaims, type OwnedShards } from '../store/redis/index.ts';
 import { loadMachines } from '../gatekeeper/load-machines.ts';
 import { createBatchHandler } from './batch-handler.ts';
 import { parseRunConfig, type RunConfig, type RunConfigInput } from './config.ts';
@@ -30,6 +30,14 @@ import { MetricsSink, type KafkaRuntimeMetrics } from './metrics.ts';
 import { deadLetterMessage, outputMessage } from './output-records.ts';
 import { publishRows } from './publish.ts';
 import { Relay } from './relay.ts';
+import { coPartitionedAssigner } from './co-partitioned-assigner.ts';
+import { inputPartitionCount } from './input-partitions.ts';
+import { partitionOfKey } from './partition-of-key.ts';
+import { kafkaPartitionSharding } from './partition-sharding.ts';
+import { PartitionOwnership } from './partition-ownership.ts';
+import { misplacedKey, partitionRelays } from './partition-relays.ts';
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
 
 export type RunLogLevel = 'error' | 'warn' | 'info';
 
@@ -56,6 +64,8 @@ export interface RunningGatekeeper {
   stop(): Promise<void>;
   /** Rows the relays published so far. */
   published(): { output: number; deadLetters: number };
+  /** With a shared Redis store: the input partitions this member owns now. */
+  partitions(): number[];
 }
 
 /** Starts a gatekeeper consumer; resolves once it has joined its consumer group's run loop. */
@@ -68,12 +78,31 @@ export async function runGatekeeper(
   const metrics = new MetricsSink(options.metrics);
   const machines: MachineRegistryInput =
     typeof config.machines === 'string' ? await loadMachines(config.machines) : config.machines;
-  const store = options.store ?? openStore(config);
+  /**
+   * Other processes may share this store (Redis): then the shards follow the input partitions and
+   * each member decides and publishes only the partitions it is assigned (partition-ownership.ts).
+   */
+  const sharedStore = options.store === undefined && config.redis !== undefined;
+  const kafka = new Kafka(kafkaConfig(config, log, options.kafkaLogLevel ?? 'warn'));
+  let partitions: number | undefined;
+  if (sharedStore) {
+    if (config.createTopics !== false) await createTopics(kafka, config);
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      partitions = await inputPartitionCount(admin, config.topics.input);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+  const claims = sharedStore
+    ? new ShardClaims(`${config.clientId}@${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`)
+    : undefined;
+  const store = options.store ?? openStore(config, partitions, claims);
   // The relays get a connection of their own: on the deciding connection each relay read would
   // queue behind thousands of pipelined commits, and publishing would fall far behind deciding.
-  const relayStore = options.store ?? (config.redis === undefined ? store : openStore(config));
-  /** Other processes may share this store (Redis): then one relay per group publishes. */
-  const sharedStore = options.store === undefined && config.redis !== undefined;
+  const relayStore =
+    options.store ?? (config.redis === undefined ? store : openStore(config, partitions, claims));
   const gatekeeper = createGatekeeperWithStore({
     machines,
     store,
@@ -92,7 +121,6 @@ export async function runGatekeeper(
     }
   }
 
-  const kafka = new Kafka(kafkaConfig(config, log, options.kafkaLogLevel ?? 'warn'));
   let producer: Producer | undefined;
   let consumer: Consumer | undefined;
   const outputRelay = new Relay<AppliedTransition>({
@@ -129,13 +157,39 @@ export async function runGatekeeper(
     ...relayLimits(config),
     metrics,
   });
-  // With a shared store the relays wait for the group assignment (below) before publishing.
-  outputRelay.setActive(!sharedStore);
-  deadLetterRelay.setActive(!sharedStore);
+  let shutdownOnFatal: (error: unknown) => void = () => undefined;
+  const ownership =
+    sharedStore && partitions !== undefined
+      ? new PartitionOwnership({
+          owned: (relayStore as { ownership?: OwnedShards }).ownership as OwnedShards,
+          shards: partitions,
+          relays: (partition) =>
+            partitionRelays(partition, {
+              owned: (relayStore as { ownership?: OwnedShards }).ownership as OwnedShards,
+              producer: () => producer as Producer,
+              config,
+              log,
+              metrics,
+            }),
+          log,
+          metrics,
+          fatal: (error) => shutdownOnFatal(error),
+        })
+      : undefined;
+  const partitionOf = (key: string | null) =>
+    partitions === undefined || key === null ? undefined : partitionOfKey(key, partitions);
   gatekeeper.subscribe({
     onOutcome: (outcome) => metrics.decision(outcome),
-    onTransition: () => outputRelay.wake(),
-    onRejected: () => deadLetterRelay.wake(),
+    onTransition: (transition) => {
+      if (!ownership) outputRelay.wake();
+      else ownership.wake(partitionOf(transition.key) ?? 0, 'output');
+    },
+    onRejected: (letter) => {
+      if (!ownership) return deadLetterRelay.wake();
+      const partition = letter.source?.partition;
+      if (typeof partition === 'number') ownership.wake(partition, 'dead-letter');
+      else ownership.wakeAll();
+    },
     onListenerError: (error) => log('warn', `metrics hook failed: ${String(error)}`),
   });
 
@@ -160,10 +214,9 @@ export async function runGatekeeper(
         .catch((error: unknown) => log('warn', `consumer disconnect failed: ${String(error)}`));
       await gatekeeper.idle();
       const timeout = config.limits.shutdownTimeoutMs;
-      const [outputEmpty, deadEmpty] = await Promise.all([
-        outputRelay.stop(timeout),
-        deadLetterRelay.stop(timeout),
-      ]);
+      const [outputEmpty, deadEmpty] = ownership
+        ? [await ownership.stop(timeout), true]
+        : await Promise.all([outputRelay.stop(timeout), deadLetterRelay.stop(timeout)]);
       if (!outputEmpty || !deadEmpty)
         log(
           'warn',
@@ -179,8 +232,10 @@ export async function runGatekeeper(
       else settle.reject(fatal);
     })());
 
+  shutdownOnFatal = (error) => void shutdown(error);
+
   try {
-    if (config.createTopics !== false) await createTopics(kafka, config);
+    if (config.createTopics !== false && !sharedStore) await createTopics(kafka, config);
     // The default (Java-compatible murmur2) partitioner, named so kafkajs does not warn about it.
     producer = kafka.producer({
       allowAutoTopicCreation: true,
@@ -188,8 +243,10 @@ export async function runGatekeeper(
       createPartitioner: Partitioners.DefaultPartitioner,
     });
     await producer.connect();
-    outputRelay.start();
-    deadLetterRelay.start();
+    if (!ownership) {
+      outputRelay.start();
+      deadLetterRelay.start();
+    }
 
     consumer = kafka.consumer({
       groupId: config.groupId,
@@ -199,18 +256,14 @@ export async function runGatekeeper(
       maxBytesPerPartition: config.limits.maxBytesPerPartition,
       allowAutoTopicCreation: false,
       retry: { retries: 8, restartOnFailure: (error) => Promise.resolve(shouldRestart(error, log)) },
+      ...(ownership ? { partitionAssigners: [coPartitionedAssigner] } : {}),
     });
-    if (sharedStore) {
-      // Every process's relays read the same outbox; only the member holding partition 0 of the
-      // first input topic publishes, so rows are not produced once per process. After a
-      // rebalance another member takes over (a dead member's share waits for its session timeout).
-      const leaderTopic = config.topics.input[0] as string;
+    if (ownership) {
+      // Partition p of every input topic is one shard, assigned to one member (the co-partitioned
+      // assigner): that member claims the shard, decides its records and publishes its rows.
       consumer.on(consumer.events.GROUP_JOIN, (event) => {
-        const leads = event.payload.memberAssignment[leaderTopic]?.includes(0) ?? false;
-        if (leads !== outputRelay.isActive)
-          log('info', leads ? 'this process publishes the outbox' : 'another process publishes the outbox');
-        outputRelay.setActive(leads);
-        deadLetterRelay.setActive(leads);
+        const assigned = config.topics.input.flatMap((topic) => event.payload.memberAssignment[topic] ?? []);
+        ownership.assign(assigned);
       });
     }
     consumer.on(consumer.events.CRASH, (event) => {
@@ -229,7 +282,17 @@ export async function runGatekeeper(
       autoCommit: true,
       autoCommitInterval: config.limits.commitIntervalMs,
       partitionsConsumedConcurrently: config.limits.partitionsConsumedConcurrently,
-      eachBatch: createBatchHandler({ gatekeeper, metrics, maxInFlight: config.limits.maxInFlight }),
+      eachBatch: createBatchHandler({
+        gatekeeper,
+        metrics,
+        maxInFlight: config.limits.maxInFlight,
+        ...(ownership && partitions !== undefined
+          ? {
+              beforeBatch: (_topic, partition) => ownership.ready(partition),
+              misplaced: misplacedKey(partitions),
+            }
+          : {}),
+      }),
     });
   } catch (error) {
     await shutdown(error).catch(() => undefined);
@@ -245,14 +308,28 @@ export async function runGatekeeper(
       await shutdown(undefined);
       await done.catch(() => undefined);
     },
-    published: () => ({ output: outputRelay.total, deadLetters: deadLetterRelay.total }),
+    published: () =>
+      ownership?.published() ?? { output: outputRelay.total, deadLetters: deadLetterRelay.total },
+    partitions: () => ownership?.partitions ?? [],
   };
 }
 
-function openStore(config: RunConfig): EntityStore {
+function openStore(config: RunConfig, partitions?: number, claims?: ShardClaims): EntityStore {
   if (config.redis === undefined) return memoryStore({ outbox: true });
   const options = typeof config.redis === 'string' ? { url: config.redis } : config.redis;
-  return redisStore({ ...options, outbox: true });
+  if (partitions === undefined) return redisStore({ ...options, outbox: true });
+  if (options.shards !== undefined && options.shards !== partitions)
+    throw new InvalidConfigError(
+      `redis.shards is ${options.shards} but the input topics have ${partitions} partitions: with Kafka there is one ` +
+        'shard per input partition; leave redis.shards out',
+    );
+  return redisStore({
+    ...options,
+    outbox: true,
+    shards: partitions,
+    sharding: kafkaPartitionSharding(partitions),
+    ...(claims ? { claims } : {}),
+  });
 }
 
 function relayLimits(config: RunConfig) {

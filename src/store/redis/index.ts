@@ -9,6 +9,9 @@ export {
   DEFAULT_SHARDS,
   type EntityKeys,
   type ShardKeys,
+  type Sharding,
 } from './keys.ts';
+export { ShardClaims } from './shard-claims.ts';
+export type { OwnedShards } from './owned-shards.ts';
 export { UnserializableValueError, CorruptEntityError } from './codec.ts';
 export type { RedisClient } from './scripts.ts';

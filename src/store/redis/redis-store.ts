@@ -59,9 +59,10 @@ export interface RedisStoreOptions extends RedisConnectionOptions {
   sharding?: Sharding;
   /**
    * Fence every write by the shard's claim (see shard-claims.ts): this process writes only for the
-   * shards it claimed through `ownership.claim`, under this owner name. The Kafka runtime sets it.
+   * shards it claimed through `ownership.claim`, under this owner name. The Kafka runtime sets it,
+   * with one ShardClaims shared by its deciding and its publishing store.
    */
-  claims?: { owner: string };
+  claims?: { owner: string } | ShardClaims;
 }
 
 /** The Redis store, with the client and key layout reachable for tools and tests. */
@@ -128,7 +129,11 @@ class RedisEntityStore implements RedisStore {
     this.owned = opened.owned;
     this.connection = opened;
     defineScripts(this.client);
-    this.claims = options.claims === undefined ? undefined : new ShardClaims(options.claims.owner);
+    // Two stores of one process (deciding and publishing connections) may share one set of claims.
+    this.claims =
+      options.claims === undefined || options.claims instanceof ShardClaims
+        ? options.claims
+        : new ShardClaims(options.claims.owner);
     this.ownership =
       this.claims === undefined
         ? undefined

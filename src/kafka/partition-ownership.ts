@@ -1,0 +1,174 @@
+/**
+ * Ownership follows the consumer group's assignment. With a shared Redis store, shard p holds the
+ * entities, outbox rows and dead letters of input partition p; the member assigned p claims shard
+ * p (which fences every earlier claimant, see store/redis/shard-claims.ts), decides p's records,
+ * and runs p's two relays, so publishing scales with the group and nobody publishes rows of a
+ * partition it does not hold. On each new assignment the partitions it lost are released (their
+ * relays stop without a last round: the new owner publishes) and the new ones are claimed before
+ * their first batch is decided.
+ */
+import { GatekeeperError } from '../core/errors.ts';
+import type { OwnedShards } from '../store/redis/owned-shards.ts';
+import type { MetricsSink } from './metrics.ts';
+import type { Relay } from './relay.ts';
+
+/** The two relays of one partition. */
+export interface PartitionRelays {
+  output: Relay<unknown>;
+  deadLetters: Relay<unknown>;
+}
+
+export interface PartitionOwnershipOptions {
+  owned: OwnedShards;
+  /** The store's shard count: the input topics' partition count when the namespace was made. */
+  shards: number;
+  /** Builds (not starts) the relays of one partition. */
+  relays(partition: number): PartitionRelays;
+  log(level: 'info' | 'warn' | 'error', message: string, extra?: Record<string, unknown>): void;
+  metrics: MetricsSink;
+  /** Called with a non-retriable error when the assignment cannot be served (a partition past the shards). */
+  fatal(error: GatekeeperError): void;
+}
+
+export class PartitionOwnership {
+  private readonly relays = new Map<number, PartitionRelays>();
+  private releasedOutput = 0;
+  private releasedDead = 0;
+  /** Per assigned partition: the claim in progress or done for the current assignment. */
+  private claims = new Map<number, Promise<void>>();
+  private assignment: number[] = [];
+
+  constructor(private readonly options: PartitionOwnershipOptions) {}
+
+  /** Partitions this member holds now (assigned and claimed), ascending. */
+  get partitions(): number[] {
+    return this.options.owned.held();
+  }
+
+  /**
+   * A new assignment (kafkajs GROUP_JOIN): releases what was lost, then claims every assigned
+   * partition again — even one kept across the rebalance, since this member may have been paused
+   * while another claimed it.
+   */
+  assign(partitions: readonly number[]): void {
+    const { owned, shards } = this.options;
+    const log = this.options.log.bind(this.options);
+    const next = [...new Set(partitions)].sort((a, b) => a - b);
+    const beyond = next.filter((partition) => partition >= shards);
+    if (beyond.length > 0) {
+      this.options.fatal(
+        new GatekeeperError(
+          `the input topics have more partitions than the Redis store's ${shards} shards (assigned ${beyond.join(', ')}): ` +
+            'the partition count changed since the store was created. Stop every member and run `gatekeeper reshard` (docs/kafka.md).',
+          { code: 'PARTITION_COUNT_CHANGED' },
+        ),
+      );
+      return;
+    }
+    const lost = this.assignment.filter((partition) => !next.includes(partition));
+    for (const partition of lost) {
+      owned.release(partition);
+      const relays = this.relays.get(partition);
+      this.relays.delete(partition);
+      if (relays)
+        void stopRelays(relays, 0).then(() => {
+          this.releasedOutput += relays.output.total;
+          this.releasedDead += relays.deadLetters.total;
+        });
+    }
+    this.assignment = next;
+    this.claims = new Map(
+      next.map((partition) => [
+        partition,
+        owned.claim(partition).then((epoch) => {
+          log('info', `claimed partition ${partition} (epoch ${epoch})`, { partition, epoch });
+          let relays = this.relays.get(partition);
+          if (!relays) {
+            relays = this.options.relays(partition);
+            this.relays.set(partition, relays);
+            relays.output.start();
+            relays.deadLetters.start();
+          }
+          relays.output.setActive(true);
+          relays.deadLetters.setActive(true);
+          relays.output.wake();
+          relays.deadLetters.wake();
+        }),
+      ]),
+    );
+    for (const claim of this.claims.values()) claim.catch(() => undefined);
+    log(
+      'info',
+      `assigned partitions ${next.join(', ') || '(none)'}; released ${lost.join(', ') || '(none)'}`,
+      {
+        partitions: next,
+        released: lost,
+      },
+    );
+    this.options.metrics.ownedPartitions(next);
+  }
+
+  /** Resolves once the partition is claimed for the current assignment (a failed claim is tried again). */
+  async ready(partition: number): Promise<void> {
+    const claim = this.claims.get(partition);
+    if (claim === undefined) return; // not assigned (any more): its writes are refused by the fence
+    try {
+      await claim;
+    } catch (error) {
+      const retry = this.options.owned.claim(partition).then(() => undefined);
+      this.claims.set(partition, retry);
+      retry.catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Wakes the relays of one partition (a decision committed rows there). */
+  wake(partition: number, kind: 'output' | 'dead-letter'): void {
+    const relays = this.relays.get(partition);
+    if (!relays) return;
+    (kind === 'output' ? relays.output : relays.deadLetters).wake();
+  }
+
+  /** Wakes every relay (a dead letter of unknown partition, a reconnect). */
+  wakeAll(): void {
+    for (const relays of this.relays.values()) {
+      relays.output.wake();
+      relays.deadLetters.wake();
+    }
+  }
+
+  /** Rows published by this member's relays, current and released. */
+  published(): { output: number; deadLetters: number } {
+    let output = this.releasedOutput;
+    let deadLetters = this.releasedDead;
+    for (const relays of this.relays.values()) {
+      output += relays.output.total;
+      deadLetters += relays.deadLetters.total;
+    }
+    return { output, deadLetters };
+  }
+
+  /** Stops every relay after publishing what its partition still holds (up to `timeoutMs`); true when all were emptied. */
+  async stop(timeoutMs: number): Promise<boolean> {
+    const all = [...this.relays.values()];
+    const results = await Promise.all(all.map((relays) => stopRelays(relays, timeoutMs)));
+    for (const relays of all) {
+      this.releasedOutput += relays.output.total;
+      this.releasedDead += relays.deadLetters.total;
+    }
+    this.relays.clear();
+    return results.every(Boolean);
+  }
+}
+
+async function stopRelays(relays: PartitionRelays, timeoutMs: number): Promise<boolean> {
+  if (timeoutMs === 0) {
+    relays.output.setActive(false);
+    relays.deadLetters.setActive(false);
+  }
+  const [output, dead] = await Promise.all([
+    relays.output.stop(timeoutMs),
+    relays.deadLetters.stop(timeoutMs),
+  ]);
+  return output && dead;
+}
