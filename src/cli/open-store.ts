@@ -39,6 +39,9 @@ export async function openStore(flags: FlagValues): Promise<EntityStore> {
       ? { cluster: { nodes: (cluster as string).split(',').filter((node) => node !== '') } }
       : { url }),
     ...(prefix === undefined ? {} : { prefix }),
+    // Whatever shard count and sharding the namespace was made with (gatekeeper run on Kafka: one
+    // shard per input partition).
+    recordedLayout: true,
   });
   try {
     await store.ready();

@@ -9,7 +9,7 @@ import type { OwnedShards } from '../store/redis/owned-shards.ts';
 import type { RunConfig } from './config.ts';
 import type { MetricsSink } from './metrics.ts';
 import { deadLetterMessage, outputMessage } from './output-records.ts';
-import { partitionOfKey } from './partition-of-key.ts';
+import { partitionOfKey } from '../store/redis/partition-of-key.ts';
 import { publishRows } from './publish.ts';
 import { Relay } from './relay.ts';
 

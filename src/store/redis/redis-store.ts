@@ -28,6 +28,7 @@ import {
   type Sharding,
 } from './keys.ts';
 import { ownedShards, type OwnedShards } from './owned-shards.ts';
+import { keySpaceFor } from './reshard.ts';
 import { ShardClaims } from './shard-claims.ts';
 import { defineScripts, runScript, type RedisClient } from './scripts.ts';
 import { ackStreams, readIndexes, readStreams } from './shard-reads.ts';
@@ -63,6 +64,11 @@ export interface RedisStoreOptions extends RedisConnectionOptions {
    * with one ShardClaims shared by its deciding and its publishing store.
    */
   claims?: { owner: string } | ShardClaims;
+  /**
+   * Use the shard count and sharding recorded for the prefix, whatever `shards` and `sharding` say
+   * (for operator tools reading a namespace that `gatekeeper run` made). Await `ready()` before use.
+   */
+  recordedLayout?: boolean;
 }
 
 /** The Redis store, with the client and key layout reachable for tools and tests. */
@@ -85,18 +91,20 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
 
 class RedisEntityStore implements RedisStore {
   readonly client: RedisClient;
-  readonly keys: KeySpace;
+  keys: KeySpace;
   private readonly owned: boolean;
   private readonly connection: Pick<OpenedClient, 'where' | 'lastError'>;
   private readonly keepOutbox: boolean;
   private readonly historyLimit: number;
-  private readonly deadLetterMaxLen: number;
+  private deadLetterMaxLen: number;
+  private readonly deadLetterLimit: number;
+  private readonly adoptLayout: boolean;
   private readonly finalEntityTtlMs: number;
   private readonly operationTimeoutMs: number;
-  private readonly outboxKeys: string[];
-  private readonly deadKeys: string[];
-  private readonly stalledKeys: string[];
-  private readonly parkedKeys: string[];
+  private outboxKeys: string[] = [];
+  private deadKeys: string[] = [];
+  private stalledKeys: string[] = [];
+  private parkedKeys: string[] = [];
   private namespaceChecked: Promise<void> | undefined;
   private namespaceReady = false;
   private readonly inFlight = new Set<InFlight>();
@@ -115,15 +123,13 @@ class RedisEntityStore implements RedisStore {
     this.keepOutbox = options.outbox ?? false;
     this.historyLimit = count('historyLimit', options.historyLimit ?? DEFAULT_HISTORY_LIMIT);
     const deadLetterLimit = count('deadLetterLimit', options.deadLetterLimit ?? 100_000);
-    this.deadLetterMaxLen = deadLetterLimit === 0 ? 0 : Math.ceil(deadLetterLimit / this.keys.shards);
+    this.deadLetterLimit = deadLetterLimit;
+    this.deadLetterMaxLen = 0;
+    this.adoptLayout = options.recordedLayout ?? false;
     this.finalEntityTtlMs =
       options.finalEntityTtlMs === undefined ? 0 : positive('finalEntityTtlMs', options.finalEntityTtlMs);
     this.operationTimeoutMs = positive('operationTimeoutMs', options.operationTimeoutMs ?? 10_000);
-    const shards = Array.from({ length: this.keys.shards }, (_, shard) => this.keys.shard(shard));
-    this.outboxKeys = shards.map((keys) => keys.outbox);
-    this.deadKeys = shards.map((keys) => keys.dead);
-    this.stalledKeys = shards.map((keys) => keys.stalled);
-    this.parkedKeys = shards.map((keys) => keys.parked);
+    this.useKeys(this.keys);
     const opened = openClient(options);
     this.client = opened.client;
     this.owned = opened.owned;
@@ -259,6 +265,17 @@ class RedisEntityStore implements RedisStore {
   }
 
   // --- internals -------------------------------------------------------------------------------
+
+  /** Derives the per-shard key lists and limits from a key space. */
+  private useKeys(keys: KeySpace): void {
+    this.keys = keys;
+    this.deadLetterMaxLen = this.deadLetterLimit === 0 ? 0 : Math.ceil(this.deadLetterLimit / keys.shards);
+    const shards = Array.from({ length: keys.shards }, (_, shard) => keys.shard(shard));
+    this.outboxKeys = shards.map((shardKeys) => shardKeys.outbox);
+    this.deadKeys = shards.map((shardKeys) => shardKeys.dead);
+    this.stalledKeys = shards.map((shardKeys) => shardKeys.stalled);
+    this.parkedKeys = shards.map((shardKeys) => shardKeys.parked);
+  }
 
   /** With claims, the sweeper looks only at the shards this process holds (the others are not its to decide). */
   private indexKeys(all: readonly string[]): readonly string[] {
@@ -409,6 +426,10 @@ class RedisEntityStore implements RedisStore {
   /** Once per store: records or checks the shard count, so processes with different layouts never mix. */
   private checkNamespace(): Promise<void> {
     this.namespaceChecked ??= (async () => {
+      if (this.adoptLayout) {
+        const [shards, sharding] = await this.client.hmget(this.keys.meta, 'shards', 'sharding');
+        if (shards !== null) this.useKeys(keySpaceFor(this.keys.prefix, Number(shards), sharding ?? 'hash'));
+      }
       const reply = (await runScript(
         this.client,
         'claimNamespace',

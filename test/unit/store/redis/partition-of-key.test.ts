@@ -1,6 +1,6 @@
 import { Partitioners } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { partitionOfKey } from '../../../src/kafka/partition-of-key.ts';
+import { partitionOfKey } from '../../../../src/store/redis/partition-of-key.ts';
 
 /** What kafkajs's producer would pick for this key, with `count` partitions. */
 function kafkajsPartition(key: string, count: number): number {

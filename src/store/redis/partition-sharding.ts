@@ -5,7 +5,7 @@
  * the entities, outbox rows and dead letters of shard p, and one decision's commit stays in one
  * hash slot. A dead letter for a record that names no usable entity goes to its source partition.
  */
-import type { Sharding } from '../store/redis/keys.ts';
+import type { Sharding } from './keys.ts';
 import { partitionOfKey } from './partition-of-key.ts';
 
 export const KAFKA_SHARDING = 'kafka-partitions';
