@@ -7,6 +7,7 @@
  */
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { demoStream } from '../../src/demo/stream.ts';
 import { expectationFor, expectEverythingPublished } from '../integration/kafka/support/expected.ts';
@@ -23,6 +24,7 @@ import {
   type GatekeeperProcess,
 } from '../integration/kafka/support/processes.ts';
 import { setUp, waitFor, waitUntilCaughtUp, type TestSetup } from '../integration/kafka/support/runtime.ts';
+import { REDIS_URL } from '../integration/store/support/redis-servers.ts';
 
 let broker: Broker;
 let setup: TestSetup | undefined;
@@ -42,13 +44,20 @@ afterAll(async () => {
   }
 }, 120_000);
 
-/** Whether a process's latest word on the outbox is that it publishes it. */
-function leads(process: GatekeeperProcess): boolean {
-  const log = process.log();
-  return (
-    log.lastIndexOf('this process publishes the outbox') >
-    log.lastIndexOf('another process publishes the outbox')
-  );
+/** The input partitions a process's latest assignment gave it (it decides and publishes them). */
+function owns(process: GatekeeperProcess): number[] {
+  const lines = process.log().match(/assigned partitions ([^;]*);/g) ?? [];
+  const last = lines.at(-1)?.slice('assigned partitions '.length, -1) ?? '(none)';
+  return last === '(none)' ? [] : last.split(', ').map(Number);
+}
+
+/** The epoch a process last claimed partition `partition` with, from its log. */
+function claimedEpoch(process: GatekeeperProcess, partition: number): number | undefined {
+  const matches = [
+    ...process.log().matchAll(new RegExp(`claimed partition ${partition} \\(epoch (\\d+)\\)`, 'g')),
+  ];
+  const last = matches.at(-1);
+  return last === undefined ? undefined : Number(last[1]);
 }
 
 it('two processes in one group, the publishing one SIGKILLed and restarted: every entity gets exactly its in-order transitions, every illegal event a dead letter', async () => {
@@ -72,10 +81,12 @@ it('two processes in one group, the publishing one SIGKILLed and restarted: ever
   const b = startGatekeeper('b', configFile);
   processes.push(a, b);
   await Promise.all([a.consuming, b.consuming]);
-  // Kill the member that publishes the outbox (it holds partition 0), so the test also proves that
-  // publishing moves to the other member after the rebalance.
-  await waitFor('one member to publish the outbox', () => Promise.resolve([a, b].filter(leads).length === 1));
-  const [victim, survivor] = leads(a) ? [a, b] : [b, a];
+  // Each member decides and publishes its own three partitions; killing one moves its partitions
+  // (and their outbox rows) to the other after the rebalance.
+  await waitFor('the members to share the six partitions', () =>
+    Promise.resolve(owns(a).length === 3 && owns(b).length === 3),
+  );
+  const [victim, survivor] = [a, b];
 
   // Produce in paced chunks so the kill lands while both processes are busy.
   const producing = (async () => {
@@ -98,7 +109,9 @@ it('two processes in one group, the publishing one SIGKILLed and restarted: ever
   await producing;
 
   await waitUntilCaughtUp(setup, total, 150_000);
-  await waitFor('a member to publish the outbox again', () => Promise.resolve([again, survivor].some(leads)));
+  await waitFor('the restarted member to own partitions again', () =>
+    Promise.resolve(owns(again).length > 0),
+  );
   again.kill('SIGTERM');
   survivor.kill('SIGTERM');
   const [againExit, survivorExit] = await Promise.all([again.exited, survivor.exited]);
@@ -115,3 +128,76 @@ it('two processes in one group, the publishing one SIGKILLed and restarted: ever
   expect(dead.inconsistent).toBe(0);
   expect(expected.rejected.size).toBeGreaterThan(20);
 }, 240_000);
+
+it('a member SIGSTOPped past its session timeout loses its partitions to the group; after SIGCONT its claims are fenced and the output is still every transition in order', async () => {
+  const stream = demoStream({
+    entities: 600,
+    seed: 23,
+    duplicateRate: 0.1,
+    illegalRate: 0.05,
+    garbageRate: 0.005,
+  });
+  const expected = await expectationFor(stream);
+  const messages = stream.inputs.map(eventMessage);
+  const paused = await setUp(broker.brokers, 'e2e-sigstop', 6);
+  try {
+    const file = writeConfig(
+      paused.config({
+        limits: { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_000, relayIdleMs: 50, maxInFlight: 100 },
+      }),
+    );
+    const a = startGatekeeper('stopped', file);
+    const b = startGatekeeper('successor', file);
+    processes.push(a, b);
+    await Promise.all([a.consuming, b.consuming]);
+    await waitFor('the members to share the six partitions', () =>
+      Promise.resolve(owns(a).length === 3 && owns(b).length === 3),
+    );
+    const lost = owns(a);
+    const epochsOfA = lost.map((partition) => claimedEpoch(a, partition) ?? 0);
+    await produce(paused.brokers, paused.input, messages.slice(0, messages.length / 2));
+    await waitFor(
+      'some input committed',
+      async () => (await committedTotal(paused.brokers, paused.group, paused.input)) > 0,
+    );
+
+    a.kill('SIGSTOP');
+    await produce(paused.brokers, paused.input, messages.slice(messages.length / 2));
+    await waitFor(
+      'the successor to own all six partitions',
+      () => Promise.resolve(owns(b).length === 6),
+      60_000,
+    );
+    const redis = new Redis(REDIS_URL);
+    try {
+      // The successor's claims superseded every claim of the stopped member.
+      for (const [index, partition] of lost.entries()) {
+        const epoch = Number(await redis.hget(`{${paused.prefix}:${partition}}:owner`, 'epoch'));
+        expect(epoch).toBeGreaterThan(epochsOfA[index] as number);
+      }
+      const stoppedLog = a.log().length;
+      a.kill('SIGCONT');
+      await waitUntilCaughtUp(paused, messages.length, 150_000);
+      await waitFor('both members to own partitions again', () =>
+        Promise.resolve(owns(a).length > 0 && owns(b).length > 0 && owns(a).length + owns(b).length === 6),
+      );
+      a.kill('SIGTERM');
+      b.kill('SIGTERM');
+      const [aExit, bExit] = await Promise.all([a.exited, b.exited]);
+      expect(aExit.code, a.log()).toBe(0);
+      expect(bExit.code, b.log()).toBe(0);
+      // Whatever the resumed member tried for a lost partition before it rejoined was refused by the fence.
+      const resumed = a.log().slice(stoppedLog);
+      const refusedWrites = (resumed.match(/was claimed by another member/g) ?? []).length;
+      const { output } = await expectEverythingPublished(paused, expected);
+      console.log(
+        `e2e SIGSTOP: ${messages.length} input records; output ${output.records} records (${output.duplicates} duplicates); ${refusedWrites} refused writes after SIGCONT`,
+      );
+      expect(output.malformed).toBe(0);
+    } finally {
+      await redis.quit();
+    }
+  } finally {
+    await paused.cleanup();
+  }
+}, 300_000);
