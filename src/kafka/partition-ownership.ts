@@ -16,6 +16,10 @@ import type { Relay } from './relay.ts';
 export interface PartitionRelays {
   output: Relay<unknown>;
   deadLetters: Relay<unknown>;
+  /** Before the relays start: exactly-once recovery (fence the previous producer, apply its checkpoint). */
+  prepare?(): Promise<void>;
+  /** After the relays stopped: releases their producers. */
+  close?(): Promise<void>;
 }
 
 export interface PartitionOwnershipOptions {
@@ -70,29 +74,29 @@ export class PartitionOwnership {
       owned.release(partition);
       const relays = this.relays.get(partition);
       this.relays.delete(partition);
-      if (relays)
-        void stopRelays(relays, 0).then(() => {
-          this.releasedOutput += relays.output.total;
-          this.releasedDead += relays.deadLetters.total;
-        });
+      if (relays) void this.retire(relays);
     }
     this.assignment = next;
     this.claims = new Map(
       next.map((partition) => [
         partition,
-        owned.claim(partition).then((epoch) => {
+        owned.claim(partition).then(async (epoch) => {
           log('info', `claimed partition ${partition} (epoch ${epoch})`, { partition, epoch });
-          let relays = this.relays.get(partition);
-          if (!relays) {
-            relays = this.options.relays(partition);
-            this.relays.set(partition, relays);
-            relays.output.start();
-            relays.deadLetters.start();
+          // Fresh relays for every claim: a kept partition's old relays (and producers) may have
+          // been fenced while this member was paused.
+          const previous = this.relays.get(partition);
+          if (previous) await this.retire(previous);
+          const relays = this.options.relays(partition);
+          this.relays.set(partition, relays);
+          try {
+            await relays.prepare?.();
+          } catch (error) {
+            this.relays.delete(partition);
+            await relays.close?.();
+            throw error;
           }
-          relays.output.setActive(true);
-          relays.deadLetters.setActive(true);
-          relays.output.wake();
-          relays.deadLetters.wake();
+          relays.output.start();
+          relays.deadLetters.start();
         }),
       ]),
     );
@@ -120,6 +124,14 @@ export class PartitionOwnership {
       retry.catch(() => undefined);
       throw error;
     }
+  }
+
+  /** Stops a partition's relays without a last round (the partition's next owner publishes) and closes them. */
+  private async retire(relays: PartitionRelays): Promise<void> {
+    await stopRelays(relays, 0);
+    await relays.close?.().catch(() => undefined);
+    this.releasedOutput += relays.output.total;
+    this.releasedDead += relays.deadLetters.total;
   }
 
   /** Wakes the relays of one partition (a decision committed rows there). */
@@ -152,6 +164,7 @@ export class PartitionOwnership {
   async stop(timeoutMs: number): Promise<boolean> {
     const all = [...this.relays.values()];
     const results = await Promise.all(all.map((relays) => stopRelays(relays, timeoutMs)));
+    for (const relays of all) await relays.close?.().catch(() => undefined);
     for (const relays of all) {
       this.releasedOutput += relays.output.total;
       this.releasedDead += relays.deadLetters.total;

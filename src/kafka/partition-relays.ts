@@ -2,10 +2,13 @@
  * What a member runs for each input partition it owns with a shared Redis store: the partition's
  * output and dead-letter relays, and the check that a record's key belongs on its partition.
  */
-import type { Producer } from 'kafkajs';
+import type { Admin, Kafka, Producer } from 'kafkajs';
 import { GatekeeperError } from '../core/errors.ts';
 import type { AppliedTransition, DeadLetter } from '../core/outcome.ts';
+import type { QueuedItem } from '../store/entity-store.ts';
 import type { OwnedShards } from '../store/redis/owned-shards.ts';
+import type { PartitionRelays } from './partition-ownership.ts';
+import { TransactionalPublisher, type TransactionalQueue } from './transactional-relay.ts';
 import type { RunConfig } from './config.ts';
 import type { MetricsSink } from './metrics.ts';
 import { deadLetterMessage, outputMessage } from './output-records.ts';
@@ -33,14 +36,17 @@ export interface PartitionRelayContext {
   config: RunConfig;
   log: RunLogger;
   metrics: MetricsSink;
+  /** Present for exactly-once delivery: transactional producers are made from it. */
+  exactlyOnce?: { kafka: Kafka; admin: Admin };
 }
 
 /**
- * The relays of one owned partition: read its shard's rows, check the claim still stands, produce,
- * delete (the delete is fenced by the claim in Redis, so a member that lost the partition never
- * deletes rows its successor must publish).
+ * The relays of one owned partition: read its shard's rows, check the claim still stands, produce
+ * (at-least-once: plain sends; exactly-once: one transaction per round with its checkpoint, see
+ * transactional-relay.ts), delete (fenced by the claim in Redis, so a member that lost the
+ * partition never deletes rows its successor must publish).
  */
-export function partitionRelays(partition: number, context: PartitionRelayContext) {
+export function partitionRelays(partition: number, context: PartitionRelayContext): PartitionRelays {
   const { owned, config, log, metrics } = context;
   const claimed = async () => {
     if (!(await owned.stillHeld(partition)))
@@ -64,6 +70,45 @@ export function partitionRelays(partition: number, context: PartitionRelayContex
     idleMs: config.limits.relayIdleMs,
     maxBackoffMs: config.limits.relayMaxBackoffMs,
   };
+  const refused = (what: string) => (reason: string) =>
+    log('warn', `the broker refused ${what} (${reason}); sent without its payload`);
+
+  const outputMessages = {
+    full: (row: QueuedItem<AppliedTransition>) => outputMessage(row.value),
+    reduced: (row: QueuedItem<AppliedTransition>, reason: string) => outputMessage(row.value, reason),
+  };
+  const deadMessages = {
+    full: (row: QueuedItem<DeadLetter>) => deadLetterMessage(row),
+    reduced: (row: QueuedItem<DeadLetter>, reason: string) => deadLetterMessage(row, reason),
+  };
+  const eos = context.exactlyOnce;
+  const queue = (kind: 'output' | 'dead-letter', topic: string): TransactionalQueue => ({
+    kind,
+    partition,
+    groupId: config.groupId,
+    topic,
+    checkpointTopic: config.topics.input[0] as string,
+    readUpTo: (streamId, limit) => owned.readUpTo(partition, kind, streamId, limit),
+    ack: (ids) =>
+      kind === 'output' ? owned.ackOutbox(partition, ids) : owned.ackDeadLetters(partition, ids),
+  });
+  const outputTxn =
+    eos &&
+    new TransactionalPublisher(
+      eos.kafka,
+      queue('output', config.topics.output),
+      outputMessages,
+      refused('an output record'),
+    );
+  const deadTxn =
+    eos &&
+    new TransactionalPublisher(
+      eos.kafka,
+      queue('dead-letter', config.topics.deadLetter),
+      deadMessages,
+      refused('a dead-letter record'),
+    );
+
   const output = new Relay<AppliedTransition>({
     kind: 'output',
     partition,
@@ -71,14 +116,13 @@ export function partitionRelays(partition: number, context: PartitionRelayContex
     ack: (ids) => owned.ackOutbox(partition, ids),
     publish: async (rows) => {
       await claimed();
+      if (outputTxn) return outputTxn.publish(rows);
       await publishRows({
         producer: context.producer(),
         topic: config.topics.output,
         rows,
-        full: (row) => outputMessage(row.value),
-        reduced: (row, reason) => outputMessage(row.value, reason),
-        onRefused: (reason) =>
-          log('warn', `the broker refused an output record (${reason}); sent without its payload`),
+        ...outputMessages,
+        onRefused: refused('an output record'),
       });
     },
     ...relayLimits,
@@ -91,18 +135,35 @@ export function partitionRelays(partition: number, context: PartitionRelayContex
     ack: (ids) => owned.ackDeadLetters(partition, ids),
     publish: async (rows) => {
       await claimed();
+      if (deadTxn) return deadTxn.publish(rows);
       await publishRows({
         producer: context.producer(),
         topic: config.topics.deadLetter,
         rows,
-        full: (row) => deadLetterMessage(row),
-        reduced: (row, reason) => deadLetterMessage(row, reason),
-        onRefused: (reason) =>
-          log('warn', `the broker refused a dead-letter record (${reason}); sent without the event`),
+        ...deadMessages,
+        onRefused: refused('a dead-letter record'),
       });
     },
     ...relayLimits,
     metrics,
   });
-  return { output: output as Relay<unknown>, deadLetters: deadLetters as Relay<unknown> };
+  return {
+    output: output,
+    deadLetters: deadLetters,
+    prepare: async () => {
+      if (!eos || !outputTxn || !deadTxn) return;
+      const [fromOutput, fromDead] = await Promise.all([
+        outputTxn.recover(eos.admin),
+        deadTxn.recover(eos.admin),
+      ]);
+      if (fromOutput + fromDead > 0)
+        log(
+          'info',
+          `partition ${partition}: ${fromOutput} output and ${fromDead} dead-letter rows were already published by a committed transaction; deleted without publishing them again`,
+        );
+    },
+    close: async () => {
+      await Promise.all([outputTxn?.close(), deadTxn?.close()]);
+    },
+  };
 }

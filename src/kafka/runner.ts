@@ -158,6 +158,8 @@ export async function runGatekeeper(
     metrics,
   });
   let shutdownOnFatal: (error: unknown) => void = () => undefined;
+  /** For exactly-once delivery: reads the partitions' publishing checkpoints on each claim. */
+  const checkpointAdmin = sharedStore && config.delivery === 'exactly-once' ? kafka.admin() : undefined;
   const ownership =
     sharedStore && partitions !== undefined
       ? new PartitionOwnership({
@@ -170,6 +172,7 @@ export async function runGatekeeper(
               config,
               log,
               metrics,
+              ...(checkpointAdmin ? { exactlyOnce: { kafka, admin: checkpointAdmin } } : {}),
             }),
           log,
           metrics,
@@ -222,6 +225,7 @@ export async function runGatekeeper(
           'warn',
           'stopped with rows left in the outbox or dead letters; they are published after the next start',
         );
+      await checkpointAdmin?.disconnect().catch(() => undefined);
       await producer
         ?.disconnect()
         .catch((error: unknown) => log('warn', `producer disconnect failed: ${String(error)}`));
@@ -243,6 +247,7 @@ export async function runGatekeeper(
       createPartitioner: Partitioners.DefaultPartitioner,
     });
     await producer.connect();
+    await checkpointAdmin?.connect();
     if (!ownership) {
       outputRelay.start();
       deadLetterRelay.start();

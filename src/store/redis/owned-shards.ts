@@ -26,6 +26,13 @@ export interface OwnedShards {
   /** True while Redis still names this process's epoch for the shard. */
   stillHeld(shard: number): Promise<boolean>;
   readOutbox(shard: number, limit: number): Promise<QueuedItem<AppliedTransition>[]>;
+  /** The oldest rows of the shard's outbox or dead letters up to and including a stream id (recovery). */
+  readUpTo(
+    shard: number,
+    kind: 'output' | 'dead-letter',
+    streamId: string,
+    limit: number,
+  ): Promise<QueuedItem<unknown>[]>;
   ackOutbox(shard: number, ids: readonly string[]): Promise<void>;
   readDeadLetters(shard: number, limit: number): Promise<QueuedItem<DeadLetter>[]>;
   ackDeadLetters(shard: number, ids: readonly string[]): Promise<void>;
@@ -34,9 +41,9 @@ export interface OwnedShards {
 }
 
 export function ownedShards(client: RedisClient, keys: KeySpace, claims: ShardClaims, run: Run): OwnedShards {
-  const read = <TValue>(shard: number, stream: string, limit: number, what: string) =>
+  const read = <TValue>(shard: number, stream: string, limit: number, what: string, upTo = '+') =>
     run(`read ${what} of shard ${shard}`, async () => {
-      const entries = await client.xrange(stream, '-', '+', 'COUNT', limit);
+      const entries = await client.xrange(stream, '-', upTo, 'COUNT', limit);
       return entries.map(([id, fields]) => ({
         id: queuedItemId(shard, id),
         value: parse<TValue>(fields[1] ?? '', `${what} entry ${id} of shard ${shard}`),
@@ -76,6 +83,14 @@ export function ownedShards(client: RedisClient, keys: KeySpace, claims: ShardCl
         claims.release(shard);
         return false;
       }),
+    readUpTo: (shard, kind, streamId, limit) =>
+      read<unknown>(
+        shard,
+        kind === 'output' ? keys.shard(shard).outbox : keys.shard(shard).dead,
+        limit,
+        kind === 'output' ? 'outbox' : 'dead-letter',
+        streamId,
+      ),
     readOutbox: (shard, limit) => read<AppliedTransition>(shard, keys.shard(shard).outbox, limit, 'outbox'),
     ackOutbox: (shard, ids) => ack(shard, keys.shard(shard).outbox, ids, 'outbox'),
     readDeadLetters: (shard, limit) => read<DeadLetter>(shard, keys.shard(shard).dead, limit, 'dead-letter'),
