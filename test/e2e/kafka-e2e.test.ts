@@ -10,11 +10,17 @@ import { dirname } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { demoStream } from '../../src/demo/stream.ts';
-import { expectationFor, expectEverythingPublished } from '../integration/kafka/support/expected.ts';
+import {
+  checkDeadLetters,
+  checkOutput,
+  expectationFor,
+  expectEverythingPublished,
+} from '../integration/kafka/support/expected.ts';
 import {
   committedTotal,
   eventMessage,
   produce,
+  readCommitted,
   sharedBroker,
   type Broker,
 } from '../integration/kafka/support/kafka.ts';
@@ -199,5 +205,79 @@ it('a member SIGSTOPped past its session timeout loses its partitions to the gro
     }
   } finally {
     await paused.cleanup();
+  }
+}, 300_000);
+
+it('two exactly-once members, one SIGKILLed mid-stream (wherever it was: after a commit, inside a transaction, before a delete) and started again: the read_committed output holds every transition exactly once', async () => {
+  const stream = demoStream({
+    entities: 800,
+    seed: 29,
+    duplicateRate: 0.15,
+    illegalRate: 0.05,
+    garbageRate: 0.005,
+  });
+  const expected = await expectationFor(stream);
+  const messages = stream.inputs.map(eventMessage);
+  const eos = await setUp(broker.brokers, 'e2e-eos-kill', 6);
+  try {
+    const file = writeConfig(
+      eos.config({
+        delivery: 'exactly-once',
+        limits: {
+          sessionTimeoutMs: 6_000,
+          heartbeatIntervalMs: 1_000,
+          relayIdleMs: 20,
+          relayBatchSize: 100,
+          maxInFlight: 100,
+        },
+      }),
+    );
+    const a = startGatekeeper('eos-a', file);
+    const b = startGatekeeper('eos-b', file);
+    processes.push(a, b);
+    await Promise.all([a.consuming, b.consuming]);
+    await waitFor('the members to share the six partitions', () =>
+      Promise.resolve(owns(a).length === 3 && owns(b).length === 3),
+    );
+    const producing = (async () => {
+      for (let at = 0; at < messages.length; at += 300) {
+        await produce(eos.brokers, eos.input, messages.slice(at, at + 300));
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
+    await waitFor(
+      'a third of the input committed',
+      async () => (await committedTotal(eos.brokers, eos.group, eos.input)) >= messages.length / 3,
+    );
+    a.kill('SIGKILL');
+    expect((await a.exited).signal).toBe('SIGKILL');
+    const again = startGatekeeper('eos-a-again', file);
+    processes.push(again);
+    await again.consuming;
+    await producing;
+    await waitUntilCaughtUp(eos, messages.length, 150_000);
+    await waitFor('the restarted member to own partitions again', () =>
+      Promise.resolve(owns(again).length > 0),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    again.kill('SIGTERM');
+    b.kill('SIGTERM');
+    const [againExit, bExit] = await Promise.all([again.exited, b.exited]);
+    expect(againExit.code, again.log()).toBe(0);
+    expect(bExit.code, b.log()).toBe(0);
+
+    const output = checkOutput(await readCommitted(eos.brokers, eos.output), expected);
+    const dead = checkDeadLetters(await readCommitted(eos.brokers, eos.deadLetter), expected);
+    console.log(
+      `e2e exactly-once kill: ${messages.length} input records; read_committed output ${output.records} records, ${output.duplicates} duplicates`,
+    );
+    expect(output.mismatches).toEqual([]);
+    expect(output.mismatchCount).toBe(0);
+    expect(output.duplicates).toBe(0);
+    expect(output.malformed).toBe(0);
+    expect(dead.missing).toEqual([]);
+    expect(dead.garbageMissing).toEqual([]);
+  } finally {
+    await eos.cleanup();
   }
 }, 300_000);
