@@ -284,8 +284,11 @@ async function gatekeeperSide(
 ): Promise<KafkaSideFigures> {
   const lags = new Map<number, number>();
   let committedRecords = 0;
-  const start = () =>
-    runGatekeeper(
+  const start = () => {
+    // With two members, a lag reported by one that just lost the partition must not stick.
+    const owned = new Set<number>();
+    const multi = side.members > 1;
+    return runGatekeeper(
       {
         delivery: side.delivery,
         machines,
@@ -302,13 +305,20 @@ async function gatekeeperSide(
       },
       {
         metrics: {
-          lag: (_topic, partition, lag) => lags.set(partition, lag),
+          lag: (_topic, partition, lag) => {
+            if (!multi || owned.has(partition)) lags.set(partition, lag);
+          },
+          ownedPartitions: (partitions) => {
+            owned.clear();
+            for (const partition of partitions) owned.add(partition);
+          },
           batch: (_topic, _partition, records) => {
             committedRecords += records;
           },
         },
       },
     );
+  };
   const members = await Promise.all(Array.from({ length: side.members }, start));
   const running = members[0] as Awaited<ReturnType<typeof start>>;
   const started = performance.now();

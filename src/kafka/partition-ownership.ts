@@ -7,7 +7,10 @@
  * relays stop without a last round: the new owner publishes) and the new ones are claimed before
  * their first batch is decided.
  */
-import { GatekeeperError } from '../core/errors.ts';
+import { GatekeeperError, messageOf } from '../core/errors.ts';
+
+/** Longest a batch waits for its partition's claim before kafkajs is asked to retry it. */
+const READY_WAIT_MS = 5_000;
 import type { OwnedShards } from '../store/redis/owned-shards.ts';
 import type { MetricsSink } from './metrics.ts';
 import type { Relay } from './relay.ts';
@@ -41,6 +44,8 @@ export class PartitionOwnership {
   /** Per assigned partition: the claim in progress or done for the current assignment. */
   private claims = new Map<number, Promise<void>>();
   private assignment: number[] = [];
+  /** Bumped by each assignment: a take started for an older one gives up. */
+  private generation = 0;
 
   constructor(private readonly options: PartitionOwnershipOptions) {}
 
@@ -77,30 +82,15 @@ export class PartitionOwnership {
       if (relays) void this.retire(relays);
     }
     this.assignment = next;
+    const generation = (this.generation += 1);
+    const previous = this.claims;
+    // One take at a time per partition: a second assignment's take waits for the first one's.
     this.claims = new Map(
       next.map((partition) => [
         partition,
-        owned.claim(partition).then(async (epoch) => {
-          log('info', `claimed partition ${partition} (epoch ${epoch})`, { partition, epoch });
-          // Fresh relays for every claim: a kept partition's old relays (and producers) may have
-          // been fenced while this member was paused.
-          const previous = this.relays.get(partition);
-          if (previous) await this.retire(previous);
-          const relays = this.options.relays(partition);
-          this.relays.set(partition, relays);
-          try {
-            await relays.prepare?.();
-          } catch (error) {
-            this.relays.delete(partition);
-            await relays.close?.();
-            throw error;
-          }
-          relays.output.start();
-          relays.deadLetters.start();
-        }),
+        (previous.get(partition) ?? Promise.resolve()).then(() => this.take(partition, generation)),
       ]),
     );
-    for (const claim of this.claims.values()) claim.catch(() => undefined);
     log(
       'info',
       `assigned partitions ${next.join(', ') || '(none)'}; released ${lost.join(', ') || '(none)'}`,
@@ -112,17 +102,68 @@ export class PartitionOwnership {
     this.options.metrics.ownedPartitions(next);
   }
 
-  /** Resolves once the partition is claimed for the current assignment (a failed claim is tried again). */
+  /**
+   * Resolves once the partition is claimed for the current assignment. Rejects (retriable) when
+   * that takes longer than `READY_WAIT_MS`, so kafkajs retries the batch from its own loop (which
+   * heartbeats) instead of waiting here past the session timeout.
+   */
   async ready(partition: number): Promise<void> {
     const claim = this.claims.get(partition);
     if (claim === undefined) return; // not assigned (any more): its writes are refused by the fence
-    try {
-      await claim;
-    } catch (error) {
-      const retry = this.options.owned.claim(partition).then(() => undefined);
-      this.claims.set(partition, retry);
-      retry.catch(() => undefined);
-      throw error;
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), READY_WAIT_MS);
+    });
+    const result = await Promise.race([claim.then(() => 'ready' as const), waited]);
+    clearTimeout(timer);
+    if (result === 'late')
+      throw new GatekeeperError(
+        `partition ${partition} is not claimed yet (the store or the broker is slow); retrying`,
+        {
+          code: 'PARTITION_NOT_READY',
+          retriable: true,
+        },
+      );
+  }
+
+  /**
+   * Claims the partition's shard, replaces its relays (fresh ones for every claim: a kept
+   * partition's old relays and producers may have been fenced while this member was paused),
+   * prepares and starts them. Tried again with back-off until it succeeds or a newer assignment
+   * supersedes it; never rejects.
+   */
+  private async take(partition: number, generation: number): Promise<void> {
+    const owned = this.options.owned;
+    const log = this.options.log.bind(this.options);
+    for (let attempt = 0; generation === this.generation; attempt += 1) {
+      try {
+        const epoch = await owned.claim(partition);
+        log('info', `claimed partition ${partition} (epoch ${epoch})`, { partition, epoch });
+        const previous = this.relays.get(partition);
+        this.relays.delete(partition);
+        if (previous) await this.retire(previous);
+        const relays = this.options.relays(partition);
+        try {
+          await relays.prepare?.();
+        } catch (error) {
+          await relays.close?.().catch(() => undefined);
+          throw error;
+        }
+        if (generation !== this.generation) {
+          await relays.close?.().catch(() => undefined);
+          return;
+        }
+        this.relays.set(partition, relays);
+        relays.output.start();
+        relays.deadLetters.start();
+        return;
+      } catch (error) {
+        this.options.metrics.retry(`claim partition ${partition}`, error);
+        log('warn', `could not take partition ${partition} (${messageOf(error)}); trying again`, {
+          partition,
+        });
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 200 * 2 ** attempt)));
+      }
     }
   }
 

@@ -16,6 +16,9 @@ import { partitionOfKey } from '../store/redis/partition-of-key.ts';
 import { publishRows } from './publish.ts';
 import { Relay } from './relay.ts';
 
+/** How long an exactly-once relay woken by a decision waits for more rows before its transaction. */
+const EXACTLY_ONCE_LINGER_MS = 50;
+
 type RunLogger = (level: 'error' | 'warn' | 'info', message: string, extra?: Record<string, unknown>) => void;
 
 /** Why a record key cannot be decided on a partition: its entity's shard is another partition's. */
@@ -69,6 +72,8 @@ export function partitionRelays(partition: number, context: PartitionRelayContex
     batchSize: config.limits.relayBatchSize,
     idleMs: config.limits.relayIdleMs,
     maxBackoffMs: config.limits.relayMaxBackoffMs,
+    // A transaction costs several round trips whatever it carries: let a round gather more rows.
+    ...(context.exactlyOnce ? { lingerMs: EXACTLY_ONCE_LINGER_MS } : {}),
   };
   const refused = (what: string) => (reason: string) =>
     log('warn', `the broker refused ${what} (${reason}); sent without its payload`);
