@@ -66,6 +66,12 @@ function streamIdOf(id: string): string {
 
 export class TransactionalPublisher<TValue> {
   private producer: Producer | undefined;
+  /**
+   * The last stream id a transaction of this publisher committed (or the checkpoint it recovered):
+   * rows up to it are published already. A round whose delete failed (Redis unreachable) reads
+   * them again; they must only be deleted, never produced a second time.
+   */
+  private committed: bigint | undefined;
 
   constructor(
     private readonly kafka: Kafka,
@@ -90,6 +96,7 @@ export class TransactionalPublisher<TValue> {
     await fence.abort();
     const checkpoint = await this.checkpoint(admin);
     if (checkpoint === undefined) return 0;
+    this.committed = BigInt(streamIdToOffset(checkpoint));
     let removed = 0;
     for (;;) {
       const rows = await this.queue.readUpTo(checkpoint, 5_000);
@@ -100,7 +107,12 @@ export class TransactionalPublisher<TValue> {
   }
 
   /** Produces the rows and the checkpoint in one transaction; resolves once it committed. */
-  async publish(rows: readonly QueuedItem<TValue>[]): Promise<void> {
+  async publish(all: readonly QueuedItem<TValue>[]): Promise<void> {
+    const committed = this.committed;
+    const rows =
+      committed === undefined
+        ? all
+        : all.filter((row) => BigInt(streamIdToOffset(streamIdOf(row.id))) > committed);
     if (rows.length === 0) return;
     try {
       await this.inTransaction(rows, (row) => this.messages.full(row));
@@ -154,6 +166,7 @@ export class TransactionalPublisher<TValue> {
         ],
       });
       await transaction.commit();
+      this.committed = BigInt(streamIdToOffset(streamIdOf(last.id)));
     } catch (error) {
       if (transaction?.isActive()) await transaction.abort().catch(() => undefined);
       // A fenced or broken producer cannot be used again; the next round starts a new one (the

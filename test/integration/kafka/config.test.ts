@@ -130,6 +130,8 @@ describe('gatekeeper run from flags alone', () => {
     const [, url] = await io.waitFor('err', /metrics: (http:\S+)/);
     const metrics = await (await fetch(url as string)).text();
     expect(metrics).toMatch(/gatekeeper_kafka_consumer_lag\{[^}]*topic="t-flags-in/);
+    // With Redis the member names the input partition it owns.
+    expect(metrics).toMatch(/gatekeeper_kafka_owned_partition\{partition="0"\} 1/);
     io.interrupt();
     expect(await exit).toBe(0);
     expect(io.err()).toMatch(/stopped \(published 1 transitions, 0 dead letters\)/);
