@@ -58,9 +58,21 @@ export interface KafkaBenchFigures {
   /** The same runtime on the in-memory store: what Kafka and the runtime cost without Redis. */
   memory: KafkaSideFigures;
   baseline: KafkaSideFigures;
+  /** Redis, delivery "exactly-once" (one transaction per owned partition's relay round), one member. */
+  exactlyOnce: KafkaSideFigures;
+  /** Redis, exactly-once, two members in one consumer group (in this process). */
+  twoMembers: KafkaSideFigures;
   ratio: number;
   memoryRatio: number;
-  samples: { gatekeeper: number[]; baseline: number[]; memory: number[] };
+  exactlyOnceRatio: number;
+  twoMembersRatio: number;
+  samples: {
+    gatekeeper: number[];
+    baseline: number[];
+    memory: number[];
+    exactlyOnce: number[];
+    twoMembers: number[];
+  };
 }
 
 const run = promisify(execFile);
@@ -102,6 +114,8 @@ export async function benchKafka(options: KafkaBenchOptions = {}): Promise<Kafka
       gatekeeper: [] as KafkaSideFigures[],
       baseline: [] as KafkaSideFigures[],
       memory: [] as KafkaSideFigures[],
+      exactlyOnce: [] as KafkaSideFigures[],
+      twoMembers: [] as KafkaSideFigures[],
     };
     for (let round = 1; round <= rounds; round += 1) {
       // Interleaved so machine noise hits both sides alike; each round is a new group and output.
@@ -111,11 +125,16 @@ export async function benchKafka(options: KafkaBenchOptions = {}): Promise<Kafka
         base: `${tag}-r${round}-forwarded`,
         memOut: `${tag}-r${round}-mem-gated`,
         memDead: `${tag}-r${round}-mem-dead`,
+        eosOut: `${tag}-r${round}-eos-gated`,
+        eosDead: `${tag}-r${round}-eos-dead`,
+        twoOut: `${tag}-r${round}-two-gated`,
+        twoDead: `${tag}-r${round}-two-dead`,
       };
-      topics.push(names.out, names.dead, names.base, names.memOut, names.memDead);
+      const roundTopics = Object.values(names);
+      topics.push(...roundTopics);
       await admin.createTopics({
         waitForLeaders: true,
-        topics: [names.out, names.dead, names.base, names.memOut, names.memDead].map((topic) => ({
+        topics: roundTopics.map((topic) => ({
           topic,
           numPartitions: partitions,
           replicationFactor: 1,
@@ -148,6 +167,32 @@ export async function benchKafka(options: KafkaBenchOptions = {}): Promise<Kafka
           options.relayBatchSize,
         ),
       );
+      samples.exactlyOnce.push(
+        await gatekeeperSide(
+          broker.brokers,
+          redisUrl,
+          input,
+          { out: names.eosOut, dead: names.eosDead },
+          `${tag}-r${round}-eos`,
+          `${tag}-r${round}-eos`,
+          messages.length,
+          options.relayBatchSize,
+          { delivery: 'exactly-once', members: 1 },
+        ),
+      );
+      samples.twoMembers.push(
+        await gatekeeperSide(
+          broker.brokers,
+          redisUrl,
+          input,
+          { out: names.twoOut, dead: names.twoDead },
+          `${tag}-r${round}-two`,
+          `${tag}-r${round}-two`,
+          messages.length,
+          options.relayBatchSize,
+          { delivery: 'exactly-once', members: 2 },
+        ),
+      );
     }
     /** The round with the median rate (the upper one of two middles). */
     const pick = (list: KafkaSideFigures[]): KafkaSideFigures => {
@@ -159,6 +204,8 @@ export async function benchKafka(options: KafkaBenchOptions = {}): Promise<Kafka
     const gatekeeper = pick(samples.gatekeeper);
     const baseline = pick(samples.baseline);
     const memory = pick(samples.memory);
+    const exactlyOnce = pick(samples.exactlyOnce);
+    const twoMembers = pick(samples.twoMembers);
     const figures: KafkaBenchFigures = {
       brokers: broker.brokers,
       inputs: messages.length,
@@ -168,12 +215,18 @@ export async function benchKafka(options: KafkaBenchOptions = {}): Promise<Kafka
       gatekeeper,
       baseline,
       memory,
+      exactlyOnce,
+      twoMembers,
       ratio: Number((gatekeeper.eventsPerSec / baseline.eventsPerSec).toFixed(3)),
       memoryRatio: Number((memory.eventsPerSec / baseline.eventsPerSec).toFixed(3)),
+      exactlyOnceRatio: Number((exactlyOnce.eventsPerSec / baseline.eventsPerSec).toFixed(3)),
+      twoMembersRatio: Number((twoMembers.eventsPerSec / baseline.eventsPerSec).toFixed(3)),
       samples: {
         gatekeeper: samples.gatekeeper.map((s) => s.eventsPerSec),
         baseline: samples.baseline.map((s) => s.eventsPerSec),
         memory: samples.memory.map((s) => s.eventsPerSec),
+        exactlyOnce: samples.exactlyOnce.map((s) => s.eventsPerSec),
+        twoMembers: samples.twoMembers.map((s) => s.eventsPerSec),
       },
     };
     return figures;
@@ -196,7 +249,17 @@ export function printKafkaFigures(figures: KafkaBenchFigures, log: (line: string
     `(input → gatekeeper with Redis → ${fmt(figures.gatekeeper.produced)} output + dead-letter records)`,
   );
   line('baseline', figures.baseline, '(plain kafkajs consumer forwarding each record)');
-  log(`  ratio      ${figures.ratio.toFixed(2)}   (target ≥ 0.50)`);
+  log(`  ratio      ${figures.ratio.toFixed(2)}   (at-least-once, one member)`);
+  line(
+    'exactly-1',
+    figures.exactlyOnce,
+    `(Redis, delivery exactly-once, one member: ratio ${figures.exactlyOnceRatio.toFixed(2)}, target ≥ 0.35)`,
+  );
+  line(
+    '2 members',
+    figures.twoMembers,
+    `(Redis, exactly-once, two members in this process: ratio ${figures.twoMembersRatio.toFixed(2)})`,
+  );
   line(
     'in-memory',
     figures.memory,
@@ -214,32 +277,50 @@ async function gatekeeperSide(
   prefix: string,
   total: number,
   relayBatchSize: number | undefined,
+  side: { delivery: 'at-least-once' | 'exactly-once'; members: number } = {
+    delivery: 'at-least-once',
+    members: 1,
+  },
 ): Promise<KafkaSideFigures> {
   const lags = new Map<number, number>();
   let committedRecords = 0;
-  const running = await runGatekeeper(
-    {
-      machines,
-      brokers,
-      groupId,
-      clientId: 'gatekeeper-bench',
-      topics: { input: [input], output: names.out, deadLetter: names.dead },
-      ...(redisUrl === undefined ? {} : { redis: { url: redisUrl, prefix } }),
-      limits: {
-        partitionsConsumedConcurrently: 6,
-        maxInFlight: 500,
-        ...(relayBatchSize === undefined ? {} : { relayBatchSize }),
-      },
-    },
-    {
-      metrics: {
-        lag: (_topic, partition, lag) => lags.set(partition, lag),
-        batch: (_topic, _partition, records) => {
-          committedRecords += records;
+  const start = () => {
+    // With two members, a lag reported by one that just lost the partition must not stick.
+    const owned = new Set<number>();
+    const multi = side.members > 1;
+    return runGatekeeper(
+      {
+        delivery: side.delivery,
+        machines,
+        brokers,
+        groupId,
+        clientId: 'gatekeeper-bench',
+        topics: { input: [input], output: names.out, deadLetter: names.dead },
+        ...(redisUrl === undefined ? {} : { redis: { url: redisUrl, prefix } }),
+        limits: {
+          partitionsConsumedConcurrently: 6,
+          maxInFlight: 500,
+          ...(relayBatchSize === undefined ? {} : { relayBatchSize }),
         },
       },
-    },
-  );
+      {
+        metrics: {
+          lag: (_topic, partition, lag) => {
+            if (!multi || owned.has(partition)) lags.set(partition, lag);
+          },
+          ownedPartitions: (partitions) => {
+            owned.clear();
+            for (const partition of partitions) owned.add(partition);
+          },
+          batch: (_topic, _partition, records) => {
+            committedRecords += records;
+          },
+        },
+      },
+    );
+  };
+  const members = await Promise.all(Array.from({ length: side.members }, start));
+  const running = members[0] as Awaited<ReturnType<typeof start>>;
   const started = performance.now();
   const lagSamples: number[] = [];
   const sampler = setInterval(() => lagSamples.push(sum(lags)), 250);
@@ -255,17 +336,18 @@ async function gatekeeperSide(
       return outbox.length === 0 && dead.length === 0;
     });
     const seconds = (performance.now() - started) / 1000;
-    const published = running.published();
+    let produced = 0;
+    for (const member of members) produced += member.published().output + member.published().deadLetters;
     return {
       eventsPerSec: Math.round(total / seconds),
       seconds,
-      produced: published.output + published.deadLetters,
+      produced,
       maxLag: Math.max(0, ...lagSamples),
       lagSamples,
     };
   } finally {
     clearInterval(sampler);
-    await running.stop();
+    await Promise.all(members.map((member) => member.stop()));
     if (redisUrl !== undefined) {
       const redis = new Redis(redisUrl);
       await deleteKeys(redis, `{${prefix}`);

@@ -72,6 +72,9 @@ export async function openStore(
     readOnly: use.readOnly ?? false,
     allowEvictingRedis: booleanFlag(flags, 'redis-allow-eviction'),
     onWarning: use.warn,
+    // Whatever shard count and sharding the namespace was made with (gatekeeper run on Kafka: one
+    // shard per input partition).
+    recordedLayout: true,
   });
   try {
     await store.ready();

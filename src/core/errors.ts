@@ -61,6 +61,22 @@ export class StoreRefusedError extends StoreUnavailableError {
   }
 }
 
+/**
+ * A write for a shard (one input partition's entities, outbox and dead letters) was refused
+ * because this process no longer holds the shard: another member claimed it since (the group
+ * rebalanced while this one was paused or slow). Nothing was written; the member rejoins the
+ * group and takes whatever it is assigned now.
+ */
+export class ShardFencedError extends GatekeeperError {
+  constructor(
+    readonly shard: number,
+    message: string,
+  ) {
+    super(message, { code: 'SHARD_FENCED', retriable: true });
+    this.name = 'ShardFencedError';
+  }
+}
+
 /** An operator action (retry, skip) was asked of an entity that is not in a state to take it. */
 export class OperatorActionError extends GatekeeperError {
   constructor(message: string) {

@@ -33,6 +33,13 @@ export interface BatchHandlerOptions {
   backPressureWaitMs?: number;
   /** Called when back-pressure starts holding a partition (at most once per batch). */
   onBackPressure?(error: DeadLettersFullError): void;
+  /** Awaited before a batch of the partition is decided (the member's claim on the partition's shard). */
+  beforeBatch?(topic: string, partition: number): Promise<void>;
+  /**
+   * Why a record key may not be decided on this partition (its entity lives in another partition's
+   * shard), or undefined when it may. Such a record is dead-lettered as a key mismatch.
+   */
+  misplaced?(key: string, partition: number): string | undefined;
 }
 
 type KafkaMessage = EachBatchPayload['batch']['messages'][number];
@@ -60,12 +67,17 @@ export function createBatchHandler(
       return gatekeeper.rejectUnparseable(decoded.raw, decoded.detail, source);
     if (decoded.kind === 'key-mismatch')
       return gatekeeper.rejectInput(decoded.input, 'key-mismatch', decoded.detail, source);
+    const wrongPartition =
+      message.key === null ? undefined : options.misplaced?.(message.key.toString('utf8'), partition);
+    if (wrongPartition !== undefined)
+      return gatekeeper.rejectInput(decoded.input, 'key-mismatch', wrongPartition, source);
     return gatekeeper.handle(decoded.input, source);
   };
 
   return async (payload) => {
     const { batch } = payload;
     const { topic, partition } = batch;
+    if (options.beforeBatch) await options.beforeBatch(topic, partition);
     const started = performance.now();
     // The backlog this batch starts from (reported again, smaller, when the batch is done).
     metrics.lag(

@@ -144,6 +144,14 @@ export const runConfigSchema = z.strictObject({
       redisOptions,
     ])
     .optional(),
+  /**
+   * How the output and dead-letter topics are written with a shared Redis store: `exactly-once`
+   * publishes each owned partition's rows through a Kafka transaction that also records how far it
+   * got (a `read_committed` consumer sees every row once, through crashes and zombies);
+   * `at-least-once` (default) sends plainly (consumers drop duplicates by the gatekeeper-id header).
+   * Without Redis (the in-memory store) publishing is at-least-once.
+   */
+  delivery: z.enum(['at-least-once', 'exactly-once']).default('at-least-once'),
   /** Where a new consumer group starts: the earliest offset (default) or only new records. */
   fromBeginning: z.boolean().default(true),
   /** Create missing topics at start with this many partitions (replication factor 1 unless given). */

@@ -28,8 +28,20 @@ export interface KafkaRuntimeMetrics {
    * reads at most `relayBatchSize` rows, so a value equal to it means "at least this many".
    */
   backlog?(kind: RelayKind, rows: number): void;
-  /** Records the relay produced (and then acknowledged in the store). */
-  published?(kind: RelayKind, records: number): void;
+  /**
+   * With a shared Redis store (one shard per input partition): the input partitions this member
+   * owns now, after each rebalance.
+   */
+  ownedPartitions?(partitions: readonly number[]): void;
+  /** Rows waiting in one owned partition's outbox or dead-letter queue, as its relay last saw them. */
+  partitionBacklog?(kind: RelayKind, partition: number, rows: number): void;
+  /** How long the oldest unpublished row of an owned partition has waited (ms; 0 when none waits). */
+  publishLag?(kind: RelayKind, partition: number, ms: number): void;
+  /**
+   * Records the relay produced (and then acknowledged in the store); with a shared Redis store,
+   * the owned input partition whose rows they were.
+   */
+  published?(kind: RelayKind, records: number, partition?: number): void;
   /** A failure the runtime recovers from by retrying (store unreachable, broker down). */
   retry?(where: string, error: unknown): void;
 }
@@ -37,6 +49,11 @@ export interface KafkaRuntimeMetrics {
 /** Calls the hooks, swallowing what they throw: metrics must never stop processing. */
 export class MetricsSink {
   private readonly depths = new Map<string, number>();
+  /** Per queue, each owned partition's last seen backlog: the member's total is their sum. */
+  private readonly partitionRows: Record<RelayKind, Map<number, number>> = {
+    output: new Map(),
+    'dead-letter': new Map(),
+  };
 
   constructor(private readonly hooks: KafkaRuntimeMetrics = {}) {}
 
@@ -61,8 +78,31 @@ export class MetricsSink {
     if (this.hooks.backlog) this.guard(() => this.hooks.backlog?.(kind, rows));
   }
 
-  published(kind: RelayKind, records: number): void {
-    if (this.hooks.published) this.guard(() => this.hooks.published?.(kind, records));
+  /** One partition relay's backlog: reported per partition and, summed over owned partitions, as the member's. */
+  partitionBacklog(kind: RelayKind, partition: number, rows: number): void {
+    const rowsByPartition = this.partitionRows[kind];
+    rowsByPartition.set(partition, rows);
+    if (this.hooks.partitionBacklog) this.guard(() => this.hooks.partitionBacklog?.(kind, partition, rows));
+    let total = 0;
+    for (const value of rowsByPartition.values()) total += value;
+    this.backlog(kind, total);
+  }
+
+  publishLag(kind: RelayKind, partition: number, ms: number): void {
+    if (this.hooks.publishLag) this.guard(() => this.hooks.publishLag?.(kind, partition, ms));
+  }
+
+  /** The partitions owned after a rebalance; the backlog of partitions no longer owned is dropped. */
+  ownedPartitions(partitions: readonly number[]): void {
+    for (const rowsByPartition of Object.values(this.partitionRows)) {
+      for (const partition of [...rowsByPartition.keys()])
+        if (!partitions.includes(partition)) rowsByPartition.delete(partition);
+    }
+    if (this.hooks.ownedPartitions) this.guard(() => this.hooks.ownedPartitions?.(partitions));
+  }
+
+  published(kind: RelayKind, records: number, partition?: number): void {
+    if (this.hooks.published) this.guard(() => this.hooks.published?.(kind, records, partition));
   }
 
   retry(where: string, error: unknown): void {

@@ -28,6 +28,8 @@ export interface RelayOptions<TValue> {
   metrics: MetricsSink;
   /** Told about every failed round (the relay retries it with back-off). */
   onError?(error: unknown): void;
+  /** The input partition whose rows this relay publishes (one relay per owned partition on Redis). */
+  partition?: number;
 }
 
 export class Relay<TValue> {
@@ -107,12 +109,14 @@ export class Relay<TValue> {
   /** One read → produce → acknowledge round; the number of rows moved. */
   async round(): Promise<number> {
     const rows = await this.options.read(this.options.batchSize);
-    this.options.metrics.backlog(this.options.kind, rows.length);
+    const { kind, partition, metrics } = this.options;
+    if (partition === undefined) metrics.backlog(kind, rows.length);
+    else metrics.partitionBacklog(kind, partition, rows.length);
     if (rows.length === 0) return 0;
     await this.options.publish(rows);
     await this.options.ack(rows.map((row) => row.id));
     this.published += rows.length;
-    this.options.metrics.published(this.options.kind, rows.length);
+    metrics.published(kind, rows.length, partition);
     return rows.length;
   }
 

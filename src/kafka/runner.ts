@@ -8,13 +8,15 @@
  */
 import { Kafka, Partitioners, type Consumer, type Producer } from 'kafkajs';
 import type { MachineRegistryInput } from '../core/aggregate.ts';
-import { findCause, GatekeeperError } from '../core/errors.ts';
+import { findCause, GatekeeperError, InvalidConfigError } from '../core/errors.ts';
 import type { AppliedTransition, DeadLetter } from '../core/outcome.ts';
 import type { ActorInspector } from '../gatekeeper/actor-cursor.ts';
 import { createGatekeeperWithStore, type Gatekeeper } from '../gatekeeper/gatekeeper.ts';
 import type { EntityStore } from '../store/entity-store.ts';
 import { memoryStore } from '../store/memory-store.ts';
-import { redisStore } from '../store/redis/index.ts';
+import { redisStore, ShardClaims, type OwnedShards } from '../store/redis/index.ts';
+import { partitionOfKey } from '../store/redis/partition-of-key.ts';
+import { kafkaPartitionSharding } from '../store/redis/partition-sharding.ts';
 import { loadMachines } from '../gatekeeper/load-machines.ts';
 import { createBatchHandler } from './batch-handler.ts';
 import { parseRunConfig, type RunConfig, type RunConfigInput } from './config.ts';
@@ -33,6 +35,12 @@ import {
 } from './kafka-client.ts';
 import { describeKafkaError, KafkaStartError } from './kafka-errors.ts';
 import { stopSequence } from './stop-sequence.ts';
+import { coPartitionedAssigner } from './co-partitioned-assigner.ts';
+import { inputPartitionCount } from './input-partitions.ts';
+import { PartitionOwnership } from './partition-ownership.ts';
+import { misplacedKey, partitionRelays } from './partition-relays.ts';
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
 
 export type { RunLogger, RunLogLevel } from './kafka-client.ts';
 
@@ -56,6 +64,8 @@ export interface RunningGatekeeper {
   stop(): Promise<void>;
   /** Rows the relays published so far. */
   published(): { output: number; deadLetters: number };
+  /** With a shared Redis store: the input partitions this member owns now. */
+  partitions(): number[];
 }
 
 /** Starts a gatekeeper consumer; resolves once it has joined its consumer group's run loop. */
@@ -68,12 +78,36 @@ export async function runGatekeeper(
   const metrics = new MetricsSink(options.metrics);
   const machines: MachineRegistryInput =
     typeof config.machines === 'string' ? await loadMachines(config.machines) : config.machines;
-  const store = options.store ?? openStore(config);
+  /**
+   * Other processes may share this store (Redis): then the shards follow the input partitions and
+   * each member decides and publishes only the partitions it is assigned (partition-ownership.ts).
+   */
+  const sharedStore = options.store === undefined && config.redis !== undefined;
+  let checkTopics: () => void = () => undefined;
+  const kafka = new Kafka(kafkaConfig(config, log, options.kafkaLogLevel ?? 'warn', () => checkTopics()));
+  checkTopics = topicWatch(kafka, config, log);
+  let partitions: number | undefined;
+  if (sharedStore) {
+    // The shard count is the input partition count, so the topics are read before the store opens.
+    await startStep('reading the topics', () => prepareTopics(kafka, config, log));
+    await startStep('counting the input partitions', async () => {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        partitions = await inputPartitionCount(admin, config.topics.input);
+      } finally {
+        await admin.disconnect();
+      }
+    });
+  }
+  const claims = sharedStore
+    ? new ShardClaims(`${config.clientId}@${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`)
+    : undefined;
+  const store = options.store ?? openStore(config, partitions, claims);
   // The relays get a connection of their own: on the deciding connection each relay read would
   // queue behind thousands of pipelined commits, and publishing would fall far behind deciding.
-  const relayStore = options.store ?? (config.redis === undefined ? store : openStore(config));
-  /** Other processes may share this store (Redis): then one relay per group publishes. */
-  const sharedStore = options.store === undefined && config.redis !== undefined;
+  const relayStore =
+    options.store ?? (config.redis === undefined ? store : openStore(config, partitions, claims));
   const gatekeeper = createGatekeeperWithStore({
     machines,
     store,
@@ -92,9 +126,6 @@ export async function runGatekeeper(
     }
   }
 
-  let checkTopics: () => void = () => undefined;
-  const kafka = new Kafka(kafkaConfig(config, log, options.kafkaLogLevel ?? 'warn', () => checkTopics()));
-  checkTopics = topicWatch(kafka, config, log);
   /** One warning per relay per 10 s while publishing keeps failing (it retries with back-off). */
   function relayErrorLog(kind: string, topic: string): (error: unknown) => void {
     let last = 0;
@@ -147,13 +178,42 @@ export async function runGatekeeper(
     metrics,
     onError: relayErrorLog('dead-letter', config.topics.deadLetter),
   });
-  // With a shared store the relays wait for the group assignment (below) before publishing.
-  outputRelay.setActive(!sharedStore);
-  deadLetterRelay.setActive(!sharedStore);
+  let shutdownOnFatal: (error: unknown) => void = () => undefined;
+  /** For exactly-once delivery: reads the partitions' publishing checkpoints on each claim. */
+  const checkpointAdmin = sharedStore && config.delivery === 'exactly-once' ? kafka.admin() : undefined;
+  const ownership =
+    sharedStore && partitions !== undefined
+      ? new PartitionOwnership({
+          owned: (relayStore as { ownership?: OwnedShards }).ownership as OwnedShards,
+          shards: partitions,
+          relays: (partition) =>
+            partitionRelays(partition, {
+              owned: (relayStore as { ownership?: OwnedShards }).ownership as OwnedShards,
+              producer: () => producer as Producer,
+              config,
+              log,
+              metrics,
+              ...(checkpointAdmin ? { exactlyOnce: { kafka, admin: checkpointAdmin } } : {}),
+            }),
+          log,
+          metrics,
+          fatal: (error) => shutdownOnFatal(error),
+        })
+      : undefined;
+  const partitionOf = (key: string | null) =>
+    partitions === undefined || key === null ? undefined : partitionOfKey(key, partitions);
   gatekeeper.subscribe({
     onOutcome: (outcome) => metrics.decision(outcome),
-    onTransition: () => outputRelay.wake(),
-    onRejected: () => deadLetterRelay.wake(),
+    onTransition: (transition) => {
+      if (!ownership) outputRelay.wake();
+      else ownership.wake(partitionOf(transition.key) ?? 0, 'output');
+    },
+    onRejected: (letter) => {
+      if (!ownership) return deadLetterRelay.wake();
+      const partition = letter.source?.partition;
+      if (typeof partition === 'number') ownership.wake(partition, 'dead-letter');
+      else ownership.wakeAll();
+    },
     // A held entity keeps its events buffered and its partition moving; an operator must act.
     onHeld: (entry) => log('warn', `held ${entry.aggregate}/${entry.key} (${entry.reason}): ${entry.detail}`),
     onListenerError: (error) => log('warn', `metrics hook failed: ${String(error)}`),
@@ -179,7 +239,9 @@ export async function runGatekeeper(
           consumer,
           producer,
           gatekeeper,
-          relays: [outputRelay, deadLetterRelay] as Relay<unknown>[],
+          relays: ownership ? [] : ([outputRelay, deadLetterRelay] as Relay<unknown>[]),
+          ...(ownership ? { ownership } : {}),
+          ...(checkpointAdmin ? { admin: checkpointAdmin } : {}),
           relayStore,
           store,
           durable: config.redis !== undefined || options.store !== undefined,
@@ -192,9 +254,10 @@ export async function runGatekeeper(
       if (fatal === undefined) settle.resolve();
       else settle.reject(fatal);
     })());
+  shutdownOnFatal = (error) => void shutdown(error);
 
   try {
-    await startStep('reading the topics', () => prepareTopics(kafka, config, log));
+    if (!sharedStore) await startStep('reading the topics', () => prepareTopics(kafka, config, log));
     // The default (Java-compatible murmur2) partitioner, named so kafkajs does not warn about it.
     producer = kafka.producer({
       allowAutoTopicCreation: true,
@@ -206,8 +269,11 @@ export async function runGatekeeper(
     });
     const connectedProducer = producer;
     await startStep('connecting the producer', () => connectedProducer.connect());
-    outputRelay.start();
-    deadLetterRelay.start();
+    if (checkpointAdmin) await startStep('connecting the checkpoint reader', () => checkpointAdmin.connect());
+    if (!ownership) {
+      outputRelay.start();
+      deadLetterRelay.start();
+    }
 
     consumer = kafka.consumer({
       groupId: config.groupId,
@@ -221,18 +287,14 @@ export async function runGatekeeper(
         retries: 8,
         restartOnFailure: (error) => Promise.resolve(!stopRequested && shouldRestart(error, log)),
       },
+      ...(ownership ? { partitionAssigners: [coPartitionedAssigner] } : {}),
     });
-    if (sharedStore) {
-      // Every process's relays read the same outbox; only the member holding partition 0 of the
-      // first input topic publishes, so rows are not produced once per process. After a
-      // rebalance another member takes over (a dead member's share waits for its session timeout).
-      const leaderTopic = config.topics.input[0] as string;
+    if (ownership) {
+      // Partition p of every input topic is one shard, assigned to one member (the co-partitioned
+      // assigner): that member claims the shard, decides its records and publishes its rows.
       consumer.on(consumer.events.GROUP_JOIN, (event) => {
-        const leads = event.payload.memberAssignment[leaderTopic]?.includes(0) ?? false;
-        if (leads !== outputRelay.isActive)
-          log('info', leads ? 'this process publishes the outbox' : 'another process publishes the outbox');
-        outputRelay.setActive(leads);
-        deadLetterRelay.setActive(leads);
+        const assigned = config.topics.input.flatMap((topic) => event.payload.memberAssignment[topic] ?? []);
+        ownership.assign(assigned);
       });
     }
     const stoppable = consumer;
@@ -267,6 +329,12 @@ export async function runGatekeeper(
         gatekeeper,
         metrics,
         maxInFlight: config.limits.maxInFlight,
+        ...(ownership && partitions !== undefined
+          ? {
+              beforeBatch: (_topic: string, partition: number) => ownership.ready(partition),
+              misplaced: misplacedKey(partitions),
+            }
+          : {}),
         onBackPressure: (error) => {
           const now = Date.now();
           if (now - lastPressureLog < 10_000) return;
@@ -310,14 +378,28 @@ export async function runGatekeeper(
       await shutdown(undefined);
       await done.catch(() => undefined);
     },
-    published: () => ({ output: outputRelay.total, deadLetters: deadLetterRelay.total }),
+    published: () =>
+      ownership?.published() ?? { output: outputRelay.total, deadLetters: deadLetterRelay.total },
+    partitions: () => ownership?.partitions ?? [],
   };
 }
 
-function openStore(config: RunConfig): EntityStore {
+function openStore(config: RunConfig, partitions?: number, claims?: ShardClaims): EntityStore {
   if (config.redis === undefined) return memoryStore({ outbox: true });
   const options = typeof config.redis === 'string' ? { url: config.redis } : config.redis;
-  return redisStore({ ...options, outbox: true });
+  if (partitions === undefined) return redisStore({ ...options, outbox: true });
+  if (options.shards !== undefined && options.shards !== partitions)
+    throw new InvalidConfigError(
+      `redis.shards is ${options.shards} but the input topics have ${partitions} partitions: with Kafka there is one ` +
+        'shard per input partition; leave redis.shards out',
+    );
+  return redisStore({
+    ...options,
+    outbox: true,
+    shards: partitions,
+    sharding: kafkaPartitionSharding(partitions),
+    ...(claims ? { claims } : {}),
+  });
 }
 
 function relayLimits(config: RunConfig) {

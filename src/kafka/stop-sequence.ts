@@ -18,6 +18,10 @@ export interface StopParts {
   producer: Producer | undefined;
   gatekeeper: Gatekeeper;
   relays: readonly Relay<unknown>[];
+  /** With partition ownership: the per-partition relays, stopped together (true when all are empty). */
+  ownership?: { stop(timeoutMs: number): Promise<boolean> };
+  /** Disconnected beside the producer (the exactly-once checkpoint reader). */
+  admin?: { disconnect(): Promise<void> };
   /** The store the relays read (counted for the "left unpublished" line), and the deciding one. */
   relayStore: EntityStore;
   store: EntityStore;
@@ -54,8 +58,15 @@ export async function stopSequence(parts: StopParts, fatal: unknown): Promise<vo
       );
   }
   await within(parts.gatekeeper.idle(), left());
-  const empty = await Promise.all(parts.relays.map((relay) => relay.stop(left())));
+  const empty = await Promise.all([
+    ...parts.relays.map((relay) => relay.stop(left())),
+    ...(parts.ownership ? [parts.ownership.stop(left())] : []),
+  ]);
   if (empty.includes(false)) log('warn', await unpublishedLine(parts));
+  await within(
+    parts.admin?.disconnect().catch(() => undefined),
+    2_000,
+  );
   await within(
     parts.producer
       ?.disconnect()

@@ -27,8 +27,11 @@ export interface KafkaMetricsHooks {
   lag(topic: string, partition: number, lag: number): void;
   batch(topic: string, partition: number, records: number, ms: number): void;
   backlog(kind: 'output' | 'dead-letter', rows: number): void;
-  published(kind: 'output' | 'dead-letter', records: number): void;
+  published(kind: 'output' | 'dead-letter', records: number, partition?: number): void;
   retry(where: string, error: unknown): void;
+  ownedPartitions(partitions: readonly number[]): void;
+  partitionBacklog(kind: 'output' | 'dead-letter', partition: number, rows: number): void;
+  publishLag(kind: 'output' | 'dead-letter', partition: number, ms: number): void;
 }
 
 /** What a running gatekeeper process exposes. */
@@ -66,6 +69,9 @@ export const METRIC_NAMES = {
   outboxBacklog: 'gatekeeper_outbox_backlog',
   published: 'gatekeeper_relay_published_total',
   retries: 'gatekeeper_retries_total',
+  ownedPartition: 'gatekeeper_kafka_owned_partition',
+  partitionBacklog: 'gatekeeper_partition_backlog',
+  publishLag: 'gatekeeper_partition_publish_lag_seconds',
   scrapeErrors: 'gatekeeper_metrics_scrape_errors_total',
 } as const;
 
@@ -217,6 +223,26 @@ export function createMetrics(gatekeeper?: Gatekeeper, options: MetricsOptions =
     registers,
   });
 
+  const ownedPartition = new Gauge({
+    name: name(METRIC_NAMES.ownedPartition),
+    help: 'With a shared Redis store: 1 for each input partition this member owns (decides, publishes and sweeps); partitions it lost are removed.',
+    labelNames: ['partition'] as const,
+    registers,
+  });
+  const partitionBacklog = new Gauge({
+    name: name(METRIC_NAMES.partitionBacklog),
+    help: 'Rows of one owned input partition committed but not yet published, by queue ("output" or "dead-letter"), as its relay last read them (at most the relay batch size).',
+    labelNames: ['queue', 'partition'] as const,
+    registers,
+  });
+  const publishLag = new Gauge({
+    name: name(METRIC_NAMES.publishLag),
+    help: 'How long the oldest unpublished row of one owned input partition has waited, by queue (0 when none waits).',
+    labelNames: ['queue', 'partition'] as const,
+    registers,
+  });
+  let owned: readonly number[] = [];
+
   const labelOf = (outcome: Outcome) =>
     outcome.aggregate !== null && target?.aggregates.has(outcome.aggregate)
       ? outcome.aggregate
@@ -296,6 +322,21 @@ export function createMetrics(gatekeeper?: Gatekeeper, options: MetricsOptions =
       backlog: (kind, rows) => setOutboxBacklog(rows, kind),
       published: (kind, count) => published.inc({ queue: kind }, count),
       retry: (where) => retries.inc({ where }),
+      ownedPartitions(partitions) {
+        for (const partition of owned) {
+          if (partitions.includes(partition)) continue;
+          ownedPartition.remove({ partition: String(partition) });
+          for (const queue of ['output', 'dead-letter'])
+            for (const gauge of [partitionBacklog, publishLag])
+              gauge.remove({ queue, partition: String(partition) });
+        }
+        for (const partition of partitions) ownedPartition.set({ partition: String(partition) }, 1);
+        owned = [...partitions];
+      },
+      partitionBacklog: (kind, partition, rows) =>
+        partitionBacklog.set({ queue: kind, partition: String(partition) }, rows),
+      publishLag: (kind, partition, ms) =>
+        publishLag.set({ queue: kind, partition: String(partition) }, ms / 1000),
     },
     setConsumerLag,
     setOutboxBacklog,

@@ -7,13 +7,20 @@
  */
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { demoStream } from '../../src/demo/stream.ts';
-import { expectationFor, expectEverythingPublished } from '../integration/kafka/support/expected.ts';
+import {
+  checkDeadLetters,
+  checkOutput,
+  expectationFor,
+  expectEverythingPublished,
+} from '../integration/kafka/support/expected.ts';
 import {
   committedTotal,
   eventMessage,
   produce,
+  readCommitted,
   sharedBroker,
   type Broker,
 } from '../integration/kafka/support/kafka.ts';
@@ -23,6 +30,7 @@ import {
   type GatekeeperProcess,
 } from '../integration/kafka/support/processes.ts';
 import { setUp, waitFor, waitUntilCaughtUp, type TestSetup } from '../integration/kafka/support/runtime.ts';
+import { REDIS_URL } from '../integration/store/support/redis-servers.ts';
 
 let broker: Broker;
 let setup: TestSetup | undefined;
@@ -42,13 +50,20 @@ afterAll(async () => {
   }
 }, 120_000);
 
-/** Whether a process's latest word on the outbox is that it publishes it. */
-function leads(process: GatekeeperProcess): boolean {
-  const log = process.log();
-  return (
-    log.lastIndexOf('this process publishes the outbox') >
-    log.lastIndexOf('another process publishes the outbox')
-  );
+/** The input partitions a process's latest assignment gave it (it decides and publishes them). */
+function owns(process: GatekeeperProcess): number[] {
+  const lines = process.log().match(/assigned partitions ([^;]*);/g) ?? [];
+  const last = lines.at(-1)?.slice('assigned partitions '.length, -1) ?? '(none)';
+  return last === '(none)' ? [] : last.split(', ').map(Number);
+}
+
+/** The epoch a process last claimed partition `partition` with, from its log. */
+function claimedEpoch(process: GatekeeperProcess, partition: number): number | undefined {
+  const matches = [
+    ...process.log().matchAll(new RegExp(`claimed partition ${partition} \\(epoch (\\d+)\\)`, 'g')),
+  ];
+  const last = matches.at(-1);
+  return last === undefined ? undefined : Number(last[1]);
 }
 
 it('two processes in one group, the publishing one SIGKILLed and restarted: every entity gets exactly its in-order transitions, every illegal event a dead letter', async () => {
@@ -72,10 +87,12 @@ it('two processes in one group, the publishing one SIGKILLed and restarted: ever
   const b = startGatekeeper('b', configFile);
   processes.push(a, b);
   await Promise.all([a.consuming, b.consuming]);
-  // Kill the member that publishes the outbox (it holds partition 0), so the test also proves that
-  // publishing moves to the other member after the rebalance.
-  await waitFor('one member to publish the outbox', () => Promise.resolve([a, b].filter(leads).length === 1));
-  const [victim, survivor] = leads(a) ? [a, b] : [b, a];
+  // Each member decides and publishes its own three partitions; killing one moves its partitions
+  // (and their outbox rows) to the other after the rebalance.
+  await waitFor('the members to share the six partitions', () =>
+    Promise.resolve(owns(a).length === 3 && owns(b).length === 3),
+  );
+  const [victim, survivor] = [a, b];
 
   // Produce in paced chunks so the kill lands while both processes are busy.
   const producing = (async () => {
@@ -98,7 +115,9 @@ it('two processes in one group, the publishing one SIGKILLed and restarted: ever
   await producing;
 
   await waitUntilCaughtUp(setup, total, 150_000);
-  await waitFor('a member to publish the outbox again', () => Promise.resolve([again, survivor].some(leads)));
+  await waitFor('the restarted member to own partitions again', () =>
+    Promise.resolve(owns(again).length > 0),
+  );
   again.kill('SIGTERM');
   survivor.kill('SIGTERM');
   const [againExit, survivorExit] = await Promise.all([again.exited, survivor.exited]);
@@ -115,3 +134,163 @@ it('two processes in one group, the publishing one SIGKILLed and restarted: ever
   expect(dead.inconsistent).toBe(0);
   expect(expected.rejected.size).toBeGreaterThan(20);
 }, 240_000);
+
+it('a member SIGSTOPped past its session timeout while records flow loses its partitions to the group; after SIGCONT its claims are fenced and the read_committed output (exactly-once) holds every transition once, in order', async () => {
+  const stream = demoStream({
+    entities: 600,
+    seed: 23,
+    duplicateRate: 0.1,
+    illegalRate: 0.05,
+    garbageRate: 0.005,
+  });
+  const expected = await expectationFor(stream);
+  const messages = stream.inputs.map(eventMessage);
+  const paused = await setUp(broker.brokers, 'e2e-sigstop', 6);
+  try {
+    const file = writeConfig(
+      paused.config({
+        delivery: 'exactly-once',
+        limits: { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_000, relayIdleMs: 50, maxInFlight: 100 },
+      }),
+    );
+    const a = startGatekeeper('stopped', file);
+    const b = startGatekeeper('successor', file);
+    processes.push(a, b);
+    await Promise.all([a.consuming, b.consuming]);
+    await waitFor('the members to share the six partitions', () =>
+      Promise.resolve(owns(a).length === 3 && owns(b).length === 3),
+    );
+    const lost = owns(a);
+    const epochsOfA = lost.map((partition) => claimedEpoch(a, partition) ?? 0);
+    // Records keep flowing across the stop, so the stopped member is likely mid-batch or mid-round.
+    const producing = (async () => {
+      for (let at = 0; at < messages.length; at += 200) {
+        await produce(paused.brokers, paused.input, messages.slice(at, at + 200));
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
+    await waitFor(
+      'a quarter of the input committed',
+      async () => (await committedTotal(paused.brokers, paused.group, paused.input)) >= messages.length / 4,
+    );
+
+    a.kill('SIGSTOP');
+    await waitFor(
+      'the successor to own all six partitions',
+      () => Promise.resolve(owns(b).length === 6),
+      60_000,
+    );
+    const redis = new Redis(REDIS_URL);
+    try {
+      // The successor's claims superseded every claim of the stopped member.
+      for (const [index, partition] of lost.entries()) {
+        const epoch = Number(await redis.hget(`{${paused.prefix}:${partition}}:owner`, 'epoch'));
+        expect(epoch).toBeGreaterThan(epochsOfA[index] as number);
+      }
+      const stoppedLog = a.log().length;
+      a.kill('SIGCONT');
+      await producing;
+      await waitUntilCaughtUp(paused, messages.length, 150_000);
+      await waitFor('both members to own partitions again', () =>
+        Promise.resolve(owns(a).length > 0 && owns(b).length > 0 && owns(a).length + owns(b).length === 6),
+      );
+      a.kill('SIGTERM');
+      b.kill('SIGTERM');
+      const [aExit, bExit] = await Promise.all([a.exited, b.exited]);
+      expect(aExit.code, a.log()).toBe(0);
+      expect(bExit.code, b.log()).toBe(0);
+      // Whatever the resumed member tried for a lost partition before it rejoined was refused by the fence.
+      const resumed = a.log().slice(stoppedLog);
+      const refusedWrites = (resumed.match(/was claimed by another member/g) ?? []).length;
+      const output = checkOutput(await readCommitted(paused.brokers, paused.output), expected);
+      const dead = checkDeadLetters(await readCommitted(paused.brokers, paused.deadLetter), expected);
+      console.log(
+        `e2e SIGSTOP: ${messages.length} input records; read_committed output ${output.records} records (${output.duplicates} duplicates); ${refusedWrites} refused writes after SIGCONT`,
+      );
+      expect(output.mismatches).toEqual([]);
+      expect(output.mismatchCount).toBe(0);
+      expect(output.duplicates).toBe(0);
+      expect(output.malformed).toBe(0);
+      expect(dead.missing).toEqual([]);
+      expect(dead.garbageMissing).toEqual([]);
+    } finally {
+      await redis.quit();
+    }
+  } finally {
+    await paused.cleanup();
+  }
+}, 300_000);
+
+it('two exactly-once members, one SIGKILLed mid-stream (wherever it was: after a commit, inside a transaction, before a delete) and started again: the read_committed output holds every transition exactly once', async () => {
+  const stream = demoStream({
+    entities: 800,
+    seed: 29,
+    duplicateRate: 0.15,
+    illegalRate: 0.05,
+    garbageRate: 0.005,
+  });
+  const expected = await expectationFor(stream);
+  const messages = stream.inputs.map(eventMessage);
+  const eos = await setUp(broker.brokers, 'e2e-eos-kill', 6);
+  try {
+    const file = writeConfig(
+      eos.config({
+        delivery: 'exactly-once',
+        limits: {
+          sessionTimeoutMs: 6_000,
+          heartbeatIntervalMs: 1_000,
+          relayIdleMs: 20,
+          relayBatchSize: 100,
+          maxInFlight: 100,
+        },
+      }),
+    );
+    const a = startGatekeeper('eos-a', file);
+    const b = startGatekeeper('eos-b', file);
+    processes.push(a, b);
+    await Promise.all([a.consuming, b.consuming]);
+    await waitFor('the members to share the six partitions', () =>
+      Promise.resolve(owns(a).length === 3 && owns(b).length === 3),
+    );
+    const producing = (async () => {
+      for (let at = 0; at < messages.length; at += 300) {
+        await produce(eos.brokers, eos.input, messages.slice(at, at + 300));
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
+    await waitFor(
+      'a third of the input committed',
+      async () => (await committedTotal(eos.brokers, eos.group, eos.input)) >= messages.length / 3,
+    );
+    a.kill('SIGKILL');
+    expect((await a.exited).signal).toBe('SIGKILL');
+    const again = startGatekeeper('eos-a-again', file);
+    processes.push(again);
+    await again.consuming;
+    await producing;
+    await waitUntilCaughtUp(eos, messages.length, 150_000);
+    await waitFor('the restarted member to own partitions again', () =>
+      Promise.resolve(owns(again).length > 0),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    again.kill('SIGTERM');
+    b.kill('SIGTERM');
+    const [againExit, bExit] = await Promise.all([again.exited, b.exited]);
+    expect(againExit.code, again.log()).toBe(0);
+    expect(bExit.code, b.log()).toBe(0);
+
+    const output = checkOutput(await readCommitted(eos.brokers, eos.output), expected);
+    const dead = checkDeadLetters(await readCommitted(eos.brokers, eos.deadLetter), expected);
+    console.log(
+      `e2e exactly-once kill: ${messages.length} input records; read_committed output ${output.records} records, ${output.duplicates} duplicates`,
+    );
+    expect(output.mismatches).toEqual([]);
+    expect(output.mismatchCount).toBe(0);
+    expect(output.duplicates).toBe(0);
+    expect(output.malformed).toBe(0);
+    expect(dead.missing).toEqual([]);
+    expect(dead.garbageMissing).toEqual([]);
+  } finally {
+    await eos.cleanup();
+  }
+}, 300_000);

@@ -81,6 +81,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./run.ts')).runCommand,
   },
   {
+    name: 'reshard',
+    summary: 'move a Redis namespace to a new shard layout (after the input partition count changed)',
+    load: async () => (await import('./reshard.ts')).reshardCommand,
+  },
+  {
     name: 'ui',
     summary: 'serve a local web view: machines, live counts per state, entity search and history',
     load: async () => (await import('./ui.ts')).uiCommand,

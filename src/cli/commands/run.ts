@@ -109,6 +109,8 @@ async function runUntilStopped(
   const signal = io.stopSignal().then((name) => ({ signal: name }));
   // The metrics exist only once the gatekeeper does (observers.attach); the hooks look them up.
   const kafka = (): KafkaRuntimeMetrics | undefined => observers.metrics()?.kafka;
+  /** The latest assignment: it may arrive before the metrics exist, and is replayed once they do. */
+  let owned: readonly number[] | undefined;
   // runGatekeeper validates the merged object with zod; the cast only hands it over.
   const running = await runGatekeeper(config, {
     kafkaLogLevel: booleanFlag(flags, 'verbose') ? 'info' : 'warn',
@@ -119,11 +121,18 @@ async function runUntilStopped(
       lag: (topic, partition, lag) => kafka()?.lag?.(topic, partition, lag),
       batch: (topic, partition, records, ms) => kafka()?.batch?.(topic, partition, records, ms),
       backlog: (kind, rows) => kafka()?.backlog?.(kind, rows),
-      published: (kind, records) => kafka()?.published?.(kind, records),
+      published: (kind, records, partition) => kafka()?.published?.(kind, records, partition),
       retry: (where, error) => kafka()?.retry?.(where, error),
+      ownedPartitions: (partitions) => {
+        owned = partitions;
+        kafka()?.ownedPartitions?.(partitions);
+      },
+      partitionBacklog: (kind, partition, rows) => kafka()?.partitionBacklog?.(kind, partition, rows),
+      publishLag: (kind, partition, ms) => kafka()?.publishLag?.(kind, partition, ms),
     },
   });
   await observers.attach(running.gatekeeper);
+  if (owned !== undefined) kafka()?.ownedPartitions?.(owned);
   const { topics, groupId } = running.config;
   line(
     'info',

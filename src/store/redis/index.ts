@@ -9,7 +9,10 @@ export {
   DEFAULT_SHARDS,
   type EntityKeys,
   type ShardKeys,
+  type Sharding,
 } from './keys.ts';
+export { ShardClaims } from './shard-claims.ts';
+export type { OwnedShards } from './owned-shards.ts';
 export { UnserializableValueError, CorruptEntityError } from './codec.ts';
 export { EvictingRedisError, StoreResetError } from './namespace.ts';
 export { parseRedisUrl, redactUrl, type RedisUrl } from './redis-url.ts';

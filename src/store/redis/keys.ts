@@ -11,8 +11,9 @@
  *   {P:N}:parked     zset    E scored by when the entity parked or was held (ms): the attention index
  *   {P:N}:versions   hash    per aggregate and machine version: c:<len>:<aggregate><version> = entities,
  *                            f:<len>:<aggregate><version> = first committed at (ms)
- *   {P}:meta         hash    the namespace's shard count, checked by every process
+ *   {P}:meta         hash    the namespace's shard count and sharding, checked by every process
  *   {P:N}:marker     string  the shard exists; written once, its absence means Redis lost data
+ *   {P:N}:owner      hash    the shard's claim: epoch (bumped by each new owner) and owner name
  *
  * Each entity belongs to one of a fixed number of shards and its keys carry the shard's hash tag,
  * so one Lua script can write the entity and its shard's outbox, dead letters and indexes on
@@ -41,6 +42,18 @@ export interface ShardKeys {
   stalled: string;
   parked: string;
   versions: string;
+  owner: string;
+}
+
+/**
+ * How entities map to shards. `hash` (the library's default): FNV-1a of aggregate and key. With
+ * Kafka, `kafka-partitions`: the input partition the entity's key lands on, one shard per partition.
+ */
+export interface Sharding {
+  readonly kind: string;
+  shardOf(ref: EntityRef): number;
+  /** The shard of an input's source (e.g. its Kafka partition), when the sharding follows the input. */
+  shardOfSource?(source: Record<string, unknown> | undefined): number | undefined;
 }
 
 export const DEFAULT_PREFIX = 'gk';
@@ -55,10 +68,14 @@ export class KeySpace {
   private readonly cache = new WeakMap<EntityRef, EntityKeys>();
   private nextSpread = 0;
 
+  readonly sharding: Sharding;
+
   constructor(
     readonly prefix: string,
     readonly shards: number,
+    sharding?: Sharding,
   ) {
+    this.sharding = sharding ?? { kind: 'hash', shardOf: (ref) => shardOf(ref, shards) };
     validatePrefix(prefix);
     if (!Number.isInteger(shards) || shards < 1 || shards > MAX_SHARDS) {
       throw new InvalidConfigError(
@@ -76,6 +93,7 @@ export class KeySpace {
         stalled: `${tag}:stalled`,
         parked: `${tag}:parked`,
         versions: `${tag}:versions`,
+        owner: `${tag}:owner`,
       };
     });
   }
@@ -85,7 +103,11 @@ export class KeySpace {
     // A ref is a plain object: only trust the cache while its fields are what they were.
     if (cached && cached.aggregate === ref.aggregate && cached.key === ref.key) return cached;
     const member = encodeEntityId(ref);
-    const shard = shardOf(ref, this.shards);
+    const shard = this.sharding.shardOf(ref);
+    if (!Number.isInteger(shard) || shard < 0 || shard >= this.shards)
+      throw new RangeError(
+        `the ${this.sharding.kind} sharding put ${member} on shard ${shard}, outside 0..${this.shards - 1}`,
+      );
     const tag = this.tag(shard);
     const keys = {
       aggregate: ref.aggregate,
@@ -105,30 +127,35 @@ export class KeySpace {
     return keys;
   }
 
-  /**
-   * The shard a dead letter without a usable entity goes to: stable for the same aggregate and key;
-   * round-robin when it names no key (unparseable input), so garbage does not fill one shard.
-   */
+  /** The shard of an entity identity that belongs to no committed decision (stable for the same identity). */
   shardForIdentity(aggregate: string | null, key: string | null): number {
-    if (key === null) return (this.nextSpread = (this.nextSpread + 1) % this.shards);
-    return shardOf({ aggregate: aggregate ?? '', key: key ?? '' }, this.shards);
+    return this.sharding.shardOf({ aggregate: aggregate ?? '', key: key ?? '' });
   }
 
   /**
-   * The shard of a dead letter: its entity's, when it names a key (so one entity's letters stay in
-   * order); otherwise spread over all shards — by where the input came from (a Kafka record's
-   * coordinates, a line number) or, without a source, round-robin — so a flood of garbage does
-   * not fill one shard's stream. The one place that decides it, for every kind of input.
+   * The shard of a dead letter. With a sharding that follows the input (Kafka), the shard of the
+   * record's source: the member owning that partition publishes it. Otherwise its entity's, when it
+   * names a key (so one entity's letters stay in order), else spread over all shards — by where the
+   * input came from (a line number, coordinates) or, without a source, round-robin — so a flood of
+   * garbage does not fill one shard's stream. The one place that decides it, for every kind of input.
    */
   shardForDeadLetter(letter: {
     aggregate: string | null;
     key: string | null;
-    source?: Readonly<Record<string, string | number>> | undefined;
+    source?: Readonly<Record<string, unknown>> | undefined;
   }): number {
+    const fromSource = this.sharding.shardOfSource?.(letter.source);
+    if (
+      fromSource !== undefined &&
+      Number.isInteger(fromSource) &&
+      fromSource >= 0 &&
+      fromSource < this.shards
+    )
+      return fromSource;
     if (letter.key !== null) return this.shardForIdentity(letter.aggregate, letter.key);
     if (letter.source !== undefined) {
       const where = Object.entries(letter.source)
-        .map(([field, value]) => `${field}=${value}`)
+        .map(([field, value]) => `${field}=${String(value)}`)
         .join('\u0000');
       return shardOf({ aggregate: '\u0000source', key: where }, this.shards);
     }

@@ -1,6 +1,6 @@
 /**
  * The namespace's safety checks, run once per store before its first operation:
- * - the shard count and layout recorded in `{P}:meta` must match this process's;
+ * - the shard count, layout and sharding recorded in `{P}:meta` must match this process's;
  * - a writing store refuses a Redis that may evict keys (any `maxmemory-policy` but `noeviction`):
  *   an evicted entity would silently start over, applying its events again;
  * - every shard has a marker key, written when the namespace is first claimed and never deleted,
@@ -52,10 +52,17 @@ export interface NamespaceState {
 export async function checkNamespace(check: NamespaceCheck): Promise<NamespaceState> {
   const { client, keys } = check;
   // A plain read first: it waits for the connection, whose SELECT may have failed.
-  const [shards = null, layout = null, id = null] = await client.hmget(keys.meta, 'shards', 'layout', 'id');
+  const [shards = null, layout = null, id = null, sharding = null] = await client.hmget(
+    keys.meta,
+    'shards',
+    'layout',
+    'id',
+    'sharding',
+  );
   const failed = check.configError();
   if (failed) throw failed;
-  if (shards !== null) requireSameLayout(check, shards, layout);
+  // A namespace recorded before sharding was recorded used the hash sharding.
+  if (shards !== null) requireSameLayout(check, shards, layout, sharding ?? 'hash');
   if (check.readOnly) return { marked: id !== null };
 
   await refuseReplica(check);
@@ -74,18 +81,28 @@ export async function checkNamespace(check: NamespaceCheck): Promise<NamespaceSt
     client,
     'claimNamespace',
     [keys.meta],
-    [keys.shards, check.layout, candidate],
-  )) as [string | null, string | null];
-  requireSameLayout(check, reply[0], reply[1]);
+    [keys.shards, check.layout, candidate, keys.sharding.kind],
+  )) as [string | null, string | null, string | null];
+  requireSameLayout(check, reply[0], reply[1], reply[2]);
   return { marked: true };
 }
 
-function requireSameLayout(check: NamespaceCheck, shards: string | null, layout: string | null): void {
+function requireSameLayout(
+  check: NamespaceCheck,
+  shards: string | null,
+  layout: string | null,
+  sharding: string | null,
+): void {
   const { keys } = check;
-  if (Number(shards) === keys.shards && layout === check.layout) return;
+  const kind = keys.sharding.kind;
+  if (Number(shards) === keys.shards && layout === check.layout && sharding === kind) return;
   throw new InvalidConfigError(
-    `redis store: prefix "${keys.prefix}" was created with ${shards} shards (layout ${layout}); ` +
-      `this process is configured for ${keys.shards} shards (layout ${check.layout}). Use the same shards option or another prefix.`,
+    `redis store: prefix "${keys.prefix}" was created with ${shards} ${sharding} shards (layout ${layout}); ` +
+      `this process is configured for ${keys.shards} ${kind} shards (layout ${check.layout}). ` +
+      (sharding === 'kafka-partitions' || kind === 'kafka-partitions'
+        ? 'With Kafka there is one shard per input partition: after changing the partition count (or moving from the hash sharding), ' +
+          'stop every member and run `gatekeeper reshard` (see docs/kafka.md), or use another prefix.'
+        : 'Use the same shards option or another prefix.'),
   );
 }
 

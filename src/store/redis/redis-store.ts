@@ -30,7 +30,11 @@ import {
   DEFAULT_SHARDS,
   KeySpace,
   versionField,
+  type Sharding,
 } from './keys.ts';
+import { ownedShards, type OwnedShards } from './owned-shards.ts';
+import { keySpaceFor } from './reshard.ts';
+import { ShardClaims } from './shard-claims.ts';
 import { defineScripts, runScript, type RedisClient } from './scripts.ts';
 import { ackStreams, readIndexes, readStreams } from './shard-reads.ts';
 import { readVersions, scanEntities } from './version-reads.ts';
@@ -73,6 +77,23 @@ export interface RedisStoreOptions extends RedisConnectionOptions {
   allowEvictingRedis?: boolean;
   /** Told about conditions worth an operator's attention (an evicting Redis allowed explicitly). */
   onWarning?: (message: string) => void;
+  /**
+   * How entities map to shards (default: a hash of aggregate and key). Recorded in Redis with the
+   * shard count; a process with another sharding refuses to start. The Kafka runtime passes one
+   * shard per input partition (`kafka-partitions`).
+   */
+  sharding?: Sharding;
+  /**
+   * Fence every write by the shard's claim (see shard-claims.ts): this process writes only for the
+   * shards it claimed through `ownership.claim`, under this owner name. The Kafka runtime sets it,
+   * with one ShardClaims shared by its deciding and its publishing store.
+   */
+  claims?: { owner: string } | ShardClaims;
+  /**
+   * Use the shard count and sharding recorded for the prefix, whatever `shards` and `sharding` say
+   * (for operator tools reading a namespace that `gatekeeper run` made). Await `ready()` before use.
+   */
+  recordedLayout?: boolean;
 }
 
 /** The Redis store, with the client and key layout reachable for tools and tests. */
@@ -81,6 +102,8 @@ export interface RedisStore extends EntityStore {
   readonly keys: KeySpace;
   /** Resolves once Redis answered and the namespace's shard count matched; rejects like any operation. */
   ready(): Promise<void>;
+  /** Present with the `claims` option: the shards this process holds and their queues. */
+  readonly ownership: OwnedShards | undefined;
 }
 
 /** Layout version recorded in `{prefix}:meta`; bumped when the key layout changes incompatibly. */
@@ -93,21 +116,24 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
 
 class RedisEntityStore implements RedisStore {
   readonly client: RedisClient;
-  readonly keys: KeySpace;
+  keys: KeySpace;
   private readonly owned: boolean;
   private readonly connection: Pick<OpenedClient, 'where' | 'lastError' | 'configError'>;
   private readonly keepOutbox: boolean;
   private readonly historyLimit: number;
-  private readonly deadLetterMaxLen: number;
-  private readonly deadLetterMaxBytes: number;
+  private deadLetterMaxLen = 0;
+  private deadLetterMaxBytes = 0;
+  private readonly deadLetterLimit: number;
+  private readonly deadLetterByteLimit: number;
   /** 1: trim the oldest dead letters past the bound (nobody relays them); 0: refuse at the bound. */
   private readonly deadLetterTrim: 0 | 1;
+  private readonly adoptLayout: boolean;
   private readonly finalEntityTtlMs: number;
   private readonly operationTimeoutMs: number;
-  private readonly outboxKeys: string[];
-  private readonly deadKeys: string[];
-  private readonly stalledKeys: string[];
-  private readonly parkedKeys: string[];
+  private outboxKeys: string[] = [];
+  private deadKeys: string[] = [];
+  private stalledKeys: string[] = [];
+  private parkedKeys: string[] = [];
   private namespaceChecked: Promise<void> | undefined;
   private namespaceReady = false;
   /** Every shard has its marker: a load that finds nothing also checks that the marker is there. */
@@ -119,32 +145,43 @@ class RedisEntityStore implements RedisStore {
   private watchdog: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly batcher = new CommitBatcher((shard, batch) => this.sendBatch(shard, batch), 128);
+  private readonly claims: ShardClaims | undefined;
+  readonly ownership: OwnedShards | undefined;
 
   constructor(options: RedisStoreOptions) {
-    this.keys = new KeySpace(options.prefix ?? DEFAULT_PREFIX, options.shards ?? DEFAULT_SHARDS);
+    this.keys = new KeySpace(
+      options.prefix ?? DEFAULT_PREFIX,
+      options.shards ?? DEFAULT_SHARDS,
+      options.sharding,
+    );
     this.keepOutbox = options.outbox ?? false;
     this.historyLimit = count('historyLimit', options.historyLimit ?? DEFAULT_HISTORY_LIMIT);
     const deadLetterLimit = count('deadLetterLimit', options.deadLetterLimit ?? 100_000);
-    this.deadLetterMaxLen = deadLetterLimit === 0 ? 0 : Math.ceil(deadLetterLimit / this.keys.shards);
-    const byteLimit = count('deadLetterByteLimit', options.deadLetterByteLimit ?? 256 * 1024 * 1024);
-    this.deadLetterMaxBytes = byteLimit === 0 ? 0 : Math.ceil(byteLimit / this.keys.shards);
+    this.deadLetterLimit = deadLetterLimit;
+    this.deadLetterByteLimit = count('deadLetterByteLimit', options.deadLetterByteLimit ?? 256 * 1024 * 1024);
     this.deadLetterTrim = this.keepOutbox ? 0 : 1;
+    this.adoptLayout = options.recordedLayout ?? false;
     this.finalEntityTtlMs =
       options.finalEntityTtlMs === undefined ? 0 : positive('finalEntityTtlMs', options.finalEntityTtlMs);
     this.operationTimeoutMs = positive('operationTimeoutMs', options.operationTimeoutMs ?? 10_000);
     this.readOnly = options.readOnly ?? false;
     this.allowEviction = options.allowEvictingRedis ?? false;
     this.warn = options.onWarning ?? ((message) => process.emitWarning(message, 'GatekeeperWarning'));
-    const shards = Array.from({ length: this.keys.shards }, (_, shard) => this.keys.shard(shard));
-    this.outboxKeys = shards.map((keys) => keys.outbox);
-    this.deadKeys = shards.map((keys) => keys.dead);
-    this.stalledKeys = shards.map((keys) => keys.stalled);
-    this.parkedKeys = shards.map((keys) => keys.parked);
+    this.useKeys(this.keys);
     const opened = openClient(options);
     this.client = opened.client;
     this.owned = opened.owned;
     this.connection = opened;
     defineScripts(this.client);
+    // Two stores of one process (deciding and publishing connections) may share one set of claims.
+    this.claims =
+      options.claims === undefined || options.claims instanceof ShardClaims
+        ? options.claims
+        : new ShardClaims(options.claims.owner);
+    this.ownership =
+      this.claims === undefined
+        ? undefined
+        : ownedShards(this.client, this.keys, this.claims, (operation, work) => this.run(operation, work));
   }
 
   ready(): Promise<void> {
@@ -196,16 +233,27 @@ class RedisEntityStore implements RedisStore {
   }
 
   recordDeadLetter(letter: DeadLetter): Promise<void> {
-    const shard = this.keys.shard(this.keys.shardForDeadLetter(letter));
+    const shardNumber = this.keys.shardForDeadLetter(letter);
+    const shard = this.keys.shard(shardNumber);
     const json = deadLetterJson(letter);
+    const claims = this.claims;
     return this.run('recordDeadLetter', async () => {
-      const reply = await runScript(
-        this.client,
-        'recordDeadLetter',
-        [shard.dead, shard.deadBytes],
-        [json, this.deadLetterMaxLen, this.deadLetterMaxBytes, this.deadLetterTrim],
+      const reply = Number(
+        await runScript(
+          this.client,
+          'recordDeadLetter',
+          [shard.dead, shard.deadBytes, shard.owner],
+          [
+            json,
+            this.deadLetterMaxLen,
+            this.deadLetterMaxBytes,
+            this.deadLetterTrim,
+            claims ? claims.epochFor(shardNumber) : '',
+          ],
+        ),
       );
-      if (Number(reply) === -2) throw this.deadLettersFull();
+      if (reply === -2) throw this.deadLettersFull();
+      if (reply === -3 && claims) throw claims.fenced(shardNumber);
     });
   }
 
@@ -221,7 +269,7 @@ class RedisEntityStore implements RedisStore {
 
   stalled(before: number, limit: number): Promise<StalledEntity[]> {
     return this.run('stalled', async () => {
-      const found = await readIndexes(this.client, this.stalledKeys, before, limit);
+      const found = await readIndexes(this.client, this.indexKeys(this.stalledKeys), before, limit);
       return found.flatMap(({ member, score }) => {
         const ref = decodeEntityId(member);
         return ref ? [{ ...ref, oldestBufferedAt: score }] : [];
@@ -231,7 +279,7 @@ class RedisEntityStore implements RedisStore {
 
   parked(limit: number): Promise<EntityRef[]> {
     return this.run('parked', async () => {
-      const found = await readIndexes(this.client, this.parkedKeys, undefined, limit);
+      const found = await readIndexes(this.client, this.indexKeys(this.parkedKeys), undefined, limit);
       return found.flatMap(({ member }) => decodeEntityId(member) ?? []);
     });
   }
@@ -264,7 +312,12 @@ class RedisEntityStore implements RedisStore {
   ackDeadLetters(ids: readonly string[]): Promise<void> {
     return this.run('ackDeadLetters', () =>
       ackStreams(this.client, this.deadKeys, ids, (key, shard, streamIds) =>
-        runScript(this.client, 'ackDeadLetters', [key, this.keys.shard(shard).deadBytes], streamIds),
+        runScript(
+          this.client,
+          'ackDeadLetters',
+          [key, this.keys.shard(shard).deadBytes, this.keys.shard(shard).owner],
+          ['', ...streamIds],
+        ),
       ),
     );
   }
@@ -300,6 +353,24 @@ class RedisEntityStore implements RedisStore {
     return new DeadLettersFullError('redis store', `${bounds.join(' or ')} per shard`);
   }
 
+  /** Derives the per-shard key lists and limits from a key space. */
+  private useKeys(keys: KeySpace): void {
+    this.keys = keys;
+    this.deadLetterMaxLen = this.deadLetterLimit === 0 ? 0 : Math.ceil(this.deadLetterLimit / keys.shards);
+    this.deadLetterMaxBytes =
+      this.deadLetterByteLimit === 0 ? 0 : Math.ceil(this.deadLetterByteLimit / keys.shards);
+    const shards = Array.from({ length: keys.shards }, (_, shard) => keys.shard(shard));
+    this.outboxKeys = shards.map((shardKeys) => shardKeys.outbox);
+    this.deadKeys = shards.map((shardKeys) => shardKeys.dead);
+    this.stalledKeys = shards.map((shardKeys) => shardKeys.stalled);
+    this.parkedKeys = shards.map((shardKeys) => shardKeys.parked);
+  }
+
+  /** With claims, the sweeper looks only at the shards this process holds (the others are not its to decide). */
+  private indexKeys(all: readonly string[]): readonly string[] {
+    return this.claims ? this.claims.held().map((shard) => all[shard] as string) : all;
+  }
+
   /** One script call for one shard's batch; each commit gets its own reply, or the call's error. */
   private sendBatch(shard: number, batch: readonly PendingCommit[]): void {
     const shardKeys = this.keys.shard(shard);
@@ -316,8 +387,26 @@ class RedisEntityStore implements RedisStore {
       keyList.push(pending.stateKey, pending.historyKey);
       for (const arg of pending.args) argv.push(arg);
     }
+    const claims = this.claims;
+    if (claims) {
+      // The shard's claim travels with the batch and is checked by the script before any write.
+      let epoch: string;
+      try {
+        epoch = claims.epochFor(shard);
+      } catch (error) {
+        for (const pending of batch) pending.reject(error);
+        return;
+      }
+      keyList.push(shardKeys.owner);
+      argv.push(epoch);
+    }
     this.run('commit', () => runScript(this.client, 'commitBatch', keyList, argv)).then(
       (replies) => {
+        if (claims && Number(replies) === -3) {
+          const error = claims.fenced(shard);
+          for (const pending of batch) pending.reject(error);
+          return;
+        }
         const list = Array.isArray(replies) ? (replies as unknown[]) : [];
         // Mapped here rather than by a `.then` per commit: one promise and microtask less each.
         batch.forEach((pending, index) => {
@@ -455,24 +544,28 @@ class RedisEntityStore implements RedisStore {
 
   /** Once per store: the namespace's checks (namespace.ts); a failed check is tried again next time. */
   private checkNamespace(): Promise<void> {
-    this.namespaceChecked ??= checkNamespace({
-      client: this.client,
-      keys: this.keys,
-      layout: LAYOUT_VERSION,
-      where: this.connection.where,
-      readOnly: this.readOnly,
-      allowEviction: this.allowEviction,
-      warn: this.warn,
-      configError: () => this.connection.configError(),
-    })
-      .then((state) => {
-        this.marked = state.marked;
-        this.namespaceReady = true;
-      })
-      .catch((error: unknown) => {
-        this.namespaceChecked = undefined;
-        throw error;
+    this.namespaceChecked ??= (async () => {
+      if (this.adoptLayout) {
+        // Operator tools read a namespace in whatever layout `gatekeeper run` made it.
+        const [shards, sharding] = await this.client.hmget(this.keys.meta, 'shards', 'sharding');
+        if (shards !== null) this.useKeys(keySpaceFor(this.keys.prefix, Number(shards), sharding ?? 'hash'));
+      }
+      const state = await checkNamespace({
+        client: this.client,
+        keys: this.keys,
+        layout: LAYOUT_VERSION,
+        where: this.connection.where,
+        readOnly: this.readOnly,
+        allowEviction: this.allowEviction,
+        warn: this.warn,
+        configError: () => this.connection.configError(),
       });
+      this.marked = state.marked;
+      this.namespaceReady = true;
+    })().catch((error: unknown) => {
+      this.namespaceChecked = undefined;
+      throw error;
+    });
     return this.namespaceChecked;
   }
 

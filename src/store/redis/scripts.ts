@@ -39,8 +39,10 @@ function loadScript(operation: string, numberOfKeys?: number): ScriptDefinition 
 const SCRIPTS = {
   commitBatch: loadScript('commitBatch'),
   claimNamespace: loadScript('claimNamespace', 1),
-  recordDeadLetter: loadScript('recordDeadLetter', 2),
-  ackDeadLetters: loadScript('ackDeadLetters', 2),
+  recordDeadLetter: loadScript('recordDeadLetter', 3),
+  ackDeadLetters: loadScript('ackDeadLetters', 3),
+  claimShard: loadScript('claimShard', 1),
+  fencedDelete: loadScript('fencedDelete', 2),
 } as const;
 
 type ScriptName = keyof typeof SCRIPTS;

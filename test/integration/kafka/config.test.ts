@@ -167,6 +167,10 @@ describe('gatekeeper run from flags alone', () => {
     // published its transition: wait for it rather than reading the endpoint once.
     const lag = /gatekeeper_kafka_consumer_lag\{[^}]*topic="t-flags-in/;
     await waitFor('the consumer lag metric', async () => lag.test(await (await fetch(url as string)).text()));
+    // With Redis the member names the input partition it owns.
+    expect(await (await fetch(url as string)).text()).toMatch(
+      /gatekeeper_kafka_owned_partition\{partition="0"\} 1/,
+    );
     io.interrupt();
     expect(await exit).toBe(0);
     expect(io.err()).toMatch(/stopped \(published 1 transitions, 0 dead letters\)/);

@@ -90,6 +90,30 @@ describe('/metrics', () => {
     expect(value(text, 'gatekeeper_resident_entities')).toBe(1);
   });
 
+  it('names the partitions a member owns, with each one’s backlog and publish lag, and drops the partitions it lost', async () => {
+    const metrics = createMetrics(undefined, { defaultMetrics: false });
+    const hooks: KafkaRuntimeMetrics = metrics.kafka;
+    hooks.ownedPartitions?.([0, 2, 4]);
+    hooks.partitionBacklog?.('output', 2, 40);
+    hooks.partitionBacklog?.('dead-letter', 4, 1);
+    hooks.publishLag?.('output', 2, 1_500);
+    hooks.partitionBacklog?.('output', 0, 7);
+    hooks.ownedPartitions?.([2, 4, 5]);
+    const server = await startMetricsServer({ registry: metrics.registry, port: 0 });
+    cleanup.push(
+      () => metrics.close(),
+      () => server.close(),
+    );
+    const text = await scrape(server);
+    expect(value(text, 'gatekeeper_kafka_owned_partition{partition="2"}')).toBe(1);
+    expect(value(text, 'gatekeeper_kafka_owned_partition{partition="5"}')).toBe(1);
+    expect(value(text, 'gatekeeper_kafka_owned_partition{partition="0"}')).toBeUndefined();
+    expect(value(text, 'gatekeeper_partition_backlog{queue="output",partition="2"}')).toBe(40);
+    expect(value(text, 'gatekeeper_partition_backlog{queue="dead-letter",partition="4"}')).toBe(1);
+    expect(value(text, 'gatekeeper_partition_backlog{queue="output",partition="0"}')).toBeUndefined();
+    expect(value(text, 'gatekeeper_partition_publish_lag_seconds{queue="output",partition="2"}')).toBe(1.5);
+  });
+
   it('counts decisions by aggregate, outcome and reason as events are handled', async () => {
     const { gatekeeper, server } = await setUp();
     const before = await scrape(server);

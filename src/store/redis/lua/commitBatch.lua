@@ -37,7 +37,11 @@
       parked event JSON (with parked mode set), else ""
       buffer added as field, JSON pairs; removed fields; outbox JSON; dead-letter JSON;
       history JSON (oldest first)
-  Output: one reply per decision: the new version (>= 1), -1 when the stored version is not the
+    Fenced by the shard's claim (optional; see claimShard-1.lua): one more key after the
+    decisions' keys, KEYS[7 + 2n] the owner hash {P:N}:owner, and one more argument after the
+    decisions' arguments, the caller's epoch. When the stored epoch is another, nothing is written.
+  Output: -3 when the shard's claim is fenced (nothing written for any decision); else one reply
+          per decision: the new version (>= 1), -1 when the stored version is not the
           expected one (nothing written for it; the caller reloads the entity and decides again),
           or -2 when the decision carries dead letters and the shard's unpublished dead letters
           are at their bound (nothing written; decided again once the relay published some). ]]
@@ -190,6 +194,9 @@ local function commitOne(entityKey, historyKey, first)
 end
 
 local count = tonumber(ARGV[1])
+if #KEYS > 6 + 2 * count and redis.call('HGET', KEYS[#KEYS], 'epoch') ~= ARGV[#ARGV] then
+  return -3
+end
 local replies = {}
 local first = 2
 for i = 1, count do

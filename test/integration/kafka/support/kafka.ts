@@ -247,6 +247,47 @@ export async function readTopic(brokers: string, topic: string): Promise<ReadRec
   return records;
 }
 
+/**
+ * Reads a topic as a read_committed consumer until nothing new arrived for `quietMs` (transaction
+ * markers take offsets, so the high watermark cannot tell when everything was read).
+ */
+export async function readCommitted(brokers: string, topic: string, quietMs = 4_000): Promise<ReadRecord[]> {
+  const consumer = client(brokers).consumer({
+    groupId: uniqueName('committed-reader'),
+    maxBytesPerPartition: 4 << 20,
+  });
+  const records: ReadRecord[] = [];
+  let last = Date.now();
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ partition, message }) => {
+        last = Date.now();
+        const headers: Record<string, string> = {};
+        for (const [name, value] of Object.entries(message.headers ?? {}))
+          if (value !== undefined)
+            headers[name] = (Array.isArray(value) ? value[0] : value)?.toString() ?? '';
+        records.push({
+          partition,
+          offset: message.offset,
+          key: message.key?.toString('utf8') ?? null,
+          value: message.value?.toString('utf8') ?? null,
+          headers,
+        });
+        await Promise.resolve();
+      },
+    });
+    const started = Date.now();
+    while (Date.now() - last < quietMs || Date.now() - started < quietMs)
+      await new Promise((r) => setTimeout(r, 250));
+  } finally {
+    await consumer.disconnect();
+  }
+  return records;
+}
+
 function headerStrings(headers: IHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers ?? {})) {

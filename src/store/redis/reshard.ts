@@ -1,0 +1,143 @@
+/**
+ * Re-sharding a namespace offline: every entity (state hash, history list, stalled and parked
+ * index entries) moves to the shard the new layout gives it, then the namespace's recorded shard
+ * count and sharding change. Needed when the input topics' partition count changes (with Kafka one
+ * shard is one input partition) or when a namespace made by the library's hash sharding is taken
+ * over by `gatekeeper run` on Kafka. Every gatekeeper process on the prefix must be stopped first,
+ * and the outbox and dead-letter streams must be empty (published): their rows are in order per
+ * shard and cannot be split without losing that order, so a non-empty stream refuses the move.
+ */
+import { Cluster, type Redis } from 'ioredis';
+import { InvalidConfigError } from '../../core/errors.ts';
+import { decodeEntityId, KeySpace } from './keys.ts';
+import { KAFKA_SHARDING, kafkaPartitionSharding } from './partition-sharding.ts';
+import type { RedisClient } from './scripts.ts';
+
+export interface ReshardTarget {
+  shards: number;
+  /** `kafka-partitions` (one shard per input partition) or `hash`. */
+  sharding: 'kafka-partitions' | 'hash';
+}
+
+export interface ReshardReport {
+  from: { shards: number; sharding: string };
+  to: ReshardTarget;
+  entities: number;
+  moved: number;
+}
+
+export function keySpaceFor(prefix: string, shards: number, sharding: string): KeySpace {
+  if (sharding === 'hash') return new KeySpace(prefix, shards);
+  if (sharding === KAFKA_SHARDING) return new KeySpace(prefix, shards, kafkaPartitionSharding(shards));
+  throw new InvalidConfigError(
+    `redis store: prefix "${prefix}" uses the sharding "${sharding}", which this version does not know`,
+  );
+}
+
+/** Moves every entity of `prefix` to the layout `target`; refuses while any outbox or dead-letter row waits. */
+export async function reshard(
+  client: RedisClient,
+  prefix: string,
+  target: ReshardTarget,
+): Promise<ReshardReport> {
+  const from = new KeySpace(prefix, 1);
+  const [recordedShards, recordedSharding, layout] = await client.hmget(
+    from.meta,
+    'shards',
+    'sharding',
+    'layout',
+  );
+  if (recordedShards === null)
+    throw new InvalidConfigError(
+      `redis store: prefix "${prefix}" holds no gatekeeper namespace (no ${from.meta})`,
+    );
+  const old = keySpaceFor(prefix, Number(recordedShards), recordedSharding ?? 'hash');
+  const next = keySpaceFor(prefix, target.shards, target.sharding);
+  const waiting: string[] = [];
+  for (let shard = 0; shard < old.shards; shard += 1) {
+    const keys = old.shard(shard);
+    const [outbox, dead] = await Promise.all([client.xlen(keys.outbox), client.xlen(keys.dead)]);
+    if (outbox + dead > 0) waiting.push(`shard ${shard}: ${outbox} outbox, ${dead} dead-letter rows`);
+  }
+  if (waiting.length > 0)
+    throw new InvalidConfigError(
+      `redis store: cannot re-shard prefix "${prefix}" while rows wait to be published (${waiting.slice(0, 5).join('; ')}). ` +
+        'Run the gatekeeper with the old partition count until its backlog is 0, stop every member, then re-shard.',
+    );
+
+  let entities = 0;
+  let moved = 0;
+  // Every shard's entities are listed before any moves, so a moved entity is never met twice
+  // (SCAN may also answer a key twice: the Set keeps one).
+  const byShard: Set<string>[] = [];
+  for (let shard = 0; shard < old.shards; shard += 1)
+    byShard.push(new Set(await scanAll(client, `${globEscape(`{${prefix}:${shard}}:e:`)}*`)));
+  for (let shard = 0; shard < old.shards; shard += 1) {
+    const oldShard = old.shard(shard);
+    for (const stateKey of byShard[shard] as Set<string>) {
+      const member = stateKey.slice(stateKey.indexOf(':e:') + 3);
+      const ref = decodeEntityId(member);
+      if (ref === undefined) continue;
+      entities += 1;
+      const to = next.entity(ref);
+      if (to.shard === shard && next.shards === old.shards) continue;
+      const fromKeys = old.entity(ref);
+      if (to.state === fromKeys.state) continue;
+      await moveKey(client, fromKeys.state, to.state);
+      await moveKey(client, fromKeys.history, to.history);
+      const toShard = next.shard(to.shard);
+      for (const [index, target] of [
+        [oldShard.stalled, toShard.stalled],
+        [oldShard.parked, toShard.parked],
+      ] as const) {
+        const score = await client.zscore(index, member);
+        if (score === null) continue;
+        await client.zadd(target, score, member);
+        await client.zrem(index, member);
+      }
+      moved += 1;
+    }
+  }
+  await client.hset(
+    from.meta,
+    'shards',
+    String(target.shards),
+    'sharding',
+    target.sharding,
+    'layout',
+    layout ?? '1',
+  );
+  return {
+    from: { shards: old.shards, sharding: old.sharding.kind },
+    to: target,
+    entities,
+    moved,
+  };
+}
+
+/** DUMP + RESTORE (keys of two shards may live on two cluster nodes), keeping the TTL. */
+async function moveKey(client: RedisClient, from: string, to: string): Promise<void> {
+  const dumped = await client.dumpBuffer(from);
+  if (dumped === null) return;
+  const ttl = await client.pttl(from);
+  await client.restore(to, ttl > 0 ? ttl : 0, dumped, 'REPLACE');
+  await client.del(from);
+}
+
+function globEscape(text: string): string {
+  return text.replace(/[*?[\]\\]/g, (char) => `\\${char}`);
+}
+
+async function scanAll(client: RedisClient, pattern: string): Promise<string[]> {
+  const nodes: Redis[] = client instanceof Cluster ? client.nodes('master') : [client];
+  const found: string[] = [];
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1_000);
+      found.push(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  }
+  return found;
+}
