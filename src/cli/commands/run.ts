@@ -109,8 +109,9 @@ async function runUntilStopped(
   const signal = io.stopSignal().then((name) => ({ signal: name }));
   // The metrics exist only once the gatekeeper does (observers.attach); the hooks look them up.
   const kafka = (): KafkaRuntimeMetrics | undefined => observers.metrics()?.kafka;
-  /** The latest assignment: it may arrive before the metrics exist, and is replayed once they do. */
+  /** The latest assignment and lags: they may arrive before the metrics exist, and are replayed once they do. */
   let owned: readonly number[] | undefined;
+  const lags = new Map<string, [string, number, number]>();
   // runGatekeeper validates the merged object with zod; the cast only hands it over.
   const running = await runGatekeeper(config, {
     kafkaLogLevel: booleanFlag(flags, 'verbose') ? 'info' : 'warn',
@@ -118,7 +119,10 @@ async function runUntilStopped(
       line(level, message, extra),
     ...(observers.inspect ? { inspect: observers.inspect } : {}),
     metrics: {
-      lag: (topic, partition, lag) => kafka()?.lag?.(topic, partition, lag),
+      lag: (topic, partition, lag) => {
+        lags.set(`${topic}\u0000${partition}`, [topic, partition, lag]);
+        kafka()?.lag?.(topic, partition, lag);
+      },
       batch: (topic, partition, records, ms) => kafka()?.batch?.(topic, partition, records, ms),
       backlog: (kind, rows) => kafka()?.backlog?.(kind, rows),
       published: (kind, records, partition) => kafka()?.published?.(kind, records, partition),
@@ -133,6 +137,7 @@ async function runUntilStopped(
   });
   await observers.attach(running.gatekeeper);
   if (owned !== undefined) kafka()?.ownedPartitions?.(owned);
+  for (const [topic, partition, lag] of lags.values()) kafka()?.lag?.(topic, partition, lag);
   const { topics, groupId } = running.config;
   line(
     'info',

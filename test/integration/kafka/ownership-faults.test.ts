@@ -48,8 +48,10 @@ async function twoMembersThrough(name: string, outage: () => Promise<void>): Pro
   const expected = await expectationFor(stream);
   const setup = await setUp(own.brokers, name, 6);
   setups.push(setup);
-  await produce(setup.brokers, setup.input, stream.inputs.map(eventMessage));
   const total = stream.inputs.length;
+  const third = Math.ceil(total / 3);
+  // A third before the outage, the rest after it: the outage lands mid-stream by construction.
+  await produce(setup.brokers, setup.input, stream.inputs.slice(0, third).map(eventMessage));
   const member = (clientId: string): Promise<RunningGatekeeper> =>
     setup.start({
       clientId,
@@ -65,11 +67,12 @@ async function twoMembersThrough(name: string, outage: () => Promise<void>): Pro
     });
   const [a, b] = await Promise.all([member(`${name}-a`), member(`${name}-b`)]);
   await waitFor(
-    'a fifth of the input committed',
-    async () => (await committedTotal(own.brokers, setup.group, setup.input)) >= total / 5,
+    'some input committed',
+    async () => (await committedTotal(own.brokers, setup.group, setup.input)) > 0,
   );
   const before = await committedTotal(own.brokers, setup.group, setup.input);
   await outage();
+  await produce(setup.brokers, setup.input, stream.inputs.slice(third).map(eventMessage));
   await waitUntilCaughtUp(setup, total, 150_000);
   await waitFor(
     'the outboxes to drain',
