@@ -98,6 +98,12 @@ export async function reshard(
       moved += 1;
     }
   }
+  await moveVersionCounts(client, old, next);
+  // Every shard of the new layout needs its marker (namespace.ts): a shard without one is taken
+  // for lost data. A namespace made before markers existed has no id and no markers to keep.
+  const id = (await client.hmget(from.meta, 'id'))[0] ?? null;
+  if (id !== null)
+    for (let shard = 0; shard < next.shards; shard += 1) await client.set(next.shard(shard).marker, id, 'NX');
   await client.hset(
     from.meta,
     'shards',
@@ -113,6 +119,29 @@ export async function reshard(
     entities,
     moved,
   };
+}
+
+/**
+ * The per-shard counts of entities per aggregate and machine version (version-reads.ts sums them
+ * over the shards) move with the entities: summed (first-seen times: the earliest) into the new
+ * layout's first shard, the old shards' hashes removed.
+ */
+async function moveVersionCounts(client: RedisClient, old: KeySpace, next: KeySpace): Promise<void> {
+  const merged = new Map<string, number>();
+  for (let shard = 0; shard < old.shards; shard += 1) {
+    const key = old.shard(shard).versions;
+    for (const [field, value] of Object.entries(await client.hgetall(key))) {
+      const number = Number(value) || 0;
+      const before = merged.get(field);
+      if (before === undefined) merged.set(field, number);
+      else merged.set(field, field.startsWith('f:') ? Math.min(before, number) : before + number);
+    }
+    await client.del(key);
+  }
+  if (merged.size === 0) return;
+  const fields: string[] = [];
+  for (const [field, value] of merged) fields.push(field, String(value));
+  await client.hset(next.shard(0).versions, ...fields);
 }
 
 /** DUMP + RESTORE (keys of two shards may live on two cluster nodes), keeping the TTL. */
