@@ -137,9 +137,12 @@ it('a rolling deploy from v1 to v2 across processes: no v2 entity decided under 
   await producePaced(2 * third, messages.length);
   await waitUntilCaughtUp(setup, messages.length, 150_000);
 
+  // The namespace `gatekeeper run` made (one shard per input partition), its layout read first.
+  const checkerStore = redisStore({ url: REDIS_URL, prefix: setup.prefix, recordedLayout: true });
+  await checkerStore.ready();
   const checker: Gatekeeper = createGatekeeperWithStore({
     machines: rollingV2,
-    store: redisStore({ url: REDIS_URL, prefix: setup.prefix }),
+    store: checkerStore,
     sweepIntervalMs: 0,
   });
   try {

@@ -155,7 +155,7 @@ it('loses no dead letter while the dead-letter topic is deleted under load and c
   const warnings: string[] = [];
   const running = await setup.start(
     // A bound far below the burst: while the topic is missing the input must wait, never trim.
-    { redis: { url: REDIS_URL, prefix: setup.prefix, shards: 4, deadLetterLimit: 400 } },
+    { redis: { url: REDIS_URL, prefix: setup.prefix, deadLetterLimit: 400 } },
     {
       logger: (level, message, extra) => {
         if (level !== 'info') warnings.push(`${message} ${JSON.stringify(extra ?? {})}`);

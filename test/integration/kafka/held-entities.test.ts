@@ -32,7 +32,7 @@ describe('held entities on Kafka', () => {
     await first.stop();
 
     // Damage k1's snapshot bytes; make k3's snapshot one the machine throws on while restoring.
-    const store = redisStore({ url: REDIS_URL, prefix: setup.prefix });
+    const store = await recordedStore(setup.prefix);
     await store.client.hset(store.keys.entity({ aggregate: 'ticket', key: 'k1' }).state, 's', '{"value":');
     await store.client.hset(
       store.keys.entity({ aggregate: 'ticket', key: 'k3' }).state,
@@ -64,7 +64,7 @@ describe('held entities on Kafka', () => {
     await waitUntilCaughtUp(setup, 6);
     const inspector = createGatekeeperWithStore({
       machines: registries.v1,
-      store: redisStore({ url: REDIS_URL, prefix: setup.prefix }),
+      store: await recordedStore(setup.prefix),
       sweepIntervalMs: 0,
     });
     try {
@@ -114,7 +114,7 @@ describe('held entities on Kafka', () => {
     const again = await setup.start({ machines: 'test/fixtures/versions/ticket-v1.ts' });
     const inspector = createGatekeeperWithStore({
       machines: registries.v1,
-      store: redisStore({ url: REDIS_URL, prefix: setup.prefix }),
+      store: await recordedStore(setup.prefix),
       sweepIntervalMs: 0,
     });
     try {
@@ -135,3 +135,10 @@ describe('held entities on Kafka', () => {
     ]);
   });
 });
+
+/** The Redis store `gatekeeper run` made (one shard per input partition), its layout read first. */
+async function recordedStore(prefix: string) {
+  const store = redisStore({ url: REDIS_URL, prefix, recordedLayout: true });
+  await store.ready();
+  return store;
+}

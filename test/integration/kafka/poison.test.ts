@@ -30,7 +30,7 @@ const kinds: StoreKind[] = [
   {
     name: 'redis',
     use: (setup, deadLetterLimit) => ({
-      overrides: { redis: { url: REDIS_URL, prefix: setup.prefix, shards: 4, deadLetterLimit } },
+      overrides: { redis: { url: REDIS_URL, prefix: setup.prefix, deadLetterLimit } },
       options: {},
     }),
   },
