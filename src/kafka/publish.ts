@@ -60,7 +60,7 @@ export async function publishRows<TRow>(options: PublishRowsOptions<TRow>): Prom
 }
 
 /** The broker's error type when the error (or a cause) says the record can never be accepted. */
-function refusedForGood(error: unknown): string | undefined {
+export function refusedForGood(error: unknown): string | undefined {
   const refused = findCause(error, (cause) => REFUSED_FOR_GOOD.has(brokerErrorType(cause)));
   return refused && brokerErrorType(refused);
 }

@@ -16,8 +16,8 @@
  *   transactional call fails once its successor's producer has started.
  */
 import type { Admin, Kafka, Message, Producer, Transaction } from 'kafkajs';
-import { findCause } from '../core/errors.ts';
 import type { QueuedItem } from '../store/entity-store.ts';
+import { refusedForGood } from './publish.ts';
 
 export interface TransactionalQueue {
   /** `output` or `dead-letter`: part of the transactionalId and of the checkpoint group. */
@@ -34,7 +34,6 @@ export interface TransactionalQueue {
   ack(ids: readonly string[]): Promise<void>;
 }
 
-const REFUSED_FOR_GOOD = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD']);
 const SEND_CHUNK = 1_000;
 
 /** The transactionalId of one queue of one input partition: a successor with the same id fences a zombie. */
@@ -197,14 +196,4 @@ export class TransactionalPublisher<TValue> {
     const offset = groups[0]?.partitions.find((entry) => entry.partition === this.queue.partition)?.offset;
     return offset === undefined || offset === '-1' ? undefined : offsetToStreamId(offset);
   }
-}
-
-function refusedForGood(error: unknown): string | undefined {
-  const refused = findCause(error, (cause) => REFUSED_FOR_GOOD.has(brokerErrorType(cause)));
-  return refused && brokerErrorType(refused);
-}
-
-function brokerErrorType(error: Error): string {
-  const type = (error as { type?: unknown }).type;
-  return typeof type === 'string' ? type : '';
 }
