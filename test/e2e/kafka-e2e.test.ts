@@ -25,6 +25,7 @@ import {
   type Broker,
 } from '../integration/kafka/support/kafka.ts';
 import {
+  ownedPartitions,
   startGatekeeper,
   writeConfig,
   type GatekeeperProcess,
@@ -50,12 +51,7 @@ afterAll(async () => {
   }
 }, 120_000);
 
-/** The input partitions a process's latest assignment gave it (it decides and publishes them). */
-function owns(process: GatekeeperProcess): number[] {
-  const lines = process.log().match(/assigned partitions ([^;]*);/g) ?? [];
-  const last = lines.at(-1)?.slice('assigned partitions '.length, -1) ?? '(none)';
-  return last === '(none)' ? [] : last.split(', ').map(Number);
-}
+const owns = ownedPartitions;
 
 /** The epoch a process last claimed partition `partition` with, from its log. */
 function claimedEpoch(process: GatekeeperProcess, partition: number): number | undefined {

@@ -109,6 +109,8 @@ export interface DeadLetterCheck {
   garbageMissing: string[];
   /** Dead letters whose reason header differs from the value's reason. */
   inconsistent: number;
+  /** Dead letters for an input record (its topic, partition and offset) that already had one. */
+  duplicates: number;
 }
 
 export function checkDeadLetters(records: readonly ReadRecord[], expected: Expectation): DeadLetterCheck {
@@ -116,8 +118,15 @@ export function checkDeadLetters(records: readonly ReadRecord[], expected: Expec
   const ids = new Set<string>();
   let inconsistent = 0;
   let withoutSource = 0;
+  let duplicates = 0;
+  const sources = new Set<string>();
   for (const record of records) {
     const letter = JSON.parse(record.value ?? 'null') as DeadLetter;
+    const source = [HEADERS.sourceTopic, HEADERS.sourcePartition, HEADERS.sourceOffset]
+      .map((name) => record.headers[name])
+      .join('/');
+    if (sources.has(source)) duplicates += 1;
+    sources.add(source);
     if (record.headers[HEADERS.reason] !== letter.reason) inconsistent += 1;
     if (
       record.headers[HEADERS.sourceTopic] === undefined ||
@@ -141,6 +150,7 @@ export function checkDeadLetters(records: readonly ReadRecord[], expected: Expec
     garbageMissing,
     inconsistent,
     withoutSource,
+    duplicates,
   };
 }
 
