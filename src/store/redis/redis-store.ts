@@ -19,6 +19,7 @@ import type {
   StoredVersion,
 } from '../entity-store.ts';
 import { DeadLettersFullError } from '../dead-letters-full-error.ts';
+import { DEAD_SOURCE_WINDOW, inputRecordOf } from './dead-sources.ts';
 import { deadLetterJson, decodeEntity, parse, timeMarkJson, toJson } from './codec.ts';
 import { openClient, toStoreError, type OpenedClient, type RedisConnectionOptions } from './connection.ts';
 import { checkNamespace, lostEntity } from './namespace.ts';
@@ -247,18 +248,22 @@ class RedisEntityStore implements RedisStore {
     const shard = this.keys.shard(shardNumber);
     const json = deadLetterJson(letter);
     const claims = this.claims;
+    const input = inputRecordOf(letter.source);
     return this.run('recordDeadLetter', async () => {
       const reply = Number(
         await runScript(
           this.client,
           'recordDeadLetter',
-          [shard.dead, shard.deadBytes, shard.owner],
+          [shard.dead, shard.deadBytes, shard.owner, this.keys.deadSources(shardNumber, input?.topic ?? '')],
           [
             json,
             this.deadLetterMaxLen,
             this.deadLetterMaxBytes,
             this.deadLetterTrim,
             claims ? claims.epochFor(shardNumber) : '',
+            input ? `${input.partition}/${input.offset}` : '',
+            input?.offset ?? 0,
+            DEAD_SOURCE_WINDOW,
           ],
         ),
       );
