@@ -14,6 +14,7 @@ const garbage = (offset: number, topic = 'input'): DeadLetter => ({
   reason: 'invalid-envelope',
   detail: 'not JSON',
   at: 1,
+  event: undefined,
   raw: `garbage at ${offset}`,
   aggregate: null,
   key: null,
