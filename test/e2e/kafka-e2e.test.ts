@@ -209,6 +209,7 @@ it('a member SIGSTOPped past its session timeout while records flow loses its pa
       expect(output.malformed).toBe(0);
       expect(dead.missing).toEqual([]);
       expect(dead.garbageMissing).toEqual([]);
+      expect(dead.duplicates).toBe(0);
     } finally {
       await redis.quit();
     }
@@ -286,6 +287,7 @@ it('two exactly-once members, one SIGKILLed mid-stream (wherever it was: after a
     expect(output.malformed).toBe(0);
     expect(dead.missing).toEqual([]);
     expect(dead.garbageMissing).toEqual([]);
+    expect(dead.duplicates).toBe(0);
   } finally {
     await eos.cleanup();
   }

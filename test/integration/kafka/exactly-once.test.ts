@@ -186,6 +186,7 @@ describe('exactly-once publishing', () => {
     expect(output.malformed).toBe(0);
     expect(dead.missing).toEqual([]);
     expect(dead.garbageMissing).toEqual([]);
+    expect(dead.duplicates).toBe(0);
     console.log(
       `exactly-once: ${total} input records, ${output.records} output records, 0 duplicates expected, ${output.duplicates} seen`,
     );

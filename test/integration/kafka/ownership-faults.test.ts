@@ -97,6 +97,7 @@ async function twoMembersThrough(name: string, outage: () => Promise<void>): Pro
   expect(output.duplicates).toBe(0);
   expect(dead.missing).toEqual([]);
   expect(dead.garbageMissing).toEqual([]);
+  expect(dead.duplicates).toBe(0);
 }
 
 it('two exactly-once members ride out a Redis restart mid-stream: every transition once, in order', async () => {
