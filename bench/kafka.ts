@@ -15,6 +15,9 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { Redis } from 'ioredis';
@@ -452,7 +455,10 @@ async function ensureBroker(
   given: string | undefined,
 ): Promise<{ brokers: string; stop: () => Promise<void> }> {
   if (given) return { brokers: given, stop: () => Promise.resolve() };
+  // A run dir of its own: the default one may be another run's broker, which stop() would end.
+  const parent = mkdtempSync(join(tmpdir(), 'gk-bench-kafka-'));
   const { stdout } = await run('bash', [`${SCRIPTS}start-kafka.sh`], {
+    env: { ...process.env, KAFKA_RUN_DIR: join(parent, 'broker') },
     timeout: 600_000,
     maxBuffer: 1 << 20,
   });
@@ -464,6 +470,7 @@ async function ensureBroker(
     brokers,
     stop: async () => {
       await run('bash', [`${SCRIPTS}stop-kafka.sh`, runDir], { timeout: 120_000 });
+      rmSync(parent, { recursive: true, force: true });
     },
   };
 }
