@@ -11,16 +11,14 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { demoStream } from '../../src/demo/stream.ts';
 import {
-  checkDeadLetters,
-  checkOutput,
   expectationFor,
   expectEverythingPublished,
+  expectExactlyOnce,
 } from '../integration/kafka/support/expected.ts';
 import {
   committedTotal,
   eventMessage,
   produce,
-  readCommitted,
   sharedBroker,
   type Broker,
 } from '../integration/kafka/support/kafka.ts';
@@ -198,18 +196,10 @@ it('a member SIGSTOPped past its session timeout while records flow loses its pa
       // Whatever the resumed member tried for a lost partition before it rejoined was refused by the fence.
       const resumed = a.log().slice(stoppedLog);
       const refusedWrites = (resumed.match(/was claimed by another member/g) ?? []).length;
-      const output = checkOutput(await readCommitted(paused.brokers, paused.output), expected);
-      const dead = checkDeadLetters(await readCommitted(paused.brokers, paused.deadLetter), expected);
+      const { output } = await expectExactlyOnce(paused, expected);
       console.log(
         `e2e SIGSTOP: ${messages.length} input records; read_committed output ${output.records} records (${output.duplicates} duplicates); ${refusedWrites} refused writes after SIGCONT`,
       );
-      expect(output.mismatches).toEqual([]);
-      expect(output.mismatchCount).toBe(0);
-      expect(output.duplicates).toBe(0);
-      expect(output.malformed).toBe(0);
-      expect(dead.missing).toEqual([]);
-      expect(dead.garbageMissing).toEqual([]);
-      expect(dead.duplicates).toBe(0);
     } finally {
       await redis.quit();
     }
@@ -276,18 +266,10 @@ it('two exactly-once members, one SIGKILLed mid-stream (wherever it was: after a
     expect(againExit.code, again.log()).toBe(0);
     expect(bExit.code, b.log()).toBe(0);
 
-    const output = checkOutput(await readCommitted(eos.brokers, eos.output), expected);
-    const dead = checkDeadLetters(await readCommitted(eos.brokers, eos.deadLetter), expected);
+    const { output } = await expectExactlyOnce(eos, expected);
     console.log(
       `e2e exactly-once kill: ${messages.length} input records; read_committed output ${output.records} records, ${output.duplicates} duplicates`,
     );
-    expect(output.mismatches).toEqual([]);
-    expect(output.mismatchCount).toBe(0);
-    expect(output.duplicates).toBe(0);
-    expect(output.malformed).toBe(0);
-    expect(dead.missing).toEqual([]);
-    expect(dead.garbageMissing).toEqual([]);
-    expect(dead.duplicates).toBe(0);
   } finally {
     await eos.cleanup();
   }
