@@ -67,6 +67,8 @@ describe('a store opened with recordedLayout', () => {
   it('a store without recordedLayout keeps the layout it was given (the hash shards) and refuses the Kafka namespace', async () => {
     const store = redisStore({ url: REDIS_URL, prefix });
     closing.push(store);
-    await expect(store.load({ aggregate: 'order', key: keys[0] as string })).rejects.toThrow(/reshard|shard/i);
+    await expect(store.load({ aggregate: 'order', key: keys[0] as string })).rejects.toThrow(
+      /reshard|shard/i,
+    );
   });
 });
