@@ -15,6 +15,9 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { Redis } from 'ioredis';
@@ -46,6 +49,11 @@ export interface KafkaSideFigures {
   /** Largest total consumer lag reported, and the lag sampled every 250 ms. */
   maxLag: number;
   lagSamples: number[];
+  /** Relay rounds that published rows (with exactly-once, one transaction each), and rows per round. */
+  publishRounds: number;
+  rowsPerRound: number;
+  /** Seconds from the last input record decided (lag 0) until the outbox was empty: publishing's tail. */
+  publishTailSeconds: number;
 }
 
 export interface KafkaBenchFigures {
@@ -240,7 +248,11 @@ export async function benchKafka(options: KafkaBenchOptions = {}): Promise<Kafka
 export function printKafkaFigures(figures: KafkaBenchFigures, log: (line: string) => void): void {
   const line = (name: string, side: KafkaSideFigures, note: string) =>
     log(
-      `  ${name.padEnd(10)} ${fmt(side.eventsPerSec).padStart(9)} events/s   ${side.seconds.toFixed(2)} s   max lag ${fmt(side.maxLag)}   ${note}`,
+      `  ${name.padEnd(10)} ${fmt(side.eventsPerSec).padStart(9)} events/s   ${side.seconds.toFixed(2)} s   max lag ${fmt(side.maxLag)}   ${note}` +
+        (side.publishRounds > 0
+          ? `
+  ${''.padEnd(10)} ${fmt(side.publishRounds)} relay rounds (${fmt(side.rowsPerRound)} rows each), publish tail ${side.publishTailSeconds.toFixed(2)} s`
+          : ''),
     );
   log(`  ${figures.rounds === 1 ? 'one round' : `median of ${figures.rounds} rounds`}`);
   line(
@@ -284,6 +296,8 @@ async function gatekeeperSide(
 ): Promise<KafkaSideFigures> {
   const lags = new Map<number, number>();
   let committedRecords = 0;
+  let publishRounds = 0;
+  let publishedRows = 0;
   const start = () => {
     // With two members, a lag reported by one that just lost the partition must not stick.
     const owned = new Set<number>();
@@ -315,6 +329,10 @@ async function gatekeeperSide(
           batch: (_topic, _partition, records) => {
             committedRecords += records;
           },
+          published: (_kind, records) => {
+            publishRounds += 1;
+            publishedRows += records;
+          },
         },
       },
     );
@@ -326,8 +344,10 @@ async function gatekeeperSide(
   const sampler = setInterval(() => lagSamples.push(sum(lags)), 250);
   try {
     // Done when every input record went through a batch, every partition's lag is 0 and the outbox is empty.
+    let decidedAt: number | undefined;
     await until(async () => {
       if (committedRecords < total || [...lags.values()].some((lag) => lag > 0)) return false;
+      decidedAt ??= performance.now();
       await running.gatekeeper.idle();
       const [outbox, dead] = await Promise.all([
         running.gatekeeper.store.readOutbox(1),
@@ -344,6 +364,9 @@ async function gatekeeperSide(
       produced,
       maxLag: Math.max(0, ...lagSamples),
       lagSamples,
+      publishRounds,
+      rowsPerRound: publishRounds === 0 ? 0 : Math.round(publishedRows / publishRounds),
+      publishTailSeconds: (performance.now() - (decidedAt ?? performance.now())) / 1000,
     };
   } finally {
     clearInterval(sampler);
@@ -401,6 +424,9 @@ async function baselineSide(
       produced: forwarded,
       maxLag: Math.max(0, ...lagSamples),
       lagSamples,
+      publishRounds: 0,
+      rowsPerRound: 0,
+      publishTailSeconds: 0,
     };
   } finally {
     clearInterval(sampler);
@@ -452,7 +478,10 @@ async function ensureBroker(
   given: string | undefined,
 ): Promise<{ brokers: string; stop: () => Promise<void> }> {
   if (given) return { brokers: given, stop: () => Promise.resolve() };
+  // A run dir of its own: the default one may be another run's broker, which stop() would end.
+  const parent = mkdtempSync(join(tmpdir(), 'gk-bench-kafka-'));
   const { stdout } = await run('bash', [`${SCRIPTS}start-kafka.sh`], {
+    env: { ...process.env, KAFKA_RUN_DIR: join(parent, 'broker') },
     timeout: 600_000,
     maxBuffer: 1 << 20,
   });
@@ -464,6 +493,7 @@ async function ensureBroker(
     brokers,
     stop: async () => {
       await run('bash', [`${SCRIPTS}stop-kafka.sh`, runDir], { timeout: 120_000 });
+      rmSync(parent, { recursive: true, force: true });
     },
   };
 }

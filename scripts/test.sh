@@ -14,6 +14,7 @@ cleanup() {
   [[ -n "${started_redis_port:-}" ]] && bash scripts/redis/stop-redis.sh "$started_redis_port" >/dev/null 2>&1 || true
   [[ -n "${started_cluster_dir:-}" ]] && bash scripts/redis/stop-redis-cluster.sh "$started_cluster_dir" >/dev/null 2>&1 || true
   [[ -n "${started_kafka_dir:-}" ]] && KAFKA_RUN_DIR="$started_kafka_dir" bash scripts/kafka/stop-kafka.sh >/dev/null 2>&1 || true
+  [[ -n "${kafka_parent:-}" ]] && rm -rf -- "$kafka_parent" || true
   exit "$code"
 }
 trap cleanup EXIT INT TERM
@@ -37,7 +38,10 @@ if [[ -z "${REDIS_CLUSTER_NODES:-}" ]]; then
   export REDIS_CLUSTER_NODES="$(value_of REDIS_CLUSTER_NODES "$out")"
 fi
 if [[ -z "${KAFKA_BROKERS:-}" ]]; then
-  out="$(env -u KAFKA_PORT -u KAFKA_RUN_DIR -u KAFKA_CONTROLLER_PORT bash scripts/kafka/start-kafka.sh)"
+  # A run dir of this run's own (and so a random free port): with the default run dir a second
+  # test run on the machine would find this run's broker, reuse it, and stop it when it ends.
+  kafka_parent="$(mktemp -d "${TMPDIR:-/tmp}/gatekeeper-test-kafka-XXXXXX")"
+  out="$(env -u KAFKA_PORT -u KAFKA_CONTROLLER_PORT KAFKA_RUN_DIR="$kafka_parent/broker" bash scripts/kafka/start-kafka.sh)"
   started_kafka_dir="$(value_of KAFKA_RUN_DIR "$out")"
   export KAFKA_BROKERS="$(value_of KAFKA_BROKERS "$out")"
 fi
@@ -50,10 +54,14 @@ fi
 echo "test services: REDIS_URL=$REDIS_URL REDIS_CLUSTER_NODES=$REDIS_CLUSTER_NODES KAFKA_BROKERS=$KAFKA_BROKERS" >&2
 mkdir -p test-results
 status=0
-npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json "$@" || status=$?
+# A report file of this run's own (two runs in one checkout must not read each other's), kept
+# as test-results/vitest.json at the end.
+report="test-results/vitest-$$.json"
+npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
 # One plain closing line that any CI reads: "N passed, N failed".
-node -e '
-  const r = JSON.parse(require("fs").readFileSync("test-results/vitest.json", "utf8"));
+REPORT="$report" node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.env.REPORT, "utf8"));
   console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""));
 ' || true
+mv -f "$report" test-results/vitest.json 2>/dev/null || true
 exit "$status"

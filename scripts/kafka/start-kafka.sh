@@ -18,13 +18,18 @@
 #
 # Environment (all optional):
 #   KAFKA_PORT             PLAINTEXT port on 127.0.0.1. Unset: the port in an
-#                          existing KAFKA_RUN_DIR/server.properties, else 19092
-#                          if free, else a random free port in 20000-31999.
+#                          existing KAFKA_RUN_DIR/server.properties; else, with
+#                          a new KAFKA_RUN_DIR, a random free port in 20000-31999;
+#                          else (neither set) 19092 if free, else a random one.
 #   KAFKA_CONTROLLER_PORT  CONTROLLER listener port (never give it to clients).
 #                          Unset: reuse the run dir's, else a random free port.
 #   KAFKA_RUN_DIR          Run dir: server.properties, log4j.properties,
 #                          data/ (log.dirs), kafka.log, kafka.pid, env.
-#                          Default /tmp/gatekeeper-kafka-<port>.
+#                          Default /tmp/gatekeeper-kafka-<port>. Concurrent
+#                          runs (two test runs on one machine) must each pass a
+#                          run dir of their own (scripts/test.sh and the tests'
+#                          startOwnBroker use mktemp): with the default, a second
+#                          run finds the first one's broker and reuses it.
 #   GATEKEEPER_CACHE       Cache root, default $HOME/.cache/gatekeeper; jars go
 #                          to $GATEKEEPER_CACHE/kafka-<version>/libs.
 #   KAFKA_HEAP_OPTS        Default "-Xms128m -Xmx512m".
@@ -42,6 +47,10 @@
 #                          KAFKA_PORT is set, nothing is started: the script
 #                          prints KAFKA_BROKERS=<it> and exits 0.
 #                          KAFKA_FORCE_START=1 disables that reuse.
+#
+# Concurrent starts: choosing the ports and launching until the broker listens
+# runs under a machine-wide lock ($TMPDIR/gatekeeper-kafka-ports.lock), so two
+# scripts never pick the same free port and both try to bind it.
 #
 # Idempotence / restart:
 #   * Jars are fetched only when the cache dir is missing or incomplete.
@@ -225,6 +234,14 @@ fi
 
 # ------------------------------------------------------ run dir and ports ----
 
+# A free port is only free until a broker binds it: from choosing the ports to the broker
+# listening, hold a machine-wide lock (released at exit or once the port is open). fd 8 is closed
+# for the broker itself, so a running broker never holds it.
+if command -v flock >/dev/null 2>&1; then
+  exec 8>"${TMPDIR:-/tmp}/gatekeeper-kafka-ports.lock"
+  flock 8
+fi
+
 PORT="${KAFKA_PORT:-}"
 CPORT="${KAFKA_CONTROLLER_PORT:-}"
 if [[ -n "${KAFKA_RUN_DIR:-}" ]]; then
@@ -232,9 +249,9 @@ if [[ -n "${KAFKA_RUN_DIR:-}" ]]; then
   if [[ -z "$PORT" && -f "$RUN_DIR/server.properties" ]]; then
     PORT="$(prop "$RUN_DIR/server.properties" advertised.listeners | sed -n 's/.*PLAINTEXT:\/\/[^:,]*:\([0-9]*\).*/\1/p')"
   fi
-  if [[ -z "$PORT" ]]; then
-    if port_open "$DEFAULT_PORT"; then PORT="$(random_free_port)" || die "no free port found"; else PORT="$DEFAULT_PORT"; fi
-  fi
+  # A new run dir of its own gets a random port, not the well-known default another run may
+  # be about to restart on.
+  if [[ -z "$PORT" ]]; then PORT="$(random_free_port)" || die "no free port found"; fi
 elif [[ -n "$PORT" ]]; then
   RUN_DIR="/tmp/gatekeeper-kafka-$PORT"
 else
@@ -378,7 +395,7 @@ launcher=()
 command -v setsid >/dev/null 2>&1 && launcher=(setsid)
 # shellcheck disable=SC2016  # $$/$1/$@ expand in the inner bash
 "${launcher[@]}" bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$PID_FILE" \
-  "${JAVA_CMD[@]}" kafka.Kafka "$PROPS" >>"$LOG_FILE" 2>&1 </dev/null &
+  "${JAVA_CMD[@]}" kafka.Kafka "$PROPS" >>"$LOG_FILE" 2>&1 </dev/null 8>&- 9>&- &
 disown 2>/dev/null || true
 
 for _ in $(seq 1 50); do [[ -s "$PID_FILE" ]] && break; sleep 0.1; done
@@ -401,6 +418,8 @@ until port_open "$PORT"; do
   (( $(date +%s) < deadline )) || fail "port $PORT not open after ${START_TIMEOUT}s"
   sleep 0.2
 done
+# The broker holds its ports now: another start may choose.
+exec 8>&-
 remaining=$(( deadline - $(date +%s) ))
 (( remaining > 0 )) || remaining=1
 probe "127.0.0.1:$PORT" "$remaining" "$pid" "${WARMUP_ARGS[@]}" || fail "broker not answering metadata requests within ${START_TIMEOUT}s"

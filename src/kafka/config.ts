@@ -146,12 +146,13 @@ export const runConfigSchema = z.strictObject({
     .optional(),
   /**
    * How the output and dead-letter topics are written with a shared Redis store: `exactly-once`
-   * publishes each owned partition's rows through a Kafka transaction that also records how far it
-   * got (a `read_committed` consumer sees every row once, through crashes and zombies);
-   * `at-least-once` (default) sends plainly (consumers drop duplicates by the gatekeeper-id header).
-   * Without Redis (the in-memory store) publishing is at-least-once.
+   * (the default with Redis) publishes each owned partition's rows through a Kafka transaction
+   * that also records how far it got (a `read_committed` consumer sees every row once, through
+   * crashes and zombies); `at-least-once` sends plainly (consumers drop duplicates by the
+   * gatekeeper-id header). Without Redis (the in-memory store) publishing is at-least-once, and
+   * the default is `at-least-once`.
    */
-  delivery: z.enum(['at-least-once', 'exactly-once']).default('at-least-once'),
+  delivery: z.enum(['at-least-once', 'exactly-once']).optional(),
   /** Where a new consumer group starts: the earliest offset (default) or only new records. */
   fromBeginning: z.boolean().default(true),
   /** Create missing topics at start with this many partitions (replication factor 1 unless given). */
@@ -169,14 +170,21 @@ export const runConfigSchema = z.strictObject({
 
 /** What you pass to `runGatekeeper` (defaults may be left out). */
 export type RunConfigInput = z.input<typeof runConfigSchema>;
+/** How output and dead-letter records are published (see `delivery`). */
+export type Delivery = 'at-least-once' | 'exactly-once';
 /** The validated configuration, defaults filled in. */
-export type RunConfig = z.output<typeof runConfigSchema>;
+export type RunConfig = Omit<z.output<typeof runConfigSchema>, 'delivery'> & { delivery: Delivery };
 export type RunLimits = RunConfig['limits'];
 
 /** Validates a configuration; throws InvalidConfigError naming every bad field. */
 export function parseRunConfig(input: unknown): RunConfig {
   const result = runConfigSchema.safeParse(input);
-  if (result.success) return result.data;
+  if (result.success)
+    // Exactly once needs the shared store's per-partition checkpoints: with Redis it is the default.
+    return {
+      ...result.data,
+      delivery: result.data.delivery ?? (result.data.redis === undefined ? 'at-least-once' : 'exactly-once'),
+    };
   throw new InvalidConfigError(
     `invalid gatekeeper run configuration: ${formatIssues(result.error)}`,
     result.error,

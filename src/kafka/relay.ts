@@ -12,6 +12,7 @@
  */
 import type { QueuedItem } from '../store/entity-store.ts';
 import type { MetricsSink, RelayKind } from './metrics.ts';
+import { crashPoint } from './crash-points.ts';
 import { within } from './within.ts';
 
 export interface RelayOptions<TValue> {
@@ -113,6 +114,7 @@ export class Relay<TValue> {
     if (partition === undefined) metrics.backlog(kind, rows.length);
     else metrics.partitionBacklog(kind, partition, rows.length);
     if (rows.length === 0) return 0;
+    crashPoint('before-publish');
     await this.options.publish(rows);
     await this.options.ack(rows.map((row) => row.id));
     this.published += rows.length;

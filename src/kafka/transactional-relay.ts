@@ -17,6 +17,7 @@
  */
 import type { Admin, Kafka, Message, Producer, Transaction } from 'kafkajs';
 import type { QueuedItem } from '../store/entity-store.ts';
+import { crashPoint } from './crash-points.ts';
 import { refusedForGood } from './publish.ts';
 
 export interface TransactionalQueue {
@@ -164,8 +165,10 @@ export class TransactionalPublisher<TValue> {
           },
         ],
       });
+      crashPoint('in-transaction');
       await transaction.commit();
       this.committed = BigInt(streamIdToOffset(streamIdOf(last.id)));
+      crashPoint('after-transaction');
     } catch (error) {
       if (transaction?.isActive()) await transaction.abort().catch(() => undefined);
       // A fenced or broken producer cannot be used again; the next round starts a new one (the

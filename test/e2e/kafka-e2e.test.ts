@@ -11,20 +11,19 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { demoStream } from '../../src/demo/stream.ts';
 import {
-  checkDeadLetters,
-  checkOutput,
   expectationFor,
   expectEverythingPublished,
+  expectExactlyOnce,
 } from '../integration/kafka/support/expected.ts';
 import {
   committedTotal,
   eventMessage,
   produce,
-  readCommitted,
   sharedBroker,
   type Broker,
 } from '../integration/kafka/support/kafka.ts';
 import {
+  ownedPartitions,
   startGatekeeper,
   writeConfig,
   type GatekeeperProcess,
@@ -50,12 +49,7 @@ afterAll(async () => {
   }
 }, 120_000);
 
-/** The input partitions a process's latest assignment gave it (it decides and publishes them). */
-function owns(process: GatekeeperProcess): number[] {
-  const lines = process.log().match(/assigned partitions ([^;]*);/g) ?? [];
-  const last = lines.at(-1)?.slice('assigned partitions '.length, -1) ?? '(none)';
-  return last === '(none)' ? [] : last.split(', ').map(Number);
-}
+const owns = ownedPartitions;
 
 /** The epoch a process last claimed partition `partition` with, from its log. */
 function claimedEpoch(process: GatekeeperProcess, partition: number): number | undefined {
@@ -202,17 +196,10 @@ it('a member SIGSTOPped past its session timeout while records flow loses its pa
       // Whatever the resumed member tried for a lost partition before it rejoined was refused by the fence.
       const resumed = a.log().slice(stoppedLog);
       const refusedWrites = (resumed.match(/was claimed by another member/g) ?? []).length;
-      const output = checkOutput(await readCommitted(paused.brokers, paused.output), expected);
-      const dead = checkDeadLetters(await readCommitted(paused.brokers, paused.deadLetter), expected);
+      const { output } = await expectExactlyOnce(paused, expected);
       console.log(
         `e2e SIGSTOP: ${messages.length} input records; read_committed output ${output.records} records (${output.duplicates} duplicates); ${refusedWrites} refused writes after SIGCONT`,
       );
-      expect(output.mismatches).toEqual([]);
-      expect(output.mismatchCount).toBe(0);
-      expect(output.duplicates).toBe(0);
-      expect(output.malformed).toBe(0);
-      expect(dead.missing).toEqual([]);
-      expect(dead.garbageMissing).toEqual([]);
     } finally {
       await redis.quit();
     }
@@ -279,17 +266,10 @@ it('two exactly-once members, one SIGKILLed mid-stream (wherever it was: after a
     expect(againExit.code, again.log()).toBe(0);
     expect(bExit.code, b.log()).toBe(0);
 
-    const output = checkOutput(await readCommitted(eos.brokers, eos.output), expected);
-    const dead = checkDeadLetters(await readCommitted(eos.brokers, eos.deadLetter), expected);
+    const { output } = await expectExactlyOnce(eos, expected);
     console.log(
       `e2e exactly-once kill: ${messages.length} input records; read_committed output ${output.records} records, ${output.duplicates} duplicates`,
     );
-    expect(output.mismatches).toEqual([]);
-    expect(output.mismatchCount).toBe(0);
-    expect(output.duplicates).toBe(0);
-    expect(output.malformed).toBe(0);
-    expect(dead.missing).toEqual([]);
-    expect(dead.garbageMissing).toEqual([]);
   } finally {
     await eos.cleanup();
   }

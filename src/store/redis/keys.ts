@@ -14,6 +14,9 @@
  *   {P}:meta         hash    the namespace's shard count and sharding, checked by every process
  *   {P:N}:marker     string  the shard exists; written once, its absence means Redis lost data
  *   {P:N}:owner      hash    the shard's claim: epoch (bumped by each new owner) and owner name
+ *   {P:N}:deadSources:T  zset  "<partition>/<offset>" of input topic T's records that got an
+ *                            entity-less dead letter (scored by offset, trimmed to a window):
+ *                            a record delivered again after a crash gets no second letter
  *
  * Each entity belongs to one of a fixed number of shards and its keys carry the shard's hash tag,
  * so one Lua script can write the entity and its shard's outbox, dead letters and indexes on
@@ -96,6 +99,11 @@ export class KeySpace {
         owner: `${tag}:owner`,
       };
     });
+  }
+
+  /** The input records of `topic` dead-lettered in `shard` (see the layout above). */
+  deadSources(shard: number, topic: string): string {
+    return `${this.tag(shard)}:deadSources:${topic}`;
   }
 
   entity(ref: EntityRef): EntityKeys {

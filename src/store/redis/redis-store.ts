@@ -19,6 +19,7 @@ import type {
   StoredVersion,
 } from '../entity-store.ts';
 import { DeadLettersFullError } from '../dead-letters-full-error.ts';
+import { DEAD_SOURCE_WINDOW, inputRecordOf } from './dead-sources.ts';
 import { deadLetterJson, decodeEntity, parse, timeMarkJson, toJson } from './codec.ts';
 import { openClient, toStoreError, type OpenedClient, type RedisConnectionOptions } from './connection.ts';
 import { checkNamespace, lostEntity } from './namespace.ts';
@@ -91,7 +92,9 @@ export interface RedisStoreOptions extends RedisConnectionOptions {
   claims?: { owner: string } | ShardClaims;
   /**
    * Use the shard count and sharding recorded for the prefix, whatever `shards` and `sharding` say
-   * (for operator tools reading a namespace that `gatekeeper run` made). Await `ready()` before use.
+   * (for operator tools reading a namespace that `gatekeeper run` made). The recorded layout is
+   * read once, before the store's first operation (every method waits for it); `keys` shows it
+   * once `ready()` (or any operation) resolved.
    */
   recordedLayout?: boolean;
 }
@@ -136,6 +139,9 @@ class RedisEntityStore implements RedisStore {
   private parkedKeys: string[] = [];
   private namespaceChecked: Promise<void> | undefined;
   private namespaceReady = false;
+  /** False until a `recordedLayout` store read the layout recorded for its prefix. */
+  private layoutKnown: boolean;
+  private layoutRead: Promise<void> | undefined;
   /** Every shard has its marker: a load that finds nothing also checks that the marker is there. */
   private marked = false;
   private readonly readOnly: boolean;
@@ -161,6 +167,7 @@ class RedisEntityStore implements RedisStore {
     this.deadLetterByteLimit = count('deadLetterByteLimit', options.deadLetterByteLimit ?? 256 * 1024 * 1024);
     this.deadLetterTrim = this.keepOutbox ? 0 : 1;
     this.adoptLayout = options.recordedLayout ?? false;
+    this.layoutKnown = !this.adoptLayout;
     this.finalEntityTtlMs =
       options.finalEntityTtlMs === undefined ? 0 : positive('finalEntityTtlMs', options.finalEntityTtlMs);
     this.operationTimeoutMs = positive('operationTimeoutMs', options.operationTimeoutMs ?? 10_000);
@@ -185,10 +192,12 @@ class RedisEntityStore implements RedisStore {
   }
 
   ready(): Promise<void> {
+    if (!this.layoutKnown) return this.afterLayout(() => this.ready());
     return this.run('connect', () => Promise.resolve());
   }
 
   load(ref: EntityRef): Promise<StoredEntity | undefined> {
+    if (!this.layoutKnown) return this.afterLayout(() => this.load(ref));
     const keys = this.keys.entity(ref);
     return this.run('load', async () => {
       // The marker is read in the same round trip: nothing found AND no marker means Redis lost
@@ -212,6 +221,7 @@ class RedisEntityStore implements RedisStore {
   }
 
   commit(ref: EntityRef, commit: EntityCommit): Promise<CommitResult> {
+    if (!this.layoutKnown) return this.afterLayout(() => this.commit(ref, commit));
     if (this.readOnly) return Promise.reject(this.readOnlyError('commit'));
     const keys = this.keys.entity(ref);
     // Serialise before anything is sent: a value that cannot be JSON fails the commit, not the script.
@@ -233,22 +243,27 @@ class RedisEntityStore implements RedisStore {
   }
 
   recordDeadLetter(letter: DeadLetter): Promise<void> {
+    if (!this.layoutKnown) return this.afterLayout(() => this.recordDeadLetter(letter));
     const shardNumber = this.keys.shardForDeadLetter(letter);
     const shard = this.keys.shard(shardNumber);
     const json = deadLetterJson(letter);
     const claims = this.claims;
+    const input = inputRecordOf(letter.source);
     return this.run('recordDeadLetter', async () => {
       const reply = Number(
         await runScript(
           this.client,
           'recordDeadLetter',
-          [shard.dead, shard.deadBytes, shard.owner],
+          [shard.dead, shard.deadBytes, shard.owner, this.keys.deadSources(shardNumber, input?.topic ?? '')],
           [
             json,
             this.deadLetterMaxLen,
             this.deadLetterMaxBytes,
             this.deadLetterTrim,
             claims ? claims.epochFor(shardNumber) : '',
+            input ? `${input.partition}/${input.offset}` : '',
+            input?.offset ?? 0,
+            DEAD_SOURCE_WINDOW,
           ],
         ),
       );
@@ -258,6 +273,7 @@ class RedisEntityStore implements RedisStore {
   }
 
   history(ref: EntityRef): Promise<HistoryEntry[]> {
+    if (!this.layoutKnown) return this.afterLayout(() => this.history(ref));
     const keys = this.keys.entity(ref);
     return this.run('history', async () => {
       const entries = await this.client.lrange(keys.history, 0, -1);
@@ -268,6 +284,7 @@ class RedisEntityStore implements RedisStore {
   }
 
   stalled(before: number, limit: number): Promise<StalledEntity[]> {
+    if (!this.layoutKnown) return this.afterLayout(() => this.stalled(before, limit));
     return this.run('stalled', async () => {
       const found = await readIndexes(this.client, this.indexKeys(this.stalledKeys), before, limit);
       return found.flatMap(({ member, score }) => {
@@ -278,6 +295,7 @@ class RedisEntityStore implements RedisStore {
   }
 
   parked(limit: number): Promise<EntityRef[]> {
+    if (!this.layoutKnown) return this.afterLayout(() => this.parked(limit));
     return this.run('parked', async () => {
       const found = await readIndexes(this.client, this.indexKeys(this.parkedKeys), undefined, limit);
       return found.flatMap(({ member }) => decodeEntityId(member) ?? []);
@@ -285,31 +303,37 @@ class RedisEntityStore implements RedisStore {
   }
 
   versions(): Promise<StoredVersion[]> {
+    if (!this.layoutKnown) return this.afterLayout(() => this.versions());
     return this.read('versions', () => readVersions(this.client, this.keys));
   }
 
   scan(aggregate: string, visit: (entity: ScannedEntity) => void): Promise<void> {
+    if (!this.layoutKnown) return this.afterLayout(() => this.scan(aggregate, visit));
     return this.read('scan', () => scanEntities(this.client, this.keys, aggregate, visit));
   }
 
   readOutbox(limit: number): Promise<QueuedItem<AppliedTransition>[]> {
+    if (!this.layoutKnown) return this.afterLayout(() => this.readOutbox(limit));
     return this.run('readOutbox', () =>
       readStreams<AppliedTransition>(this.client, this.outboxKeys, limit, 'outbox'),
     );
   }
 
   ackOutbox(ids: readonly string[]): Promise<void> {
+    if (!this.layoutKnown) return this.afterLayout(() => this.ackOutbox(ids));
     if (this.readOnly) return Promise.reject(this.readOnlyError('ackOutbox'));
     return this.run('ackOutbox', () => ackStreams(this.client, this.outboxKeys, ids));
   }
 
   readDeadLetters(limit: number): Promise<QueuedItem<DeadLetter>[]> {
+    if (!this.layoutKnown) return this.afterLayout(() => this.readDeadLetters(limit));
     return this.run('readDeadLetters', () =>
       readStreams<DeadLetter>(this.client, this.deadKeys, limit, 'dead-letter'),
     );
   }
 
   ackDeadLetters(ids: readonly string[]): Promise<void> {
+    if (!this.layoutKnown) return this.afterLayout(() => this.ackDeadLetters(ids));
     return this.run('ackDeadLetters', () =>
       ackStreams(this.client, this.deadKeys, ids, (key, shard, streamIds) =>
         runScript(
@@ -542,14 +566,35 @@ class RedisEntityStore implements RedisStore {
     }
   }
 
+  /**
+   * `recordedLayout`: reads the shard count and sharding recorded for the prefix once, then runs
+   * `work`. Every public method goes through here until the layout is known, because each of them
+   * derives its keys from the layout before it sends anything. A read only (replicas answer it);
+   * a failed read is tried again by the next call.
+   */
+  private afterLayout<TResult>(work: () => Promise<TResult>): Promise<TResult> {
+    if (this.closed) return Promise.reject(new StoreUnavailableError('redis store: used after close()'));
+    this.layoutRead ??= withDeadline(
+      this.client.hmget(this.keys.meta, 'shards', 'sharding'),
+      this.operationTimeoutMs,
+      'layout',
+    ).then(
+      ([shards, sharding]) => {
+        // Operator tools read a namespace in whatever layout `gatekeeper run` made it.
+        if (shards !== null) this.useKeys(keySpaceFor(this.keys.prefix, Number(shards), sharding ?? 'hash'));
+        this.layoutKnown = true;
+      },
+      (error: unknown) => {
+        this.layoutRead = undefined;
+        throw toStoreError(error, 'layout', this.connection);
+      },
+    );
+    return this.layoutRead.then(work);
+  }
+
   /** Once per store: the namespace's checks (namespace.ts); a failed check is tried again next time. */
   private checkNamespace(): Promise<void> {
     this.namespaceChecked ??= (async () => {
-      if (this.adoptLayout) {
-        // Operator tools read a namespace in whatever layout `gatekeeper run` made it.
-        const [shards, sharding] = await this.client.hmget(this.keys.meta, 'shards', 'sharding');
-        if (shards !== null) this.useKeys(keySpaceFor(this.keys.prefix, Number(shards), sharding ?? 'hash'));
-      }
       const state = await checkNamespace({
         client: this.client,
         keys: this.keys,

@@ -39,7 +39,7 @@ function loadScript(operation: string, numberOfKeys?: number): ScriptDefinition 
 const SCRIPTS = {
   commitBatch: loadScript('commitBatch'),
   claimNamespace: loadScript('claimNamespace', 1),
-  recordDeadLetter: loadScript('recordDeadLetter', 3),
+  recordDeadLetter: loadScript('recordDeadLetter', 4),
   ackDeadLetters: loadScript('ackDeadLetters', 3),
   claimShard: loadScript('claimShard', 1),
   fencedDelete: loadScript('fencedDelete', 2),

@@ -12,7 +12,7 @@ import { loadRunConfigFile, parseRunConfig } from '../../../src/kafka/index.ts';
 import { withSaslPassword } from '../../../src/kafka/kafka-client.ts';
 import { captureIO } from '../../support/cli-io.ts';
 import { deletePrefixAt, REDIS_URL } from '../store/support/redis-servers.ts';
-import { eventMessage, produce, readTopic } from './support/kafka.ts';
+import { eventMessage, produce, readCommitted } from './support/kafka.ts';
 import { useSharedBroker, waitFor } from './support/runtime.ts';
 
 const minimal = {
@@ -31,6 +31,18 @@ describe('run configuration', () => {
     expect(config.fromBeginning).toBe(true);
     expect(config.limits.maxInFlight).toBe(1_000);
     expect(config.redis).toBeUndefined();
+  });
+
+  it('delivers exactly once by default with a Redis store, at least once without one, and as asked either way', () => {
+    expect(parseRunConfig(minimal).delivery).toBe('at-least-once');
+    expect(parseRunConfig({ ...minimal, redis: 'redis://127.0.0.1:6379' }).delivery).toBe('exactly-once');
+    expect(parseRunConfig({ ...minimal, redis: { url: 'redis://127.0.0.1:6379' } }).delivery).toBe(
+      'exactly-once',
+    );
+    expect(
+      parseRunConfig({ ...minimal, redis: 'redis://127.0.0.1:6379', delivery: 'at-least-once' }).delivery,
+    ).toBe('at-least-once');
+    expect(parseRunConfig({ ...minimal, delivery: 'exactly-once' }).delivery).toBe('exactly-once');
   });
 
   it('accepts SSL and SASL (plain, scram-sha-256, scram-sha-512) and Redis options', () => {
@@ -161,7 +173,11 @@ describe('gatekeeper run from flags alone', () => {
       payload: { total: 1, currency: 'EUR' },
     };
     await produce(setup.brokers, setup.input, [eventMessage(order)]);
-    await waitFor('the transition', async () => (await readTopic(setup.brokers, setup.output)).length === 1);
+    // With Redis the default delivery is exactly-once: a read_committed reader sees the transition.
+    await waitFor(
+      'the transition',
+      async () => (await readCommitted(setup.brokers, setup.output, 1_000)).length === 1,
+    );
     const [, url] = await io.waitFor('err', /metrics: (http:\S+)/);
     // The lag is reported once the batch's offsets are resolved, which may come after the relay
     // published its transition: wait for it rather than reading the endpoint once.

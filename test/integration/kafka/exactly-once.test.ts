@@ -18,7 +18,7 @@ import { partitionOfKey } from '../../../src/store/redis/partition-of-key.ts';
 import { kafkaPartitionSharding } from '../../../src/store/redis/partition-sharding.ts';
 import { sequenced } from '../../support/events.ts';
 import { REDIS_URL } from '../store/support/redis-servers.ts';
-import { checkDeadLetters, checkOutput, expectationFor } from './support/expected.ts';
+import { expectationFor, expectExactlyOnce } from './support/expected.ts';
 import { client, committedTotal, eventMessage, produce, readCommitted } from './support/kafka.ts';
 import { useSharedBroker, waitFor, waitUntilCaughtUp, type TestSetup } from './support/runtime.ts';
 
@@ -178,14 +178,7 @@ describe('exactly-once publishing', () => {
     await b.stop();
     await c.stop();
 
-    const output = checkOutput(await readCommitted(setup.brokers, setup.output), expected);
-    const dead = checkDeadLetters(await readCommitted(setup.brokers, setup.deadLetter), expected);
-    expect(output.mismatches).toEqual([]);
-    expect(output.mismatchCount).toBe(0);
-    expect(output.duplicates).toBe(0);
-    expect(output.malformed).toBe(0);
-    expect(dead.missing).toEqual([]);
-    expect(dead.garbageMissing).toEqual([]);
+    const { output } = await expectExactlyOnce(setup, expected);
     console.log(
       `exactly-once: ${total} input records, ${output.records} output records, 0 duplicates expected, ${output.duplicates} seen`,
     );

@@ -8,15 +8,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { demoStream } from '../../../src/demo/stream.ts';
 import type { RunningGatekeeper } from '../../../src/kafka/index.ts';
 import { startOwnRedis, type OwnRedis } from '../store/support/redis-servers.ts';
-import { checkDeadLetters, checkOutput, expectationFor } from './support/expected.ts';
-import {
-  committedTotal,
-  eventMessage,
-  produce,
-  readCommitted,
-  startOwnBroker,
-  type Broker,
-} from './support/kafka.ts';
+import { expectationFor, expectExactlyOnce } from './support/expected.ts';
+import { committedTotal, eventMessage, produce, startOwnBroker, type Broker } from './support/kafka.ts';
 import { setUp, waitFor, waitUntilCaughtUp, type TestSetup } from './support/runtime.ts';
 
 let broker: Broker | undefined;
@@ -87,16 +80,10 @@ async function twoMembersThrough(name: string, outage: () => Promise<void>): Pro
   await Promise.all([a.stop(), b.stop()]);
 
   expect(before).toBeLessThan(total);
-  const output = checkOutput(await readCommitted(own.brokers, setup.output), expected);
-  const dead = checkDeadLetters(await readCommitted(own.brokers, setup.deadLetter), expected);
+  const { output } = await expectExactlyOnce(setup, expected);
   console.log(
     `${name}: ${total} input records, ${output.records} read_committed output records, ${output.duplicates} duplicates`,
   );
-  expect(output.mismatches).toEqual([]);
-  expect(output.mismatchCount).toBe(0);
-  expect(output.duplicates).toBe(0);
-  expect(dead.missing).toEqual([]);
-  expect(dead.garbageMissing).toEqual([]);
 }
 
 it('two exactly-once members ride out a Redis restart mid-stream: every transition once, in order', async () => {

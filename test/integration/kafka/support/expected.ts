@@ -13,7 +13,7 @@ import type { DemoStream } from '../../../../src/demo/stream.ts';
 import { HEADERS, type OutputRecordValue } from '../../../../src/kafka/index.ts';
 import { memoryStore } from '../../../../src/store/memory-store.ts';
 import { expect } from 'vitest';
-import { readTopic, type ReadRecord } from './kafka.ts';
+import { readCommitted, readTopic, type ReadRecord } from './kafka.ts';
 
 export interface Expectation {
   /** `aggregate/key` → ids of the applied events, in order. */
@@ -109,6 +109,10 @@ export interface DeadLetterCheck {
   garbageMissing: string[];
   /** Dead letters whose reason header differs from the value's reason. */
   inconsistent: number;
+  /** Dead letters for an input record (its topic, partition and offset) that already had one. */
+  duplicates: number;
+  /** The first few of those: source and reason. */
+  duplicateExamples: string[];
 }
 
 export function checkDeadLetters(records: readonly ReadRecord[], expected: Expectation): DeadLetterCheck {
@@ -116,8 +120,19 @@ export function checkDeadLetters(records: readonly ReadRecord[], expected: Expec
   const ids = new Set<string>();
   let inconsistent = 0;
   let withoutSource = 0;
+  let duplicates = 0;
+  const duplicateExamples: string[] = [];
+  const sources = new Set<string>();
   for (const record of records) {
     const letter = JSON.parse(record.value ?? 'null') as DeadLetter;
+    const source = [HEADERS.sourceTopic, HEADERS.sourcePartition, HEADERS.sourceOffset]
+      .map((name) => record.headers[name])
+      .join('/');
+    if (sources.has(source)) {
+      duplicates += 1;
+      if (duplicateExamples.length < 5) duplicateExamples.push(`${source} (${letter.reason})`);
+    }
+    sources.add(source);
     if (record.headers[HEADERS.reason] !== letter.reason) inconsistent += 1;
     if (
       record.headers[HEADERS.sourceTopic] === undefined ||
@@ -141,6 +156,8 @@ export function checkDeadLetters(records: readonly ReadRecord[], expected: Expec
     garbageMissing,
     inconsistent,
     withoutSource,
+    duplicates,
+    duplicateExamples,
   };
 }
 
@@ -161,5 +178,28 @@ export async function expectEverythingPublished(
   expect(dead.missing).toEqual([]);
   expect(dead.garbageMissing).toEqual([]);
   expect(dead.withoutSource).toBe(0);
+  return { output, dead };
+}
+
+/**
+ * Reads the output and dead-letter topics as a `read_committed` consumer and asserts exactly
+ * once: every entity's transitions once each, none missing, in per-entity order, well formed, and
+ * one dead letter for every rejected event and garbage record. Returns both checks (for the log
+ * line and anything a test asserts beyond that).
+ */
+export async function expectExactlyOnce(
+  topics: { brokers: string; output: string; deadLetter: string },
+  expected: Expectation,
+): Promise<{ output: OutputCheck; dead: DeadLetterCheck }> {
+  const output = checkOutput(await readCommitted(topics.brokers, topics.output), expected);
+  const dead = checkDeadLetters(await readCommitted(topics.brokers, topics.deadLetter), expected);
+  expect(output.mismatches).toEqual([]);
+  expect(output.mismatchCount).toBe(0);
+  expect(output.duplicates).toBe(0);
+  expect(output.malformed).toBe(0);
+  expect(dead.missing).toEqual([]);
+  expect(dead.garbageMissing).toEqual([]);
+  expect(dead.duplicateExamples).toEqual([]);
+  expect(dead.duplicates).toBe(0);
   return { output, dead };
 }

@@ -69,3 +69,10 @@ export function startGatekeeper(
     },
   };
 }
+
+/** The input partitions a process's latest assignment gave it (it decides and publishes them), from its log. */
+export function ownedPartitions(process: GatekeeperProcess): number[] {
+  const lines = process.log().match(/assigned partitions ([^;]*);/g) ?? [];
+  const last = lines.at(-1)?.slice('assigned partitions '.length, -1) ?? '(none)';
+  return last === '(none)' ? [] : last.split(', ').map(Number);
+}
