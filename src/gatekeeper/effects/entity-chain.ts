@@ -164,13 +164,15 @@ export class EntityChain {
     // (the count is then a whole number of rounds) starts a new one.
     const roundEnd = failures - (failures % options.maxAttempts) + options.maxAttempts;
     for (;;) {
-      // Both answer undefined in the common case: no promise and microtask per effect.
-      const owned = this.context.confirmOwned();
-      if (owned) await owned;
+      // Both answer undefined in the common case: no promise and microtask per effect. The claim
+      // is checked once the slot is ours, right before the call: a chain may have waited for a
+      // slot across a pause (SIGSTOP) while its partition moved to another member.
       const slot = this.context.limiter.acquire();
       if (slot) await slot;
       let result;
       try {
+        const owned = this.context.confirmOwned();
+        if (owned) await owned;
         const attempt = runAttempt({
           handler: options.onTransition,
           transition: row.transition,

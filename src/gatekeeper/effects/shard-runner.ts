@@ -220,8 +220,14 @@ export class ShardRunner {
     const { shard } = this.config;
     if (!shard.stillOwned || Date.now() - this.checkedAt < OWNED_CHECK_MS) return undefined;
     this.checking ??= (async () => {
-      const sent = Date.now();
-      const owned = await this.storeCall(() => (shard.stillOwned as () => Promise<boolean>)());
+      let sent: number;
+      let owned: boolean;
+      // An answer that took longer than the window (the process was paused while it was on its
+      // way) may be stale by now: ask again.
+      do {
+        sent = Date.now();
+        owned = await this.storeCall(() => (shard.stillOwned as () => Promise<boolean>)());
+      } while (owned && Date.now() - sent >= OWNED_CHECK_MS);
       if (!owned) {
         this.crash(
           new ShardFencedError(

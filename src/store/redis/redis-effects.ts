@@ -4,6 +4,7 @@
  * the attempt counts. Every write runs in a script that checks the shard's claim first when the
  * store is fenced, so a member that lost a partition acknowledges, fails or releases nothing of it.
  */
+import { ShardFencedError } from '../../core/errors.ts';
 import { transitionIdentity } from '../../core/transition-identity.ts';
 import type { AppliedTransition } from '../../core/outcome.ts';
 import type {
@@ -112,11 +113,27 @@ export function redisEffects(context: RedisEffectsContext): EffectStore {
 function shardQueue(context: RedisEffectsContext, shard: number): EffectShard {
   const { client, run, claims } = context;
   const shardKeys = () => context.keys().shard(shard);
-  const epoch = () => (claims ? claims.epochFor(shard) : '');
+  // A runner is bound to the claim it was started under: after the member claimed the shard again
+  // (a rebalance gave it back), the old runner's writes and checks fail, so it cannot go on with
+  // rows it read before; only the runner started for the new claim runs them.
+  const bound = claims?.has(shard) ? claims.epochFor(shard) : undefined;
+  const epoch = () => {
+    if (!claims) return '';
+    if (bound === undefined || !claims.has(shard) || claims.epochFor(shard) !== bound)
+      throw new ShardFencedError(
+        shard,
+        `shard ${shard}: this effect runner's claim (epoch ${bound ?? 'none'}) is no longer this process's; nothing was written`,
+      );
+    return bound;
+  };
   /** Runs a fenced script; -2 means another member claimed the shard since. */
   const fenced = async (name: ScriptName, keys: string[], args: (string | number)[]): Promise<number> => {
     const reply = Number(await runScript(client, name, keys, [epoch(), ...args]));
-    if (reply === -2 && claims) throw claims.fenced(shard);
+    if (reply === -2 && claims) {
+      // Forget the claim only when it is still the one this runner was bound to (not a newer one).
+      if (claims.has(shard) && claims.epochFor(shard) === bound) throw claims.fenced(shard);
+      throw new ShardFencedError(shard, `shard ${shard} was claimed again since this effect runner started`);
+    }
     return reply;
   };
   const attemptsOf = async (identities: string[], counted?: Promise<number>): Promise<number[]> => {
@@ -217,8 +234,8 @@ function shardQueue(context: RedisEffectsContext, shard: number): EffectShard {
       ? {
           stillOwned: () =>
             run(`check the claim on shard ${shard}`, async () => {
-              if (!claims.has(shard)) return false;
-              return (await client.hget(shardKeys().owner, 'epoch')) === claims.epochFor(shard);
+              if (bound === undefined || !claims.has(shard) || claims.epochFor(shard) !== bound) return false;
+              return (await client.hget(shardKeys().owner, 'epoch')) === bound;
             }),
         }
       : {}),
