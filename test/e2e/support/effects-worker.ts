@@ -10,6 +10,7 @@
  *   GK_MODE=die-in-handler  run the handler; at call number GK_DIE_AT, kill -9 itself inside it.
  *   GK_MODE=finish       run the handler until every effect ran, then tell the parent and exit.
  */
+import { effectCall } from '../../support/effect-call.ts';
 import { appendFileSync, readFileSync } from 'node:fs';
 import machines from '../../../machines/index.ts';
 import { createGatekeeper } from '../../../src/index.ts';
@@ -40,12 +41,7 @@ const gatekeeper = createGatekeeper({
           backoff: { initialMs: 1, maxMs: 5 },
           onTransition: async (transition, context) => {
             calls += 1;
-            const line = {
-              entity: `${transition.aggregate}/${transition.key}`,
-              id: transition.id,
-              idempotencyKey: context.idempotencyKey,
-              attempt: context.attempt,
-            };
+            const line = effectCall(transition, context);
             // Some real waiting, so many entities' effects are in flight when the kill comes.
             await new Promise((resolve) => setTimeout(resolve, 1));
             if (mode === 'die-in-handler' && calls === dieAt) {

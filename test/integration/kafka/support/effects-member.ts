@@ -7,6 +7,7 @@
  * GK_DIE_AT=n kills the process (kill -9) inside its n-th handler call. GK_HANDLER_MS makes each
  * call wait that long. SIGTERM stops it cleanly.
  */
+import { effectCall } from '../../../support/effect-call.ts';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { runGatekeeper, type RunConfigInput } from '../../../../src/kafka/index.ts';
 
@@ -25,12 +26,7 @@ const running = await runGatekeeper(
     effects: { concurrency: 8, backoff: { initialMs: 1, maxMs: 5 }, idlePollMs: 200 },
     onTransition: async (transition, context) => {
       calls += 1;
-      const line = {
-        entity: `${transition.aggregate}/${transition.key}`,
-        id: transition.id,
-        idempotencyKey: context.idempotencyKey,
-        attempt: context.attempt,
-      };
+      const line = effectCall(transition, context);
       note({ type: 'start', ...line });
       await new Promise((resolve) => setTimeout(resolve, handlerMs));
       if (calls === dieAt) process.kill(process.pid, 'SIGKILL');
