@@ -20,10 +20,21 @@ import type {
   SyncEntityStore,
 } from './entity-store.ts';
 import { DeadLettersFullError } from './dead-letters-full-error.ts';
+import { MemoryEffects } from './memory-effects.ts';
 
 export interface MemoryStoreOptions {
   /** Keep applied transitions in an outbox for a relay to read and acknowledge (default false). */
   outbox?: boolean;
+  /**
+   * Keep applied transitions in the effects queue for a transition handler (default false): see
+   * effect-queue.ts. Independent of `outbox`.
+   */
+  effects?: boolean;
+  /**
+   * Dead letters are read and acknowledged by a relay even without `outbox` (the Kafka runtime with
+   * `topics.output: false`): bounded as with `outbox` (default: the value of `outbox`).
+   */
+  relayDeadLetters?: boolean;
   /** Decisions kept per entity for `history` (default 100). */
   historyLimit?: number;
   /**
@@ -113,6 +124,9 @@ class MemoryStore implements EntityStore {
   private readonly deadLetterLimit: number;
   private readonly deadLetterByteLimit: number;
   private readonly keepOutbox: boolean;
+  /** Dead letters are relayed: bounded by refusing, never trimmed. */
+  private readonly relayDeadLetters: boolean;
+  readonly effects: MemoryEffects;
   /** Entities per aggregate and machine version, keyed `aggregate NUL version`. */
   private readonly versionCounts = new Map<string, StoredVersion>();
 
@@ -121,6 +135,8 @@ class MemoryStore implements EntityStore {
     this.deadLetterLimit = options.deadLetterLimit ?? 10_000;
     this.deadLetterByteLimit = options.deadLetterByteLimit ?? 64 * 1024 * 1024;
     this.keepOutbox = options.outbox ?? false;
+    this.relayDeadLetters = options.relayDeadLetters ?? this.keepOutbox;
+    this.effects = new MemoryEffects(options.effects ?? false);
   }
 
   readonly sync: SyncEntityStore = {
@@ -174,7 +190,7 @@ class MemoryStore implements EntityStore {
    * reached the bound; one decision may pass it by its own letters, so none is refused forever.
    */
   admitDeadLetters(): void {
-    if (!this.keepOutbox) return;
+    if (!this.relayDeadLetters) return;
     const queue = this.deadLetterQueue;
     if (queue.size >= this.deadLetterLimit || queue.bytes >= this.deadLetterByteLimit)
       throw new DeadLettersFullError(
@@ -189,6 +205,7 @@ class MemoryStore implements EntityStore {
     if (entity.history.length >= this.historyLimit * 2)
       entity.history.splice(0, entity.history.length - this.historyLimit);
     if (this.keepOutbox) for (const transition of commit.applied) this.outbox.push(transition);
+    if (this.effects.enabled && commit.applied.length > 0) this.effects.append(commit.applied);
     for (const letter of commit.deadLetters) this.pushDeadLetter(letter);
   }
 
@@ -260,7 +277,7 @@ class MemoryStore implements EntityStore {
   private pushDeadLetter(letter: DeadLetter): void {
     this.deadLetterQueue.push(letter, jsonBytes(letter));
     // Relayed letters are never dropped (admitDeadLetters refuses instead); unread ones may go.
-    if (!this.keepOutbox) this.deadLetterQueue.trimTo(this.deadLetterLimit, this.deadLetterByteLimit);
+    if (!this.relayDeadLetters) this.deadLetterQueue.trimTo(this.deadLetterLimit, this.deadLetterByteLimit);
   }
 }
 

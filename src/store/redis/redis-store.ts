@@ -37,6 +37,8 @@ import { ownedShards, type OwnedShards } from './owned-shards.ts';
 import { keySpaceFor } from './reshard.ts';
 import { ShardClaims } from './shard-claims.ts';
 import { defineScripts, runScript, type RedisClient } from './scripts.ts';
+import type { EffectStore } from '../effect-queue.ts';
+import { redisEffects } from './redis-effects.ts';
 import { ackStreams, readIndexes, readStreams } from './shard-reads.ts';
 import { readVersions, scanEntities } from './version-reads.ts';
 
@@ -48,6 +50,17 @@ export interface RedisStoreOptions extends RedisConnectionOptions {
   shards?: number;
   /** Keep applied transitions in per-shard outbox streams until acknowledged (default false). */
   outbox?: boolean;
+  /**
+   * Keep applied transitions in per-shard effects streams for a transition handler (default
+   * false; see ../effect-queue.ts). Independent of `outbox`: with both, each row is sent once and
+   * written to both streams by the same commit.
+   */
+  effects?: boolean;
+  /**
+   * Dead letters are published by a relay even without `outbox` (the Kafka runtime with
+   * `topics.output: false`): none is dropped unpublished, as with `outbox` (default: `outbox`).
+   */
+  relayDeadLetters?: boolean;
   /** Decisions kept per entity for `history` (default 100; 0 keeps none). */
   historyLimit?: number;
   /**
@@ -107,6 +120,8 @@ export interface RedisStore extends EntityStore {
   ready(): Promise<void>;
   /** Present with the `claims` option: the shards this process holds and their queues. */
   readonly ownership: OwnedShards | undefined;
+  /** The effects queue (read by any store; appended to only with `effects: true`). */
+  readonly effects: EffectStore;
 }
 
 /** Layout version recorded in `{prefix}:meta`; bumped when the key layout changes incompatibly. */
@@ -123,6 +138,10 @@ class RedisEntityStore implements RedisStore {
   private readonly owned: boolean;
   private readonly connection: Pick<OpenedClient, 'where' | 'lastError' | 'configError'>;
   private readonly keepOutbox: boolean;
+  private readonly keepEffects: boolean;
+  /** commitBatch.lua's effects flag: "" (none), "e" (outbox and effects), "E" (effects only). */
+  private readonly effectsMode: '' | 'e' | 'E';
+  readonly effects: EffectStore;
   private readonly historyLimit: number;
   private deadLetterMaxLen = 0;
   private deadLetterMaxBytes = 0;
@@ -161,11 +180,13 @@ class RedisEntityStore implements RedisStore {
       options.sharding,
     );
     this.keepOutbox = options.outbox ?? false;
+    this.keepEffects = options.effects ?? false;
+    this.effectsMode = this.keepEffects ? (this.keepOutbox ? 'e' : 'E') : '';
     this.historyLimit = count('historyLimit', options.historyLimit ?? DEFAULT_HISTORY_LIMIT);
     const deadLetterLimit = count('deadLetterLimit', options.deadLetterLimit ?? 100_000);
     this.deadLetterLimit = deadLetterLimit;
     this.deadLetterByteLimit = count('deadLetterByteLimit', options.deadLetterByteLimit ?? 256 * 1024 * 1024);
-    this.deadLetterTrim = this.keepOutbox ? 0 : 1;
+    this.deadLetterTrim = (options.relayDeadLetters ?? this.keepOutbox) ? 0 : 1;
     this.adoptLayout = options.recordedLayout ?? false;
     this.layoutKnown = !this.adoptLayout;
     this.finalEntityTtlMs =
@@ -185,6 +206,13 @@ class RedisEntityStore implements RedisStore {
       options.claims === undefined || options.claims instanceof ShardClaims
         ? options.claims
         : new ShardClaims(options.claims.owner);
+    this.effects = redisEffects({
+      client: this.client,
+      keys: () => this.keys,
+      claims: this.claims,
+      run: (operation, work) => this.run(operation, work),
+      enabled: this.keepEffects,
+    });
     this.ownership =
       this.claims === undefined
         ? undefined
@@ -406,11 +434,12 @@ class RedisEntityStore implements RedisStore {
       shardKeys.deadBytes,
       shardKeys.versions,
     ];
-    const argv: string[] = [String(batch.length)];
+    const argv: string[] = [`${batch.length}${this.effectsMode}`];
     for (const pending of batch) {
       keyList.push(pending.stateKey, pending.historyKey);
       for (const arg of pending.args) argv.push(arg);
     }
+    if (this.effectsMode !== '') keyList.push(shardKeys.effects);
     const claims = this.claims;
     if (claims) {
       // The shard's claim travels with the batch and is checked by the script before any write.
@@ -461,7 +490,8 @@ class RedisEntityStore implements RedisStore {
           ? this.finalEntityTtlMs
           : -1
         : 0;
-    const outboxRows = this.keepOutbox ? commit.applied.length : 0;
+    // Sent once, written to the outbox, the effects stream or both (commitBatch.lua).
+    const outboxRows = this.keepOutbox || this.keepEffects ? commit.applied.length : 0;
     const historyEntries = this.historyLimit > 0 ? commit.history.length : 0;
     const heldMode = commit.heldChanged ? (entity.held ? 'set' : 'clear') : 'keep';
     const machineVersion = commit.machineVersion ?? '';
