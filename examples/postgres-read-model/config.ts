@@ -39,6 +39,15 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceConf
       },
       // Effects survive a crash only with a durable store: the handler's progress is kept in Redis.
       redis: { url: required(env, 'REDIS_URL'), prefix: env.REDIS_PREFIX ?? name },
+      // How soon the group notices a member that died (Kafka's default is 30 s); heartbeats at a third.
+      ...(env.KAFKA_SESSION_TIMEOUT_MS
+        ? {
+            limits: {
+              sessionTimeoutMs: Number(env.KAFKA_SESSION_TIMEOUT_MS),
+              heartbeatIntervalMs: Math.max(100, Math.floor(Number(env.KAFKA_SESSION_TIMEOUT_MS) / 3)),
+            },
+          }
+        : {}),
     },
   };
 }
