@@ -13,5 +13,7 @@ import {
 export type CreateGatekeeperOptions = Omit<GatekeeperOptions, 'store'> & { store?: EntityStore };
 
 export function createGatekeeper(options: CreateGatekeeperOptions): Gatekeeper {
-  return createGatekeeperWithStore({ ...options, store: options.store ?? memoryStore() });
+  // With a transition handler the default store keeps the effects queue it reads.
+  const store = options.store ?? memoryStore({ effects: options.effects !== undefined });
+  return createGatekeeperWithStore({ ...options, store });
 }

@@ -8,6 +8,16 @@ export type {
   StalledReport,
 } from './gatekeeper/gatekeeper.ts';
 export type { GatekeeperListener } from './gatekeeper/listeners.ts';
+export type {
+  EffectsOptions,
+  TransitionHandler,
+  TransitionEffectContext,
+  EffectTimers,
+} from './gatekeeper/effects/options.ts';
+export type { GatekeeperEffects, EffectFailure } from './gatekeeper/effects/effects-engine.ts';
+export type { EffectStats } from './gatekeeper/effects/effect-stats.ts';
+export type { EffectInspection } from './gatekeeper/effects/wire-effects.ts';
+export { transitionIdentity } from './core/transition-identity.ts';
 export type { ActorInspector } from './gatekeeper/actor-cursor.ts';
 export {
   defineAggregate,
@@ -16,6 +26,7 @@ export {
   type AggregateDefaults,
   type AggregateInput,
   type AggregateOptions,
+  type EffectExhaustedPolicy,
   type PayloadSchema,
   type MachineRegistryInput,
   type RejectionPolicy,

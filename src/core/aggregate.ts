@@ -12,6 +12,12 @@ import { analyzeMachine, type MachineTopology } from './topology.ts';
 export type RejectionPolicy = 'skip' | 'park';
 /** What happens to an entity whose oldest buffered event is older than `stallAfterMs`. */
 export type StallPolicy = 'keep' | 'dead-letter' | 'skip-gap';
+/**
+ * What happens to a transition whose handler failed its last attempt (docs/effects.md): `hold` it
+ * in the failure log and hold the entity's later effects for an operator, or `dead-letter` it
+ * (reason `effect-failed`) and go on with the entity's next effect.
+ */
+export type EffectExhaustedPolicy = 'hold' | 'dead-letter';
 
 /**
  * A payload schema: anything with zod's `safeParse` — a zod 3 or 4 schema from the user's own zod.
@@ -31,6 +37,7 @@ export interface AggregateOptions {
   payloads?: Record<string, PayloadSchema>;
   onRejected?: RejectionPolicy;
   onStall?: StallPolicy;
+  onEffectExhausted?: EffectExhaustedPolicy;
   stallAfterMs?: number;
   maxBuffered?: number;
   /**
@@ -60,6 +67,7 @@ export type MachineRegistryInput = Record<string, AggregateInput>;
 export interface AggregateDefaults {
   onRejected: RejectionPolicy;
   onStall: StallPolicy;
+  onEffectExhausted: EffectExhaustedPolicy;
   stallAfterMs: number;
   maxBuffered: number;
   holdMs: number;
@@ -69,6 +77,7 @@ export interface AggregateDefaults {
 export const DEFAULT_AGGREGATE_OPTIONS: AggregateDefaults = {
   onRejected: 'skip',
   onStall: 'keep',
+  onEffectExhausted: 'hold',
   stallAfterMs: 5 * 60_000,
   maxBuffered: 1_000,
   holdMs: 0,
@@ -102,6 +111,7 @@ const optionsSchema = z
       .optional(),
     onRejected: z.enum(['skip', 'park']).optional(),
     onStall: z.enum(['keep', 'dead-letter', 'skip-gap']).optional(),
+    onEffectExhausted: z.enum(['hold', 'dead-letter']).optional(),
     stallAfterMs: z.number().int().positive().optional(),
     maxBuffered: z.number().int().positive().optional(),
     version: z.union([z.string().min(1).max(200), z.number().int().nonnegative()]).optional(),
@@ -210,6 +220,7 @@ function finish(
     payloads: options.payloads ?? {},
     onRejected: options.onRejected ?? defaults.onRejected,
     onStall: options.onStall ?? defaults.onStall,
+    onEffectExhausted: options.onEffectExhausted ?? defaults.onEffectExhausted,
     stallAfterMs,
     maxBuffered: options.maxBuffered ?? defaults.maxBuffered,
     version: options.version === undefined ? machineFingerprint(machine) : String(options.version),

@@ -25,8 +25,11 @@ export const HELD_REASONS = [
 ] as const;
 export type HeldReason = (typeof HELD_REASONS)[number];
 
-/** Every reason an entity can need attention. */
-export type AttentionReason = 'parked-on-rejection' | HeldReason;
+/**
+ * Every reason an entity can need attention: parked on a rejection, held (above), or stopped on a
+ * transition handler that failed its last attempt (`effect-failed`: its later effects are held).
+ */
+export type AttentionReason = 'parked-on-rejection' | HeldReason | 'effect-failed';
 
 /** An entity held: why, since when, and the versions involved. Stored with the entity. */
 export interface HeldMark {

@@ -36,6 +36,7 @@ export const REASONS = {
     'key-mismatch',
     'future-time',
     'operator-skipped',
+    'effect-failed',
   ],
 } as const satisfies Record<OutcomeKind, readonly string[]>;
 

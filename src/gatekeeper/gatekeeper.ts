@@ -55,6 +55,19 @@ import { Listeners, type GatekeeperListener } from './listeners.ts';
 import { Mailboxes } from './mailbox.ts';
 import { ResidentEntities, type Resident } from './resident-entities.ts';
 import { StallSweeper } from './stall-sweeper.ts';
+import {
+  retryFailedEffect,
+  skipFailedEffect,
+  type EffectsEngine,
+  type GatekeeperEffects,
+} from './effects/effects-engine.ts';
+import type { EffectsOptions, EffectTimers } from './effects/options.ts';
+import {
+  createEffectsEngine,
+  effectAttention,
+  inspectEffects,
+  type EffectInspection,
+} from './effects/wire-effects.ts';
 
 export interface GatekeeperOptions {
   /** Aggregate name → XState machine, or `{ machine, payloads, onRejected, … }`. */
@@ -78,6 +91,21 @@ export interface GatekeeperOptions {
   inspect?: ActorInspector;
   /** Times a decision is retried after another process committed the entity first (default 20). */
   maxConflictRetries?: number;
+  /**
+   * A durable transition handler (docs/effects.md): run for every applied transition after its
+   * commit, at least once, in per-entity order, with retries and holds. The store must keep an
+   * effects queue (`effects: true`).
+   */
+  effects?: EffectsOptions;
+  /**
+   * Which shards' effects this process runs: 'all' (default), or 'manual' for the Kafka runtime,
+   * which starts one runner per input partition it owns (`effectsEngineOf`).
+   */
+  effectShards?: 'all' | 'manual';
+  /** Timers and randomness of the effect runners (tests make back-offs short). */
+  effectTimers?: EffectTimers;
+  /** Told about store failures the effect runners retry (default: a process warning every 10 s at most). */
+  onEffectError?: (error: unknown, where: string) => void;
 }
 
 /** The answer to one `handle`: the event's own outcome, plus everything its drain caused. */
@@ -107,6 +135,8 @@ export interface EntityInspection extends EntityRef {
   /** What loading it now would do first: migrate it, restamp it, release its hold. */
   pending: string | undefined;
   recentRejections: HistoryEntry[];
+  /** On a store with an effects queue: the entity's failed effect, if any, and how many wait behind it. */
+  effects: EffectInspection | undefined;
 }
 
 export interface StalledReport extends StalledEntity {
@@ -180,6 +210,8 @@ export interface Gatekeeper {
   idle(): Promise<void>;
   readonly aggregates: ReadonlyMap<string, Aggregate>;
   readonly store: EntityStore;
+  /** The transition handler's failure log and verbs; present when `effects` is configured. */
+  readonly effects: GatekeeperEffects | undefined;
   residentCount(): number;
   /** Finishes in-flight work, stops the sweeper and actors, and closes the store. */
   close(): Promise<void>;
@@ -202,6 +234,7 @@ class GatekeeperRuntime implements Gatekeeper {
   private readonly sweeper: StallSweeper | undefined;
   readonly registry: VersionRegistry;
   private readonly loader: ResidentLoader;
+  readonly effectsEngine: EffectsEngine | undefined;
   private closed = false;
 
   constructor(private readonly options: GatekeeperOptions) {
@@ -224,6 +257,20 @@ class GatekeeperRuntime implements Gatekeeper {
       options.sweepIntervalMs ??
       Math.min(60_000, Math.max(1_000, smallestStall / 4), Math.max(50, smallestHold / 2));
     this.sweeper = interval > 0 ? new StallSweeper(interval, () => this.sweep()) : undefined;
+    this.effectsEngine = createEffectsEngine({
+      effects: options.effects,
+      shards: options.effectShards ?? 'all',
+      timers: options.effectTimers,
+      store: this.store,
+      aggregates: this.aggregates,
+      clock: this.clock,
+      listeners: this.listeners,
+      onError: options.onEffectError,
+    });
+  }
+
+  get effects(): GatekeeperEffects | undefined {
+    return this.effectsEngine;
   }
 
   // Not `async`: on the embedded fast path the whole decision is synchronous, and skipping the
@@ -317,7 +364,10 @@ class GatekeeperRuntime implements Gatekeeper {
       if (!stored) return undefined;
       const loaded = await this.loader.look(definition, { aggregate, key }, stored);
       const { cursor } = loaded;
-      const history = await this.store.history({ aggregate, key });
+      const [history, effects] = await Promise.all([
+        this.store.history({ aggregate, key }),
+        inspectEffects(this.store, { aggregate, key }),
+      ]);
       return {
         aggregate,
         key,
@@ -334,6 +384,7 @@ class GatekeeperRuntime implements Gatekeeper {
         machineVersion: definition.version,
         pending: loaded.lifecycle?.detail,
         recentRejections: history.filter((entry) => entry.outcome === 'rejected').slice(-10),
+        effects,
       } satisfies EntityInspection;
     });
   }
@@ -362,16 +413,28 @@ class GatekeeperRuntime implements Gatekeeper {
     return this.store.parked(limit);
   }
 
-  attention(limit = 1_000): Promise<AttentionEntry[]> {
-    return readAttention(this.store, limit);
+  async attention(limit = 1_000): Promise<AttentionEntry[]> {
+    const [entities, effects] = await Promise.all([
+      readAttention(this.store, limit),
+      effectAttention(this.store, limit),
+    ]);
+    return [...entities, ...effects].sort((a, b) => a.since - b.since).slice(0, limit);
   }
 
   async retry(aggregate: string, key: string): Promise<Outcome[]> {
+    if (await this.effectFailed(aggregate, key)) {
+      await this.effectVerbs().retry(aggregate, key);
+      return [];
+    }
     if (await this.isHeld(aggregate, key)) return this.migrate(aggregate, key);
     return this.operatorAction(aggregate, key, 'retry', decideRetry);
   }
 
   async skip(aggregate: string, key: string): Promise<Outcome[]> {
+    if (await this.effectFailed(aggregate, key)) {
+      await this.effectVerbs().skip(aggregate, key);
+      return [];
+    }
     if (!(await this.isHeld(aggregate, key))) return this.operatorAction(aggregate, key, 'skip', decideSkip);
     const { outcomes } = await this.decideFor(
       this.requireAggregate(aggregate),
@@ -505,6 +568,7 @@ class GatekeeperRuntime implements Gatekeeper {
     this.closed = true;
     this.sweeper?.stop();
     await this.mailboxes.idle();
+    await this.effectsEngine?.stop();
     this.residents.clear();
     this.held.clear();
     await this.store.close();
@@ -689,6 +753,23 @@ class GatekeeperRuntime implements Gatekeeper {
   private admit(id: string, resident: Resident): Resident {
     this.residents.set(id, resident);
     return resident;
+  }
+
+  /** One attention model: an entity stopped on a failed effect takes the verbs on its effect. */
+  private async effectFailed(aggregate: string, key: string): Promise<boolean> {
+    this.requireAggregate(aggregate);
+    return (await this.store.effects?.failure({ aggregate, key })) !== undefined;
+  }
+
+  /** The engine's verbs, or (an operator tool without a handler) the store's own. */
+  private effectVerbs(): Pick<GatekeeperEffects, 'retry' | 'skip'> {
+    if (this.effectsEngine) return this.effectsEngine;
+    const store = this.store.effects;
+    if (!store) throw new OperatorActionError('this store keeps no effects');
+    return {
+      retry: (aggregate, key) => retryFailedEffect(store, { aggregate, key }),
+      skip: (aggregate, key) => skipFailedEffect(store, { aggregate, key }),
+    };
   }
 
   private async isHeld(aggregate: string, key: string): Promise<boolean> {

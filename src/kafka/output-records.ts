@@ -7,6 +7,7 @@ import type { AppliedTransition, DeadLetter } from '../core/outcome.ts';
 import { valueHash } from '../store/value-hash.ts';
 import type { QueuedItem } from '../store/entity-store.ts';
 import type { SourceCoordinates, UnparseableRecord } from './record.ts';
+import { transitionIdentity } from '../core/transition-identity.ts';
 
 /** Header names (values are UTF-8 strings). */
 export const HEADERS = {
@@ -50,14 +51,7 @@ export interface OutputRecordValue {
   time: string | null;
 }
 
-/**
- * The identity of an applied transition: `<aggregate>/<key>/<seq>` for entities with seq (each
- * part URI-encoded, so it is unambiguous), `<aggregate>/<key>/id:<event id>` for entities without.
- */
-export function transitionIdentity(row: Pick<AppliedTransition, 'aggregate' | 'key' | 'seq' | 'id'>): string {
-  const entity = `${encodeURIComponent(row.aggregate)}/${encodeURIComponent(row.key)}`;
-  return row.seq > 0 ? `${entity}/${row.seq}` : `${entity}/id:${encodeURIComponent(row.id)}`;
-}
+export { transitionIdentity } from '../core/transition-identity.ts';
 
 /** The output record of a transition; with `truncated` (why), the payload is left out. */
 export function outputMessage(row: AppliedTransition, truncated?: string): Message {

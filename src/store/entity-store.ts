@@ -7,6 +7,7 @@ import type { EntityState } from '../core/entity.ts';
 import type { PersistedSnapshot } from '../core/snapshot.ts';
 import type { HistoryEntry } from '../core/history.ts';
 import type { AppliedTransition, DeadLetter } from '../core/outcome.ts';
+import type { EffectStore } from './effect-queue.ts';
 
 export interface EntityRef {
   aggregate: string;
@@ -113,6 +114,11 @@ export interface SyncEntityRecord {
 export interface EntityStore {
   /** Present only on stores that live in the process and never wait. */
   readonly sync?: SyncEntityStore;
+  /**
+   * The effects queue, failure log and holding lists (effect-queue.ts), on stores that have them;
+   * `effects.enabled` says whether commits append to the queue.
+   */
+  readonly effects?: EffectStore;
   /** Loads an entity; undefined when it was never committed. */
   load(ref: EntityRef): Promise<StoredEntity | undefined>;
   commit(ref: EntityRef, commit: EntityCommit): Promise<CommitResult>;

@@ -20,10 +20,16 @@ import type {
   SyncEntityStore,
 } from './entity-store.ts';
 import { DeadLettersFullError } from './dead-letters-full-error.ts';
+import { MemoryEffects } from './memory-effects.ts';
 
 export interface MemoryStoreOptions {
   /** Keep applied transitions in an outbox for a relay to read and acknowledge (default false). */
   outbox?: boolean;
+  /**
+   * Keep applied transitions in the effects queue for a transition handler (default false): see
+   * effect-queue.ts. Independent of `outbox`.
+   */
+  effects?: boolean;
   /** Decisions kept per entity for `history` (default 100). */
   historyLimit?: number;
   /**
@@ -113,6 +119,7 @@ class MemoryStore implements EntityStore {
   private readonly deadLetterLimit: number;
   private readonly deadLetterByteLimit: number;
   private readonly keepOutbox: boolean;
+  readonly effects: MemoryEffects;
   /** Entities per aggregate and machine version, keyed `aggregate NUL version`. */
   private readonly versionCounts = new Map<string, StoredVersion>();
 
@@ -121,6 +128,7 @@ class MemoryStore implements EntityStore {
     this.deadLetterLimit = options.deadLetterLimit ?? 10_000;
     this.deadLetterByteLimit = options.deadLetterByteLimit ?? 64 * 1024 * 1024;
     this.keepOutbox = options.outbox ?? false;
+    this.effects = new MemoryEffects(options.effects ?? false);
   }
 
   readonly sync: SyncEntityStore = {
@@ -189,6 +197,7 @@ class MemoryStore implements EntityStore {
     if (entity.history.length >= this.historyLimit * 2)
       entity.history.splice(0, entity.history.length - this.historyLimit);
     if (this.keepOutbox) for (const transition of commit.applied) this.outbox.push(transition);
+    if (this.effects.enabled && commit.applied.length > 0) this.effects.append(commit.applied);
     for (const letter of commit.deadLetters) this.pushDeadLetter(letter);
   }
 

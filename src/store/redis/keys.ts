@@ -14,6 +14,12 @@
  *   {P}:meta         hash    the namespace's shard count and sharding, checked by every process
  *   {P:N}:marker     string  the shard exists; written once, its absence means Redis lost data
  *   {P:N}:owner      hash    the shard's claim: epoch (bumped by each new owner) and owner name
+ *   {P:N}:effects    stream  applied transitions a transition handler has yet to run (effect-queue.ts)
+ *   {P:N}:effects:failed    hash  E = "<failure JSON>\n<identity>|<transition JSON>": the failure log
+ *   {P:N}:effects:holding   set   E of entities whose holding list is not empty
+ *   {P:N}:effects:attempts  hash  transition identity = failed attempts so far
+ *   {P:N}:effects:skipped   stream  effects an operator skipped (the newest 1,000)
+ *   {P:N}:effects:held:E    list  the entity's held effects, "<identity>|<transition JSON>", oldest first
  *
  * Each entity belongs to one of a fixed number of shards and its keys carry the shard's hash tag,
  * so one Lua script can write the entity and its shard's outbox, dead letters and indexes on
@@ -30,6 +36,8 @@ export interface EntityKeys extends EntityRef {
   member: string;
   state: string;
   history: string;
+  /** The entity's holding list of effects waiting behind a failed one. */
+  effectsHeld: string;
 }
 
 /** The shard-wide keys. */
@@ -43,6 +51,11 @@ export interface ShardKeys {
   parked: string;
   versions: string;
   owner: string;
+  effects: string;
+  effectsFailed: string;
+  effectsHolding: string;
+  effectsAttempts: string;
+  effectsSkipped: string;
 }
 
 /**
@@ -94,6 +107,11 @@ export class KeySpace {
         parked: `${tag}:parked`,
         versions: `${tag}:versions`,
         owner: `${tag}:owner`,
+        effects: `${tag}:effects`,
+        effectsFailed: `${tag}:effects:failed`,
+        effectsHolding: `${tag}:effects:holding`,
+        effectsAttempts: `${tag}:effects:attempts`,
+        effectsSkipped: `${tag}:effects:skipped`,
       };
     });
   }
@@ -116,6 +134,7 @@ export class KeySpace {
       member,
       state: `${tag}:e:${member}`,
       history: `${tag}:h:${member}`,
+      effectsHeld: `${tag}:effects:held:${member}`,
     };
     this.cache.set(ref, keys);
     return keys;

@@ -36,6 +36,8 @@ import { ownedShards, type OwnedShards } from './owned-shards.ts';
 import { keySpaceFor } from './reshard.ts';
 import { ShardClaims } from './shard-claims.ts';
 import { defineScripts, runScript, type RedisClient } from './scripts.ts';
+import type { EffectStore } from '../effect-queue.ts';
+import { redisEffects } from './redis-effects.ts';
 import { ackStreams, readIndexes, readStreams } from './shard-reads.ts';
 import { readVersions, scanEntities } from './version-reads.ts';
 
@@ -47,6 +49,12 @@ export interface RedisStoreOptions extends RedisConnectionOptions {
   shards?: number;
   /** Keep applied transitions in per-shard outbox streams until acknowledged (default false). */
   outbox?: boolean;
+  /**
+   * Keep applied transitions in per-shard effects streams for a transition handler (default
+   * false; see ../effect-queue.ts). Independent of `outbox`: with both, each row is sent once and
+   * written to both streams by the same commit.
+   */
+  effects?: boolean;
   /** Decisions kept per entity for `history` (default 100; 0 keeps none). */
   historyLimit?: number;
   /**
@@ -120,6 +128,10 @@ class RedisEntityStore implements RedisStore {
   private readonly owned: boolean;
   private readonly connection: Pick<OpenedClient, 'where' | 'lastError' | 'configError'>;
   private readonly keepOutbox: boolean;
+  private readonly keepEffects: boolean;
+  /** commitBatch.lua's effects flag: "" (none), "e" (outbox and effects), "E" (effects only). */
+  private readonly effectsMode: '' | 'e' | 'E';
+  readonly effects: EffectStore;
   private readonly historyLimit: number;
   private deadLetterMaxLen = 0;
   private deadLetterMaxBytes = 0;
@@ -155,6 +167,8 @@ class RedisEntityStore implements RedisStore {
       options.sharding,
     );
     this.keepOutbox = options.outbox ?? false;
+    this.keepEffects = options.effects ?? false;
+    this.effectsMode = this.keepEffects ? (this.keepOutbox ? 'e' : 'E') : '';
     this.historyLimit = count('historyLimit', options.historyLimit ?? DEFAULT_HISTORY_LIMIT);
     const deadLetterLimit = count('deadLetterLimit', options.deadLetterLimit ?? 100_000);
     this.deadLetterLimit = deadLetterLimit;
@@ -178,6 +192,13 @@ class RedisEntityStore implements RedisStore {
       options.claims === undefined || options.claims instanceof ShardClaims
         ? options.claims
         : new ShardClaims(options.claims.owner);
+    this.effects = redisEffects({
+      client: this.client,
+      keys: () => this.keys,
+      claims: this.claims,
+      run: (operation, work) => this.run(operation, work),
+      enabled: this.keepEffects,
+    });
     this.ownership =
       this.claims === undefined
         ? undefined
@@ -382,11 +403,12 @@ class RedisEntityStore implements RedisStore {
       shardKeys.deadBytes,
       shardKeys.versions,
     ];
-    const argv: string[] = [String(batch.length)];
+    const argv: string[] = [`${batch.length}${this.effectsMode}`];
     for (const pending of batch) {
       keyList.push(pending.stateKey, pending.historyKey);
       for (const arg of pending.args) argv.push(arg);
     }
+    if (this.effectsMode !== '') keyList.push(shardKeys.effects);
     const claims = this.claims;
     if (claims) {
       // The shard's claim travels with the batch and is checked by the script before any write.
@@ -437,7 +459,8 @@ class RedisEntityStore implements RedisStore {
           ? this.finalEntityTtlMs
           : -1
         : 0;
-    const outboxRows = this.keepOutbox ? commit.applied.length : 0;
+    // Sent once, written to the outbox, the effects stream or both (commitBatch.lua).
+    const outboxRows = this.keepOutbox || this.keepEffects ? commit.applied.length : 0;
     const historyEntries = this.historyLimit > 0 ? commit.history.length : 0;
     const heldMode = commit.heldChanged ? (entity.held ? 'set' : 'clear') : 'keep';
     const machineVersion = commit.machineVersion ?? '';

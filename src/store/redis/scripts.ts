@@ -43,9 +43,16 @@ const SCRIPTS = {
   ackDeadLetters: loadScript('ackDeadLetters', 3),
   claimShard: loadScript('claimShard', 1),
   fencedDelete: loadScript('fencedDelete', 2),
+  ackEffects: loadScript('ackEffects', 3),
+  holdEffects: loadScript('holdEffects', 4),
+  countEffectFailure: loadScript('countEffectFailure', 2),
+  failEffect: loadScript('failEffect', 6),
+  releaseHeldEffect: loadScript('releaseHeldEffect', 4),
+  retryEffect: loadScript('retryEffect', 4),
+  skipEffect: loadScript('skipEffect', 2),
 } as const;
 
-type ScriptName = keyof typeof SCRIPTS;
+export type ScriptName = keyof typeof SCRIPTS;
 type ScriptCall = (...args: (string | number)[]) => Promise<unknown>;
 
 /** Registers every script on the client (idempotent: defining a command twice replaces it). */

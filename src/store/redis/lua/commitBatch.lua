@@ -17,7 +17,10 @@
                                t (last applied time: JSON [time, id], time mode only),
                                b:<id> / B:<hex id> = "<ordinal>|<buffered entry JSON>"
       history list {P:N}:h:E   newest first
-    ARGV[1]  n, the number of decisions; then for each decision, in KEYS order:
+    ARGV[1]  n, the number of decisions, followed by "e" when the outbox rows also go to the
+             effects stream, or "E" when they go only there (the outbox is off): then one more key
+             after the decisions' keys, KEYS[7 + 2n] the effects stream {P:N}:effects
+             (before the owner hash below); then for each decision, in KEYS order:
       header, a JSON array:
              [expected version (0 for an entity never committed), lastSeq,
               parked mode ("keep" | "set" | "clear"), parkedAt (ms),
@@ -38,7 +41,7 @@
       buffer added as field, JSON pairs; removed fields; outbox JSON; dead-letter JSON;
       history JSON (oldest first)
     Fenced by the shard's claim (optional; see claimShard-1.lua): one more key after the
-    decisions' keys, KEYS[7 + 2n] the owner hash {P:N}:owner, and one more argument after the
+    decisions' keys (and the effects stream), the owner hash {P:N}:owner, and one more argument after the
     decisions' arguments, the caller's epoch. When the stored epoch is another, nothing is written.
   Output: -3 when the shard's claim is fenced (nothing written for any decision); else one reply
           per decision: the new version (>= 1), -1 when the stored version is not the
@@ -52,6 +55,8 @@
 
 local stalledKey, parkedKey, outboxKey, deadKey, deadBytesKey, versionsKey =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+-- Set from ARGV[1] below: where applied-transition rows go.
+local toOutbox, effectsKey = true, nil
 
 -- Restamps the entity with its snapshot's machine version and keeps the per-version counts.
 local function stampVersion(entityKey, machineVersion, versionField, aggregatePrefix, at)
@@ -140,7 +145,12 @@ local function commitOne(entityKey, historyKey, first)
   end
 
   for i = 0, outboxRows - 1 do
-    redis.call('XADD', outboxKey, '*', 'v', ARGV[at + i])
+    if toOutbox then
+      redis.call('XADD', outboxKey, '*', 'v', ARGV[at + i])
+    end
+    if effectsKey then
+      redis.call('XADD', effectsKey, '*', 'v', ARGV[at + i])
+    end
   end
   at = at + outboxRows
 
@@ -193,8 +203,16 @@ local function commitOne(entityKey, historyKey, first)
   return version, nextFirst
 end
 
-local count = tonumber(ARGV[1])
-if #KEYS > 6 + 2 * count and redis.call('HGET', KEYS[#KEYS], 'epoch') ~= ARGV[#ARGV] then
+local countText, effectsMode = string.match(ARGV[1], '^(%d+)([eE]?)$')
+local count = tonumber(countText)
+-- The applied-transition rows are sent once and written to the outbox, the effects stream, or both.
+toOutbox = effectsMode ~= 'E'
+local extraKeys = 0
+if effectsMode ~= '' then
+  effectsKey = KEYS[7 + 2 * count]
+  extraKeys = 1
+end
+if #KEYS > 6 + 2 * count + extraKeys and redis.call('HGET', KEYS[#KEYS], 'epoch') ~= ARGV[#ARGV] then
   return -3
 end
 local replies = {}
