@@ -34,7 +34,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceConf
       groupId: env.GROUP_ID ?? name,
       topics: {
         input: env.INPUT_TOPIC ?? 'shipments',
-        output: env.OUTPUT_TOPIC ?? `${name}-transitions`,
+        // No output topic unless one is named: the handler is the service's only effect.
+        output: env.OUTPUT_TOPIC ?? false,
         deadLetter: env.DEAD_LETTER_TOPIC ?? `${name}-dead-letters`,
       },
       // Effects survive a crash only with a durable store: the handler's progress is kept in Redis.
