@@ -30,6 +30,7 @@ import {
 import { toHistoryEntry, type HistoryEntry } from '../core/history.ts';
 import type { AppliedTransition, DeadLetter, InputSource, Outcome, StateValue } from '../core/outcome.ts';
 import type { TimeMark } from '../core/time-order.ts';
+import type { EffectStore } from '../store/effect-queue.ts';
 import type {
   CommitResult,
   EntityRef,
@@ -102,6 +103,11 @@ export interface GatekeeperOptions {
    * which starts one runner per input partition it owns (`effectsEngineOf`).
    */
   effectShards?: 'all' | 'manual';
+  /**
+   * Where the effect runners read and write the effects queue (default `store.effects`): the Kafka
+   * runtime gives them the relays' connection, so they never wait behind pipelined commits.
+   */
+  effectStore?: EffectStore | undefined;
   /** Timers and randomness of the effect runners (tests make back-offs short). */
   effectTimers?: EffectTimers;
   /** Told about store failures the effect runners retry (default: a process warning every 10 s at most). */
@@ -221,6 +227,11 @@ export function createGatekeeperWithStore(options: GatekeeperOptions): Gatekeepe
   return new GatekeeperRuntime(options);
 }
 
+/** The effect runners of a gatekeeper made here (the Kafka runtime starts them per owned partition). */
+export function effectsEngineOf(gatekeeper: Gatekeeper): EffectsEngine | undefined {
+  return gatekeeper instanceof GatekeeperRuntime ? gatekeeper.effectsEngine : undefined;
+}
+
 class GatekeeperRuntime implements Gatekeeper {
   readonly aggregates: ReadonlyMap<string, Aggregate>;
   readonly store: EntityStore;
@@ -262,6 +273,7 @@ class GatekeeperRuntime implements Gatekeeper {
       shards: options.effectShards ?? 'all',
       timers: options.effectTimers,
       store: this.store,
+      effectStore: options.effectStore ?? this.store.effects,
       aggregates: this.aggregates,
       clock: this.clock,
       listeners: this.listeners,

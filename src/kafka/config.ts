@@ -132,7 +132,11 @@ export const runConfigSchema = z.strictObject({
   groupId: z.string().min(1),
   topics: z.strictObject({
     input: topicList,
-    output: z.string().min(1),
+    /**
+     * Where applied transitions are published, or `false` for no output topic: a transition
+     * handler (`runGatekeeper(config, { onTransition })`) is then the only effect.
+     */
+    output: z.union([z.string().min(1), z.literal(false)]),
     deadLetter: z.string().min(1),
   }),
   ssl: z.union([z.boolean(), tlsOptions]).optional(),
@@ -181,4 +185,12 @@ export function parseRunConfig(input: unknown): RunConfig {
     `invalid gatekeeper run configuration: ${formatIssues(result.error)}`,
     result.error,
   );
+}
+
+/** The output and dead-letter topics with what each is for (no output topic when it is turned off). */
+export function publishedTopics(config: RunConfig): Array<['output' | 'dead-letter', string]> {
+  return [
+    ...(config.topics.output === false ? [] : [['output', config.topics.output] as ['output', string]]),
+    ['dead-letter', config.topics.deadLetter],
+  ];
 }

@@ -18,5 +18,10 @@ export {
 } from './config.ts';
 export { loadRunConfigFile } from './config-file.ts';
 export type { KafkaRuntimeMetrics, RelayKind } from './metrics.ts';
+export type {
+  EffectsOptions,
+  TransitionHandler,
+  TransitionEffectContext,
+} from '../gatekeeper/effects/options.ts';
 export { HEADERS, transitionIdentity, type OutputRecordValue } from './output-records.ts';
 export type { SourceCoordinates, UnparseableRecord } from './record.ts';

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { logLevel, type Kafka, type KafkaConfig, type LogEntry } from 'kafkajs';
-import type { RunConfig } from './config.ts';
+import { publishedTopics, type RunConfig } from './config.ts';
 import { describeKafkaError, KafkaStartError } from './kafka-errors.ts';
 
 export type RunLogLevel = 'error' | 'warn' | 'info';
@@ -81,8 +81,7 @@ export function topicWatch(kafka: Kafka, config: RunConfig, log: RunLogger): () 
         const existing = new Set(await admin.listTopics());
         const named: [string, string][] = [
           ...config.topics.input.map((topic): [string, string] => ['input', topic]),
-          ['output', config.topics.output],
-          ['dead-letter', config.topics.deadLetter],
+          ...publishedTopics(config),
         ];
         for (const [what, topic] of named)
           if (!existing.has(topic))
@@ -106,7 +105,7 @@ export async function prepareTopics(kafka: Kafka, config: RunConfig, log: RunLog
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
-    const all = [...new Set([...config.topics.input, config.topics.output, config.topics.deadLetter])];
+    const all = [...new Set([...config.topics.input, ...publishedTopics(config).map(([, topic]) => topic)])];
     let missing = all.filter((topic) => !existing.has(topic));
     if (missing.length > 0 && config.createTopics !== false) {
       const settings = config.createTopics === true ? {} : config.createTopics;
@@ -125,10 +124,7 @@ export async function prepareTopics(kafka: Kafka, config: RunConfig, log: RunLog
       throw new KafkaStartError(
         `input topic ${input.map((topic) => `"${topic}"`).join(', ')} does not exist on ${config.brokers.join(',')}: create it, or pass --create-topics`,
       );
-    for (const [what, topic] of [
-      ['output', config.topics.output],
-      ['dead-letter', config.topics.deadLetter],
-    ] as const) {
+    for (const [what, topic] of publishedTopics(config)) {
       if (missing.includes(topic))
         log(
           'warn',

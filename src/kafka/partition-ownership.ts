@@ -15,9 +15,9 @@ import type { OwnedShards } from '../store/redis/owned-shards.ts';
 import type { MetricsSink } from './metrics.ts';
 import type { Relay } from './relay.ts';
 
-/** The two relays of one partition. */
+/** The relays of one partition (no output relay with `topics.output: false`). */
 export interface PartitionRelays {
-  output: Relay<unknown>;
+  output: Relay<unknown> | undefined;
   deadLetters: Relay<unknown>;
   /** Before the relays start: exactly-once recovery (fence the previous producer, apply its checkpoint). */
   prepare?(): Promise<void>;
@@ -33,6 +33,8 @@ export interface PartitionOwnershipOptions {
   relays(partition: number): PartitionRelays;
   log(level: 'info' | 'warn' | 'error', message: string, extra?: Record<string, unknown>): void;
   metrics: MetricsSink;
+  /** The transition handler's runners, one per owned partition (fenced by the shard's claim). */
+  effects?: { start(partition: number): void; stop(partition: number): Promise<void> };
   /** Called with a non-retriable error when the assignment cannot be served (a partition past the shards). */
   fatal(error: GatekeeperError): void;
 }
@@ -44,6 +46,8 @@ export class PartitionOwnership {
   /** Per assigned partition: the claim in progress or done for the current assignment. */
   private claims = new Map<number, Promise<void>>();
   private assignment: number[] = [];
+  /** Per partition: the last start or stop of its effect runner, so they happen one after another. */
+  private readonly effectSteps = new Map<number, Promise<void>>();
   /** Bumped by each assignment: a take started for an older one gives up. */
   private generation = 0;
 
@@ -77,6 +81,7 @@ export class PartitionOwnership {
     const lost = this.assignment.filter((partition) => !next.includes(partition));
     for (const partition of lost) {
       owned.release(partition);
+      this.stopEffects(partition);
       const relays = this.relays.get(partition);
       this.relays.delete(partition);
       if (relays) void this.retire(relays);
@@ -154,8 +159,9 @@ export class PartitionOwnership {
           return;
         }
         this.relays.set(partition, relays);
-        relays.output.start();
+        relays.output?.start();
         relays.deadLetters.start();
+        this.restartEffects(partition, generation);
         return;
       } catch (error) {
         this.options.metrics.retry(`claim partition ${partition}`, error);
@@ -167,11 +173,39 @@ export class PartitionOwnership {
     }
   }
 
+  /**
+   * A fresh effect runner for every claim, like the relays (a kept partition may have been taken
+   * and given back while this member was paused), started only once the previous one stopped, so
+   * two runners never run one partition's effects at once. Not awaited by the claim: stopping
+   * waits for running handlers, and the partition's records need not wait for that.
+   */
+  private restartEffects(partition: number, generation: number): void {
+    const effects = this.options.effects;
+    if (!effects) return;
+    this.chainEffects(partition, async () => {
+      await effects.stop(partition);
+      if (generation === this.generation && this.assignment.includes(partition)) effects.start(partition);
+    });
+  }
+
+  private stopEffects(partition: number): void {
+    const effects = this.options.effects;
+    if (effects) this.chainEffects(partition, () => effects.stop(partition));
+  }
+
+  private chainEffects(partition: number, step: () => Promise<void>): void {
+    const previous = this.effectSteps.get(partition) ?? Promise.resolve();
+    this.effectSteps.set(
+      partition,
+      previous.then(step).catch(() => undefined),
+    );
+  }
+
   /** Stops a partition's relays without a last round (the partition's next owner publishes) and closes them. */
   private async retire(relays: PartitionRelays): Promise<void> {
     await stopRelays(relays, 0);
     await relays.close?.().catch(() => undefined);
-    this.releasedOutput += relays.output.total;
+    this.releasedOutput += relays.output?.total ?? 0;
     this.releasedDead += relays.deadLetters.total;
   }
 
@@ -179,13 +213,13 @@ export class PartitionOwnership {
   wake(partition: number, kind: 'output' | 'dead-letter'): void {
     const relays = this.relays.get(partition);
     if (!relays) return;
-    (kind === 'output' ? relays.output : relays.deadLetters).wake();
+    (kind === 'output' ? relays.output : relays.deadLetters)?.wake();
   }
 
   /** Wakes every relay (a dead letter of unknown partition, a reconnect). */
   wakeAll(): void {
     for (const relays of this.relays.values()) {
-      relays.output.wake();
+      relays.output?.wake();
       relays.deadLetters.wake();
     }
   }
@@ -195,7 +229,7 @@ export class PartitionOwnership {
     let output = this.releasedOutput;
     let deadLetters = this.releasedDead;
     for (const relays of this.relays.values()) {
-      output += relays.output.total;
+      output += relays.output?.total ?? 0;
       deadLetters += relays.deadLetters.total;
     }
     return { output, deadLetters };
@@ -207,7 +241,7 @@ export class PartitionOwnership {
     const results = await Promise.all(all.map((relays) => stopRelays(relays, timeoutMs)));
     for (const relays of all) await relays.close?.().catch(() => undefined);
     for (const relays of all) {
-      this.releasedOutput += relays.output.total;
+      this.releasedOutput += relays.output?.total ?? 0;
       this.releasedDead += relays.deadLetters.total;
     }
     this.relays.clear();
@@ -217,11 +251,11 @@ export class PartitionOwnership {
 
 async function stopRelays(relays: PartitionRelays, timeoutMs: number): Promise<boolean> {
   if (timeoutMs === 0) {
-    relays.output.setActive(false);
+    relays.output?.setActive(false);
     relays.deadLetters.setActive(false);
   }
   const [output, dead] = await Promise.all([
-    relays.output.stop(timeoutMs),
+    relays.output ? relays.output.stop(timeoutMs) : true,
     relays.deadLetters.stop(timeoutMs),
   ]);
   return output && dead;

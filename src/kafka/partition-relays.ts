@@ -87,6 +87,8 @@ export function partitionRelays(partition: number, context: PartitionRelayContex
     reduced: (row: QueuedItem<DeadLetter>, reason: string) => deadLetterMessage(row, reason),
   };
   const eos = context.exactlyOnce;
+  // `topics.output: false`: no output relay (a transition handler is the only effect).
+  const outputTopic = config.topics.output;
   const queue = (kind: 'output' | 'dead-letter', topic: string): TransactionalQueue => ({
     kind,
     partition,
@@ -99,9 +101,10 @@ export function partitionRelays(partition: number, context: PartitionRelayContex
   });
   const outputTxn =
     eos &&
+    outputTopic !== false &&
     new TransactionalPublisher(
       eos.kafka,
-      queue('output', config.topics.output),
+      queue('output', outputTopic),
       outputMessages,
       refused('an output record'),
     );
@@ -114,25 +117,28 @@ export function partitionRelays(partition: number, context: PartitionRelayContex
       refused('a dead-letter record'),
     );
 
-  const output = new Relay<AppliedTransition>({
-    kind: 'output',
-    partition,
-    read: async (limit) => lag('output', await owned.readOutbox(partition, limit)),
-    ack: (ids) => owned.ackOutbox(partition, ids),
-    publish: async (rows) => {
-      await claimed();
-      if (outputTxn) return outputTxn.publish(rows);
-      await publishRows({
-        producer: context.producer(),
-        topic: config.topics.output,
-        rows,
-        ...outputMessages,
-        onRefused: refused('an output record'),
-      });
-    },
-    ...relayLimits,
-    metrics,
-  });
+  const output =
+    outputTopic === false
+      ? undefined
+      : new Relay<AppliedTransition>({
+          kind: 'output',
+          partition,
+          read: async (limit) => lag('output', await owned.readOutbox(partition, limit)),
+          ack: (ids) => owned.ackOutbox(partition, ids),
+          publish: async (rows) => {
+            await claimed();
+            if (outputTxn) return outputTxn.publish(rows);
+            await publishRows({
+              producer: context.producer(),
+              topic: outputTopic,
+              rows,
+              ...outputMessages,
+              onRefused: refused('an output record'),
+            });
+          },
+          ...relayLimits,
+          metrics,
+        });
   const deadLetters = new Relay<DeadLetter>({
     kind: 'dead-letter',
     partition,
@@ -156,9 +162,9 @@ export function partitionRelays(partition: number, context: PartitionRelayContex
     output: output,
     deadLetters: deadLetters,
     prepare: async () => {
-      if (!eos || !outputTxn || !deadTxn) return;
+      if (!eos || !deadTxn) return;
       const [fromOutput, fromDead] = await Promise.all([
-        outputTxn.recover(eos.admin),
+        outputTxn ? outputTxn.recover(eos.admin) : 0,
         deadTxn.recover(eos.admin),
       ]);
       if (fromOutput + fromDead > 0)
@@ -168,7 +174,7 @@ export function partitionRelays(partition: number, context: PartitionRelayContex
         );
     },
     close: async () => {
-      await Promise.all([outputTxn?.close(), deadTxn?.close()]);
+      await Promise.all([outputTxn ? outputTxn.close() : undefined, deadTxn?.close()]);
     },
   };
 }

@@ -11,7 +11,8 @@ import type { MachineRegistryInput } from '../core/aggregate.ts';
 import { findCause, GatekeeperError, InvalidConfigError } from '../core/errors.ts';
 import type { AppliedTransition, DeadLetter } from '../core/outcome.ts';
 import type { ActorInspector } from '../gatekeeper/actor-cursor.ts';
-import { createGatekeeperWithStore, type Gatekeeper } from '../gatekeeper/gatekeeper.ts';
+import type { EffectsOptions, TransitionHandler } from '../gatekeeper/effects/options.ts';
+import { createGatekeeperWithStore, effectsEngineOf, type Gatekeeper } from '../gatekeeper/gatekeeper.ts';
 import type { EntityStore } from '../store/entity-store.ts';
 import { memoryStore } from '../store/memory-store.ts';
 import { redisStore, ShardClaims, type OwnedShards } from '../store/redis/index.ts';
@@ -53,6 +54,14 @@ export interface RunOptions {
   store?: EntityStore;
   /** Receives XState inspection events from every entity actor (GatekeeperOptions.inspect). */
   inspect?: ActorInspector;
+  /**
+   * The durable transition handler (docs/effects.md): runs for every applied transition after it
+   * is committed, at least once, in per-entity order; with a shared Redis store, on the member that
+   * owns the entity's input partition. Required with `topics.output: false`.
+   */
+  onTransition?: TransitionHandler;
+  /** How the handler is run (concurrency, attempts, back-off, time limit). */
+  effects?: Omit<EffectsOptions, 'onTransition'>;
 }
 
 export interface RunningGatekeeper {
@@ -74,6 +83,16 @@ export async function runGatekeeper(
   options: RunOptions = {},
 ): Promise<RunningGatekeeper> {
   const config = await withSaslPassword(parseRunConfig(input));
+  if (config.topics.output === false && options.onTransition === undefined)
+    throw new InvalidConfigError(
+      'topics.output is false but no transition handler was given: applied transitions would go nowhere. ' +
+        'Name an output topic, or pass runGatekeeper(config, { onTransition })',
+    );
+  if (options.effects !== undefined && options.onTransition === undefined)
+    throw new InvalidConfigError(
+      'effects options were given without onTransition, the handler they configure',
+    );
+  const effects = options.onTransition && { ...options.effects, onTransition: options.onTransition };
   const log: RunLogger = options.logger ?? (() => undefined);
   const metrics = new MetricsSink(options.metrics);
   const machines: MachineRegistryInput =
@@ -103,14 +122,25 @@ export async function runGatekeeper(
   const claims = sharedStore
     ? new ShardClaims(`${config.clientId}@${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`)
     : undefined;
-  const store = options.store ?? openStore(config, partitions, claims);
+  const keep = { effects: effects !== undefined };
+  const store = options.store ?? openStore(config, keep, partitions, claims);
   // The relays get a connection of their own: on the deciding connection each relay read would
   // queue behind thousands of pipelined commits, and publishing would fall far behind deciding.
+  // The effect runners share it for the same reason.
   const relayStore =
-    options.store ?? (config.redis === undefined ? store : openStore(config, partitions, claims));
+    options.store ?? (config.redis === undefined ? store : openStore(config, keep, partitions, claims));
   const gatekeeper = createGatekeeperWithStore({
     machines,
     store,
+    ...(effects
+      ? {
+          effects,
+          effectStore: relayStore.effects,
+          // With a shared store, each owned partition's runner starts when its shard is claimed.
+          effectShards: sharedStore ? ('manual' as const) : ('all' as const),
+          onEffectError: effectErrorLog(log),
+        }
+      : {}),
     ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
     ...(config.limits.maxResidentEntities === undefined
       ? {}
@@ -141,6 +171,7 @@ export async function runGatekeeper(
   }
   let producer: Producer | undefined;
   let consumer: Consumer | undefined;
+  const outputTopic = config.topics.output;
   const outputRelay = new Relay<AppliedTransition>({
     kind: 'output',
     read: (limit) => relayStore.readOutbox(limit),
@@ -148,7 +179,7 @@ export async function runGatekeeper(
     publish: (rows) =>
       publishRows({
         producer: producer as Producer,
-        topic: config.topics.output,
+        topic: outputTopic as string,
         rows,
         full: (row) => outputMessage(row.value),
         reduced: (row, reason) => outputMessage(row.value, reason),
@@ -157,7 +188,7 @@ export async function runGatekeeper(
       }),
     ...relayLimits(config),
     metrics,
-    onError: relayErrorLog('output', config.topics.output),
+    onError: relayErrorLog('output', String(outputTopic)),
   });
   const deadLetterRelay = new Relay<DeadLetter>({
     kind: 'dead-letter',
@@ -178,7 +209,11 @@ export async function runGatekeeper(
     metrics,
     onError: relayErrorLog('dead-letter', config.topics.deadLetter),
   });
+  /** Without partition ownership: the process's relays (no output relay without an output topic). */
+  const singleRelays: Relay<AppliedTransition | DeadLetter>[] =
+    outputTopic === false ? [deadLetterRelay] : [outputRelay, deadLetterRelay];
   let shutdownOnFatal: (error: unknown) => void = () => undefined;
+  const effectsEngine = effectsEngineOf(gatekeeper);
   /** For exactly-once delivery: reads the partitions' publishing checkpoints on each claim. */
   const checkpointAdmin = sharedStore && config.delivery === 'exactly-once' ? kafka.admin() : undefined;
   const ownership =
@@ -198,6 +233,14 @@ export async function runGatekeeper(
           log,
           metrics,
           fatal: (error) => shutdownOnFatal(error),
+          ...(effectsEngine
+            ? {
+                effects: {
+                  start: (p) => effectsEngine.startShard(p),
+                  stop: (p) => effectsEngine.stopShard(p),
+                },
+              }
+            : {}),
         })
       : undefined;
   const partitionOf = (key: string | null) =>
@@ -239,7 +282,8 @@ export async function runGatekeeper(
           consumer,
           producer,
           gatekeeper,
-          relays: ownership ? [] : ([outputRelay, deadLetterRelay] as Relay<unknown>[]),
+          relays: ownership ? [] : (singleRelays),
+          ...(effectsEngine ? { effects: effectsEngine } : {}),
           ...(ownership ? { ownership } : {}),
           ...(checkpointAdmin ? { admin: checkpointAdmin } : {}),
           relayStore,
@@ -271,8 +315,7 @@ export async function runGatekeeper(
     await startStep('connecting the producer', () => connectedProducer.connect());
     if (checkpointAdmin) await startStep('connecting the checkpoint reader', () => checkpointAdmin.connect());
     if (!ownership) {
-      outputRelay.start();
-      deadLetterRelay.start();
+      for (const relay of singleRelays) relay.start();
     }
 
     consumer = kafka.consumer({
@@ -384,10 +427,31 @@ export async function runGatekeeper(
   };
 }
 
-function openStore(config: RunConfig, partitions?: number, claims?: ShardClaims): EntityStore {
-  if (config.redis === undefined) return memoryStore({ outbox: true });
+/** One warning per 10 s while the effect runners' store keeps failing (they retry with back-off). */
+function effectErrorLog(log: RunLogger): (error: unknown, where: string) => void {
+  let last = 0;
+  return (error, where) => {
+    const now = Date.now();
+    if (now - last < 10_000) return;
+    last = now;
+    log('warn', `${where}: ${String(error)}; retrying`);
+  };
+}
+
+/**
+ * The store the config names. It keeps an outbox unless `topics.output` is false, dead letters for
+ * the dead-letter relay either way, and the effects queue when there is a transition handler.
+ */
+function openStore(
+  config: RunConfig,
+  keep: { effects: boolean },
+  partitions?: number,
+  claims?: ShardClaims,
+): EntityStore {
+  const queues = { outbox: config.topics.output !== false, relayDeadLetters: true, effects: keep.effects };
+  if (config.redis === undefined) return memoryStore(queues);
   const options = typeof config.redis === 'string' ? { url: config.redis } : config.redis;
-  if (partitions === undefined) return redisStore({ ...options, outbox: true });
+  if (partitions === undefined) return redisStore({ ...options, ...queues });
   if (options.shards !== undefined && options.shards !== partitions)
     throw new InvalidConfigError(
       `redis.shards is ${options.shards} but the input topics have ${partitions} partitions: with Kafka there is one ` +
@@ -395,7 +459,7 @@ function openStore(config: RunConfig, partitions?: number, claims?: ShardClaims)
     );
   return redisStore({
     ...options,
-    outbox: true,
+    ...queues,
     shards: partitions,
     sharding: kafkaPartitionSharding(partitions),
     ...(claims ? { claims } : {}),

@@ -20,6 +20,8 @@ export interface StopParts {
   relays: readonly Relay<unknown>[];
   /** With partition ownership: the per-partition relays, stopped together (true when all are empty). */
   ownership?: { stop(timeoutMs: number): Promise<boolean> };
+  /** The transition handler's runners: given the time left to run what was committed. */
+  effects?: { idle(): Promise<void> };
   /** Disconnected beside the producer (the exactly-once checkpoint reader). */
   admin?: { disconnect(): Promise<void> };
   /** The store the relays read (counted for the "left unpublished" line), and the deciding one. */
@@ -58,6 +60,8 @@ export async function stopSequence(parts: StopParts, fatal: unknown): Promise<vo
       );
   }
   await within(parts.gatekeeper.idle(), left());
+  // Effects left unrun stay in a durable store for the next owner; the memory store loses them.
+  if (parts.effects) await within(parts.effects.idle(), left());
   const empty = await Promise.all([
     ...parts.relays.map((relay) => relay.stop(left())),
     ...(parts.ownership ? [parts.ownership.stop(left())] : []),

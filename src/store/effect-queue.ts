@@ -64,6 +64,11 @@ export interface EffectShard {
   blocked(): Promise<BlockedEntities>;
   /** Rows waiting in the queue (read per scrape for the backlog gauge). */
   backlog(): Promise<number>;
+  /**
+   * On a fenced store: true while this process still holds the shard's claim. Checked before
+   * handlers run, so a member that was paused while its partition moved on starts none of them.
+   */
+  stillOwned?(): Promise<boolean>;
 }
 
 export interface EffectFailureNote {

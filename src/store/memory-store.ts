@@ -30,6 +30,11 @@ export interface MemoryStoreOptions {
    * effect-queue.ts. Independent of `outbox`.
    */
   effects?: boolean;
+  /**
+   * Dead letters are read and acknowledged by a relay even without `outbox` (the Kafka runtime with
+   * `topics.output: false`): bounded as with `outbox` (default: the value of `outbox`).
+   */
+  relayDeadLetters?: boolean;
   /** Decisions kept per entity for `history` (default 100). */
   historyLimit?: number;
   /**
@@ -119,6 +124,8 @@ class MemoryStore implements EntityStore {
   private readonly deadLetterLimit: number;
   private readonly deadLetterByteLimit: number;
   private readonly keepOutbox: boolean;
+  /** Dead letters are relayed: bounded by refusing, never trimmed. */
+  private readonly relayDeadLetters: boolean;
   readonly effects: MemoryEffects;
   /** Entities per aggregate and machine version, keyed `aggregate NUL version`. */
   private readonly versionCounts = new Map<string, StoredVersion>();
@@ -128,6 +135,7 @@ class MemoryStore implements EntityStore {
     this.deadLetterLimit = options.deadLetterLimit ?? 10_000;
     this.deadLetterByteLimit = options.deadLetterByteLimit ?? 64 * 1024 * 1024;
     this.keepOutbox = options.outbox ?? false;
+    this.relayDeadLetters = options.relayDeadLetters ?? this.keepOutbox;
     this.effects = new MemoryEffects(options.effects ?? false);
   }
 
@@ -182,7 +190,7 @@ class MemoryStore implements EntityStore {
    * reached the bound; one decision may pass it by its own letters, so none is refused forever.
    */
   admitDeadLetters(): void {
-    if (!this.keepOutbox) return;
+    if (!this.relayDeadLetters) return;
     const queue = this.deadLetterQueue;
     if (queue.size >= this.deadLetterLimit || queue.bytes >= this.deadLetterByteLimit)
       throw new DeadLettersFullError(
@@ -269,7 +277,7 @@ class MemoryStore implements EntityStore {
   private pushDeadLetter(letter: DeadLetter): void {
     this.deadLetterQueue.push(letter, jsonBytes(letter));
     // Relayed letters are never dropped (admitDeadLetters refuses instead); unread ones may go.
-    if (!this.keepOutbox) this.deadLetterQueue.trimTo(this.deadLetterLimit, this.deadLetterByteLimit);
+    if (!this.relayDeadLetters) this.deadLetterQueue.trimTo(this.deadLetterLimit, this.deadLetterByteLimit);
   }
 }
 

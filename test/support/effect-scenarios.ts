@@ -140,3 +140,46 @@ export function poisonedHandler() {
   const recorded = recordingHandler(failing, new Set(['o-3', 'o-4', 'o-5', 'o-6']));
   return { ...recorded, fix: (key: string) => failing.delete(key) };
 }
+
+/** One successful or failed handler call, with who ran it. */
+export interface RecordedEffect {
+  entity: string;
+  id: string;
+  idempotencyKey: string;
+  ok: boolean;
+  member?: string;
+}
+
+/**
+ * Checks recorded calls against the in-order result (`aggregate/key` → applied event ids): every
+ * expected transition succeeded at least once, always with the same key, and no call for an
+ * entity's transition happened before every earlier transition of that entity had succeeded.
+ */
+export function expectEffectsInOrder(
+  calls: readonly RecordedEffect[],
+  expected: ReadonlyMap<string, readonly string[]>,
+): void {
+  const done = new Map<string, number>();
+  const keys = new Map<string, string>();
+  const problems: string[] = [];
+  for (const call of calls) {
+    const ids = expected.get(call.entity) ?? [];
+    const position = ids.indexOf(call.id);
+    if (position < 0) {
+      problems.push(`${call.entity}: ${call.id} is not an applied transition`);
+      continue;
+    }
+    const previousKey = keys.get(call.id);
+    if (previousKey !== undefined && previousKey !== call.idempotencyKey)
+      problems.push(`${call.id} ran with keys ${previousKey} and ${call.idempotencyKey}`);
+    keys.set(call.id, call.idempotencyKey);
+    const succeeded = done.get(call.entity) ?? 0;
+    if (position > succeeded)
+      problems.push(`${call.entity}: ${call.id} (#${position}) ran before #${succeeded} succeeded`);
+    if (call.ok && position === succeeded) done.set(call.entity, succeeded + 1);
+  }
+  for (const [entity, ids] of expected)
+    if ((done.get(entity) ?? 0) !== ids.length)
+      problems.push(`${entity}: ${done.get(entity) ?? 0} of ${ids.length} effects succeeded`);
+  expect(problems.slice(0, 10)).toEqual([]);
+}

@@ -42,6 +42,8 @@ export interface ChainContext {
   settled(rows: number): void;
   /** The chain has nothing to do until something new arrives. */
   quiet(chain: EntityChain): void;
+  /** Resolves while the shard is still this process's (checked at most every few hundred ms); else rejects. */
+  confirmOwned(): Promise<void>;
   /** The chain's work failed in a way the runner must handle (a fenced shard). */
   crashed(error: unknown): void;
 }
@@ -162,6 +164,7 @@ export class EntityChain {
     // (the count is then a whole number of rounds) starts a new one.
     const roundEnd = failures - (failures % options.maxAttempts) + options.maxAttempts;
     for (;;) {
+      await this.context.confirmOwned();
       await this.context.limiter.acquire();
       let result;
       try {

@@ -30,6 +30,8 @@ export interface ShardRunnerOptions {
   window?: number;
 }
 
+/** How long one check that the shard is still owned serves (wall-clock ms). */
+const OWNED_CHECK_MS = 200;
 /** Longest back-off of a failing store operation. */
 const MAX_STORE_BACKOFF_MS = 5_000;
 
@@ -53,6 +55,8 @@ export class ShardRunner {
   private readonly pendingAcks: Array<{ row: EffectRow; resolve: () => void; reject: (e: unknown) => void }> =
     [];
   private ackScheduled = false;
+  private checkedAt = -Infinity;
+  private checking: Promise<void> | undefined;
   private readonly context: ChainContext;
   /** Set when the shard was lost (fenced): the runner stopped itself. */
   lost: unknown;
@@ -82,6 +86,7 @@ export class ShardRunner {
         this.checkIdle();
       },
       crashed: (error) => this.crash(error),
+      confirmOwned: () => this.confirmOwned(),
     };
   }
 
@@ -199,6 +204,31 @@ export class ShardRunner {
         waiter.resolve();
       }
     }
+  }
+
+  /**
+   * Before a handler runs: the shard's claim still stands (fenced stores only). One check serves
+   * every attempt for OWNED_CHECK_MS of wall-clock time, measured from when it was sent, so a
+   * member resumed after a pause (its clock jumped) checks again before running anything.
+   */
+  private confirmOwned(): Promise<void> {
+    const { shard } = this.config;
+    if (!shard.stillOwned || Date.now() - this.checkedAt < OWNED_CHECK_MS) return Promise.resolve();
+    this.checking ??= (async () => {
+      const sent = Date.now();
+      const owned = await this.storeCall(() => (shard.stillOwned as () => Promise<boolean>)());
+      if (!owned) {
+        this.crash(
+          new ShardFencedError(
+            shard.shard,
+            `shard ${shard.shard} was claimed by another member; its effects are not run here`,
+          ),
+        );
+        throw new Stopped('fenced');
+      }
+      this.checkedAt = sent;
+    })().finally(() => (this.checking = undefined));
+    return this.checking;
   }
 
   /** Acknowledgements of one turn of the event loop go to the store in one call. */

@@ -7,7 +7,7 @@ import type { AttentionEntry } from '../../core/attention.ts';
 import type { Clock } from '../../core/clock.ts';
 import { InvalidConfigError } from '../../core/errors.ts';
 import type { DeadLetter } from '../../core/outcome.ts';
-import type { EffectRow } from '../../store/effect-queue.ts';
+import type { EffectRow, EffectStore } from '../../store/effect-queue.ts';
 import type { EntityRef, EntityStore } from '../../store/entity-store.ts';
 import type { Listeners } from '../listeners.ts';
 import { EffectsEngine, type EffectFailure } from './effects-engine.ts';
@@ -19,6 +19,7 @@ export interface EffectsWiring {
   shards: 'all' | 'manual';
   timers: EffectTimers | undefined;
   store: EntityStore;
+  effectStore: EffectStore | undefined;
   aggregates: ReadonlyMap<string, Aggregate>;
   clock: Clock;
   listeners: Listeners;
@@ -31,7 +32,7 @@ export function createEffectsEngine(wiring: EffectsWiring): EffectsEngine | unde
   if (wiring.effects === undefined) return undefined;
   const options = resolveEffectsOptions(wiring.effects);
   const { store, aggregates, clock, listeners } = wiring;
-  const effectStore = store.effects;
+  const { effectStore } = wiring;
   if (!effectStore?.enabled)
     throw new InvalidConfigError(
       'effects need a store that keeps an effects queue: memoryStore({ effects: true }) or redisStore({ effects: true, ... })',

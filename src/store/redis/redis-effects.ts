@@ -207,6 +207,15 @@ function shardQueue(context: RedisEffectsContext, shard: number): EffectShard {
         return { failed: refs(failed), holding: refs(holding.filter((member) => !failedSet.has(member))) };
       }),
     backlog: () => run(`effects backlog of shard ${shard}`, () => client.xlen(shardKeys().effects)),
+    ...(claims
+      ? {
+          stillOwned: () =>
+            run(`check the claim on shard ${shard}`, async () => {
+              if (!claims.has(shard)) return false;
+              return (await client.hget(shardKeys().owner, 'epoch')) === claims.epochFor(shard);
+            }),
+        }
+      : {}),
   };
 }
 

@@ -55,6 +55,11 @@ export interface RedisStoreOptions extends RedisConnectionOptions {
    * written to both streams by the same commit.
    */
   effects?: boolean;
+  /**
+   * Dead letters are published by a relay even without `outbox` (the Kafka runtime with
+   * `topics.output: false`): none is dropped unpublished, as with `outbox` (default: `outbox`).
+   */
+  relayDeadLetters?: boolean;
   /** Decisions kept per entity for `history` (default 100; 0 keeps none). */
   historyLimit?: number;
   /**
@@ -173,7 +178,7 @@ class RedisEntityStore implements RedisStore {
     const deadLetterLimit = count('deadLetterLimit', options.deadLetterLimit ?? 100_000);
     this.deadLetterLimit = deadLetterLimit;
     this.deadLetterByteLimit = count('deadLetterByteLimit', options.deadLetterByteLimit ?? 256 * 1024 * 1024);
-    this.deadLetterTrim = this.keepOutbox ? 0 : 1;
+    this.deadLetterTrim = (options.relayDeadLetters ?? this.keepOutbox) ? 0 : 1;
     this.adoptLayout = options.recordedLayout ?? false;
     this.finalEntityTtlMs =
       options.finalEntityTtlMs === undefined ? 0 : positive('finalEntityTtlMs', options.finalEntityTtlMs);
