@@ -8,6 +8,7 @@
  *   npm run bench -- --store redis --memory [--max-entities N]   memory as entities grow
  *   npm run bench -- --kafka               input topic → gatekeeper (Redis) → output topic vs a plain forwarder
  *   npm run bench -- --startup             CLI start-up (--help, analyze) vs a bare node start
+ *   npm run bench -- --example             the example service (handler → PostgreSQL) vs the same pipeline without a handler (KAFKA_BROKERS, REDIS_URL, PG_URL)
  * The plain `npm run bench` runs the embedded benchmark and then the start-up one.
  * Common flags: --entities N, --rounds N, --json.
  */
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     'max-entities': { type: 'string' },
     kafka: { type: 'boolean' },
     startup: { type: 'boolean' },
+    example: { type: 'boolean' },
   },
 });
 const sizes = {
@@ -38,6 +40,16 @@ if (values.startup) {
   const figures = benchStartup(sizes);
   printStartupFigures(figures, log);
   if (values.json) console.log(JSON.stringify(figures));
+} else if (values.example) {
+  const { benchExample, printExampleFigures } = await import('./example.ts');
+  const figures = await benchExample({ ...sizes, log });
+  printExampleFigures(figures, log);
+  if (values.json) {
+    const eventsPerSec = figures.example.eventsPerSec;
+    console.log(
+      JSON.stringify({ ...figures, eventsPerSec, baselineEventsPerSec: figures.baseline.eventsPerSec }),
+    );
+  }
 } else if (values.kafka) {
   const { benchKafka, printKafkaFigures } = await import('./kafka.ts');
   const figures = await benchKafka({ ...sizes, log });

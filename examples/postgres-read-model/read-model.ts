@@ -42,45 +42,46 @@ export type ApplyResult = 'applied' | 'already-applied';
 
 /**
  * Writes one transition into the read model, once: the idempotency key's row and the entity's row
- * commit together or not at all. gatekeeper hands an entity's transitions over one at a time and
- * in order, so the entity row simply takes the transition's state; `transitions` counts how many
- * were applied (the end-to-end test compares it with the in-order history).
+ * commit together or not at all. It is one statement (a data-modifying CTE), so PostgreSQL runs it
+ * as one transaction in one round trip: the entity row is written only when the key's row was
+ * inserted now; a key committed by an earlier attempt inserts nothing and the entity row is left
+ * alone. Two attempts at once serialise on the key's primary key. gatekeeper hands an entity's
+ * transitions over one at a time and in order, so the entity row simply takes the transition's
+ * state; `transitions` counts how many were applied (the end-to-end test compares it with the
+ * in-order history).
  */
 export async function applyTransition(
   pool: Pool,
   transition: AppliedTransition,
   idempotencyKey: string,
 ): Promise<ApplyResult> {
-  return withTransaction(pool, async (client) => {
-    const claimed = await client.query(
-      `INSERT INTO applied_effects (idempotency_key, aggregate, key, seq)
-         VALUES ($1, $2, $3, $4)
-         ON CONFLICT (idempotency_key) DO NOTHING`,
-      [idempotencyKey, transition.aggregate, transition.key, transition.seq],
-    );
-    if (claimed.rowCount === 0) return 'already-applied';
-    await client.query(
-      `INSERT INTO entity_state AS current
-           (aggregate, key, state, seq, transitions, last_event_type, last_idempotency_key, updated_at)
-         VALUES ($1, $2, $3, $4, 1, $5, $6, now())
-         ON CONFLICT (aggregate, key) DO UPDATE SET
-           state = excluded.state,
-           seq = excluded.seq,
-           transitions = current.transitions + 1,
-           last_event_type = excluded.last_event_type,
-           last_idempotency_key = excluded.last_idempotency_key,
-           updated_at = excluded.updated_at`,
-      [
-        transition.aggregate,
-        transition.key,
-        JSON.stringify(transition.state),
-        transition.seq,
-        transition.type,
-        idempotencyKey,
-      ],
-    );
-    return 'applied';
-  });
+  const result = await pool.query(
+    `WITH claimed AS (
+       INSERT INTO applied_effects (idempotency_key, aggregate, key, seq)
+       VALUES ($1, $2, $3, $4)
+       ON CONFLICT (idempotency_key) DO NOTHING
+       RETURNING idempotency_key
+     )
+     INSERT INTO entity_state AS current
+       (aggregate, key, state, seq, transitions, last_event_type, last_idempotency_key, updated_at)
+     SELECT $2, $3, $5::jsonb, $4, 1, $6, idempotency_key, now() FROM claimed
+     ON CONFLICT (aggregate, key) DO UPDATE SET
+       state = excluded.state,
+       seq = excluded.seq,
+       transitions = current.transitions + 1,
+       last_event_type = excluded.last_event_type,
+       last_idempotency_key = excluded.last_idempotency_key,
+       updated_at = excluded.updated_at`,
+    [
+      idempotencyKey,
+      transition.aggregate,
+      transition.key,
+      transition.seq,
+      JSON.stringify(transition.state),
+      transition.type,
+    ],
+  );
+  return result.rowCount === 1 ? 'applied' : 'already-applied';
 }
 
 /**

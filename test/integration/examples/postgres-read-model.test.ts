@@ -115,7 +115,7 @@ describe('the example read model on PostgreSQL', () => {
   it('leaves neither the key nor the entity row behind when the write fails, so the retry applies it', async () => {
     const db = await freshPool('rollback');
     await createSchema(db);
-    // jsonb refuses \u0000: the entity row's statement fails after the key's row was inserted.
+    // jsonb refuses \u0000: the write fails at the entity row, in the statement that also inserts the key.
     const broken = transition('s3', 1, 'shipment.registered', 'registered\u0000', 'new');
     await expect(applyTransition(db, broken, keyOf(broken))).rejects.toThrow(/unicode|\\u0000/i);
     expect(await rows(db)).toEqual({ entities: [], applied: [] });
