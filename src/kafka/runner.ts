@@ -282,7 +282,7 @@ export async function runGatekeeper(
           consumer,
           producer,
           gatekeeper,
-          relays: ownership ? [] : (singleRelays),
+          relays: ownership ? [] : singleRelays,
           ...(effectsEngine ? { effects: effectsEngine } : {}),
           ...(ownership ? { ownership } : {}),
           ...(checkpointAdmin ? { admin: checkpointAdmin } : {}),

@@ -39,6 +39,7 @@ export {
   type KafkaMetricsHooks,
   type MetricsOptions,
 } from './metrics.ts';
+export { EFFECT_METRIC_NAMES } from './effect-metrics.ts';
 export { startMetricsServer, type MetricsServer, type MetricsServerOptions } from './metrics-server.ts';
 export {
   createLogger,

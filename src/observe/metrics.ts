@@ -7,6 +7,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { bufferChange, type InputSource, type Outcome } from '../core/outcome.ts';
 import type { Gatekeeper } from '../gatekeeper/gatekeeper.ts';
+import { registerEffectMetrics } from './effect-metrics.ts';
 
 export interface MetricsOptions {
   /** Prefix of every metric name (default "gatekeeper_"). */
@@ -149,7 +150,7 @@ export function createMetrics(gatekeeper?: Gatekeeper, options: MetricsOptions =
   );
   new Gauge({
     name: name(METRIC_NAMES.attention),
-    help: `Entities waiting for an operator, by aggregate and reason: parked-on-rejection, or held (incompatible-snapshot, newer-version, migration-threw, migration-invalid, corrupt-snapshot, corrupt-entity, aggregate-not-registered); read per scrape, at most ${limit}.`,
+    help: `Entities waiting for an operator, by aggregate and reason: parked-on-rejection, or held (incompatible-snapshot, newer-version, migration-threw, migration-invalid, corrupt-snapshot, corrupt-entity, aggregate-not-registered), or effect-failed; read per scrape, at most ${limit}.`,
     labelNames: ['aggregate', 'reason'] as const,
     registers,
     async collect() {
@@ -171,6 +172,13 @@ export function createMetrics(gatekeeper?: Gatekeeper, options: MetricsOptions =
       }
     },
   });
+  registerEffectMetrics(
+    registers,
+    name,
+    () => target,
+    limit,
+    () => scrapeErrors.inc(),
+  );
   const held = new Counter({
     name: name(METRIC_NAMES.held),
     help: 'Entities this process held (its snapshot could not be decided here: another machine version, corrupt bytes, a failed migration, an aggregate only another member knows), by aggregate and reason.',

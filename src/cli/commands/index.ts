@@ -60,6 +60,12 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./operator-action.ts')).skipCommand,
   },
   {
+    name: 'effects',
+    summary:
+      'list transitions whose handler failed (holding their entity’s later effects); retry or skip them',
+    load: async () => (await import('./effects.ts')).effectsCommand,
+  },
+  {
     name: 'migrate',
     summary: 'load held entities again under the deployed machines (migrate, restamp, drain)',
     load: async () => (await import('./lifecycle-action.ts')).migrateCommand,

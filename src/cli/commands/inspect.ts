@@ -73,6 +73,17 @@ export function renderInspection(entity: EntityInspection, now: number): string 
       `    ${seq.padEnd(8)} ${event.type}  id ${event.id}  waiting ${formatAge(now - receivedAt)}${rejection ? `  (already rejected: ${rejection.reason})` : ''}`,
     );
   }
+  const failure = entity.effects?.failure;
+  if (failure) {
+    lines.push(
+      `  effect    ${failure.idempotencyKey} failed ${failure.attempts} attempts ${formatAge(now - failure.failedAt)} ago: ${failure.error}`,
+    );
+    lines.push(
+      `            ${entity.effects?.heldCount ?? 0} later effect(s) held; gatekeeper effects retry|skip ${entity.aggregate} ${entity.key}`,
+    );
+  } else if (entity.effects && entity.effects.heldCount > 0) {
+    lines.push(`  effects   ${entity.effects.heldCount} held effect(s) being released in order`);
+  }
   lines.push(`  rejected  ${entity.recentRejections.length === 0 ? 'none recently' : 'recently:'}`);
   for (const entry of entity.recentRejections) {
     lines.push(

@@ -117,6 +117,8 @@ export interface RedisStore extends EntityStore {
   ready(): Promise<void>;
   /** Present with the `claims` option: the shards this process holds and their queues. */
   readonly ownership: OwnedShards | undefined;
+  /** The effects queue (read by any store; appended to only with `effects: true`). */
+  readonly effects: EffectStore;
 }
 
 /** Layout version recorded in `{prefix}:meta`; bumped when the key layout changes incompatibly. */

@@ -83,7 +83,11 @@ function applyStats(stats) {
           keyButton(
             e.aggregate,
             e.key,
-            e.reason && e.reason !== 'parked-on-rejection' ? ` held: ${e.reason}` : '',
+            e.reason === 'effect-failed'
+              ? ' effect failed'
+              : e.reason && e.reason !== 'parked-on-rejection'
+                ? ` held: ${e.reason}`
+                : '',
           ),
         )
       : [document.createTextNode('none')]),
