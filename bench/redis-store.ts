@@ -185,7 +185,7 @@ export function printRedisFigures(figures: RedisBenchFigures, log: (line: string
 }
 
 /** Runs `count` tasks with `concurrency` in flight (a sliding window), timing each. */
-async function drive(
+export async function drive(
   count: number,
   concurrency: number,
   task: (index: number) => Promise<unknown>,

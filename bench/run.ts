@@ -7,6 +7,7 @@
  *   npm run bench -- --store redis         Redis store vs a hand-written resequencer and a trivial EVALSHA (REDIS_URL)
  *   npm run bench -- --store redis --memory [--max-entities N]   memory as entities grow
  *   npm run bench -- --kafka               input topic → gatekeeper (Redis) → output topic vs a plain forwarder
+ *   npm run bench -- --effects             a no-op transition handler vs none, same pipeline, memory and Redis (REDIS_URL)
  *   npm run bench -- --startup             CLI start-up (--help, analyze) vs a bare node start
  *   npm run bench -- --example             the example service (handler → PostgreSQL) vs the same pipeline without a handler (KAFKA_BROKERS, REDIS_URL, PG_URL)
  * The plain `npm run bench` runs the embedded benchmark and then the start-up one.
@@ -27,6 +28,7 @@ const { values } = parseArgs({
     'max-entities': { type: 'string' },
     kafka: { type: 'boolean' },
     startup: { type: 'boolean' },
+    effects: { type: 'boolean' },
     example: { type: 'boolean' },
   },
 });
@@ -36,7 +38,18 @@ const sizes = {
 };
 const log = (line: string) => console.log(line);
 
-if (values.startup) {
+if (values.effects) {
+  const { benchEffects } = await import('./effects.ts');
+  const figures = await benchEffects({ ...sizes, log });
+  if (values.json)
+    console.log(
+      JSON.stringify({
+        ...figures,
+        eventsPerSec: figures.redis.withHandler,
+        baselineEventsPerSec: figures.redis.withoutHandler,
+      }),
+    );
+} else if (values.startup) {
   const figures = benchStartup(sizes);
   printStartupFigures(figures, log);
   if (values.json) console.log(JSON.stringify(figures));

@@ -35,10 +35,12 @@ export class MemoryEffects implements EffectStore, EffectShard {
 
   constructor(readonly enabled: boolean) {}
 
-  /** Appends a commit's applied transitions (called by the commit itself, so it is atomic with it). */
+  /**
+   * Appends a commit's applied transitions (called by the commit itself, so it is atomic with it).
+   * The identity is worked out when the runner reads the row, off the deciding path.
+   */
   append(applied: readonly AppliedTransition[]): void {
-    for (const transition of applied)
-      this.queue.set(this.nextId++, { transition, identity: transitionIdentity(transition) });
+    for (const transition of applied) this.queue.set(this.nextId++, { transition, identity: '' });
   }
 
   shards(): number[] {
@@ -59,7 +61,9 @@ export class MemoryEffects implements EffectStore, EffectShard {
     // Map iteration is insertion order: ids ascend.
     for (const [id, queued] of this.queue) {
       if (rows.length >= limit) break;
-      if (id > from) rows.push(this.row(String(id), queued));
+      if (id <= from) continue;
+      if (queued.identity === '') queued.identity = transitionIdentity(queued.transition);
+      rows.push(this.row(String(id), queued));
     }
     return Promise.resolve(rows);
   }

@@ -89,7 +89,10 @@ export class EffectsEngine implements GatekeeperEffects {
 
   /** A commit appended effects for the entity: wake its shard's runner. */
   wake(ref: EntityRef): void {
-    this.runners.get(this.engine.store.shardOf(ref))?.wake();
+    // Called for every applied transition: skip finding the shard when one runner has them all.
+    if (this.runners.size === 1 && this.engine.store.shards().length === 1)
+      for (const runner of this.runners.values()) runner.wake();
+    else this.runners.get(this.engine.store.shardOf(ref))?.wake();
   }
 
   failures(limit = 1_000): Promise<EffectFailure[]> {

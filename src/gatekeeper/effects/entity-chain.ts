@@ -43,7 +43,7 @@ export interface ChainContext {
   /** The chain has nothing to do until something new arrives. */
   quiet(chain: EntityChain): void;
   /** Resolves while the shard is still this process's (checked at most every few hundred ms); else rejects. */
-  confirmOwned(): Promise<void>;
+  confirmOwned(): Promise<void> | undefined;
   /** The chain's work failed in a way the runner must handle (a fenced shard). */
   crashed(error: unknown): void;
 }
@@ -164,11 +164,14 @@ export class EntityChain {
     // (the count is then a whole number of rounds) starts a new one.
     const roundEnd = failures - (failures % options.maxAttempts) + options.maxAttempts;
     for (;;) {
-      await this.context.confirmOwned();
-      await this.context.limiter.acquire();
+      // Both answer undefined in the common case: no promise and microtask per effect.
+      const owned = this.context.confirmOwned();
+      if (owned) await owned;
+      const slot = this.context.limiter.acquire();
+      if (slot) await slot;
       let result;
       try {
-        result = await runAttempt({
+        const attempt = runAttempt({
           handler: options.onTransition,
           transition: row.transition,
           idempotencyKey: row.identity,
@@ -177,6 +180,7 @@ export class EntityChain {
           stop: this.context.stop,
           timers,
         });
+        result = attempt instanceof Promise ? await attempt : attempt;
       } finally {
         this.context.limiter.release();
       }

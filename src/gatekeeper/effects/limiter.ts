@@ -5,12 +5,13 @@ export class Limiter {
 
   constructor(private readonly limit: number) {}
 
-  async acquire(): Promise<void> {
+  /** Undefined when a slot was free (taken at once, no promise to wait on); else resolves with one. */
+  acquire(): Promise<void> | undefined {
     if (this.active < this.limit) {
       this.active += 1;
-      return;
+      return undefined;
     }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
+    return new Promise<void>((resolve) => this.waiting.push(resolve));
   }
 
   release(): void {

@@ -30,6 +30,8 @@ export interface ShardRunnerOptions {
   window?: number;
 }
 
+/** Pause after a wake-up before reading (ms), as the relays do. */
+const LINGER_MS = 5;
 /** How long one check that the shard is still owned serves (wall-clock ms). */
 const OWNED_CHECK_MS = 200;
 /** Longest back-off of a failing store operation. */
@@ -156,6 +158,9 @@ export class ShardRunner {
         await this.refresh();
       this.checkIdle();
       if (!this.woken) await this.sleep(options.idlePollMs);
+      // Woken by a commit: give its neighbours a moment to land so one read carries them all (on
+      // Redis a read per commit would cost more round trips than the effects themselves).
+      await abortableDelay(this.config.timers, this.stopController.signal, LINGER_MS);
     }
   }
 
@@ -211,9 +216,9 @@ export class ShardRunner {
    * every attempt for OWNED_CHECK_MS of wall-clock time, measured from when it was sent, so a
    * member resumed after a pause (its clock jumped) checks again before running anything.
    */
-  private confirmOwned(): Promise<void> {
+  private confirmOwned(): Promise<void> | undefined {
     const { shard } = this.config;
-    if (!shard.stillOwned || Date.now() - this.checkedAt < OWNED_CHECK_MS) return Promise.resolve();
+    if (!shard.stillOwned || Date.now() - this.checkedAt < OWNED_CHECK_MS) return undefined;
     this.checking ??= (async () => {
       const sent = Date.now();
       const owned = await this.storeCall(() => (shard.stillOwned as () => Promise<boolean>)());

@@ -43,7 +43,8 @@ export function redisEffects(context: RedisEffectsContext): EffectStore {
     const held = parseHeld(value.slice(newline + 1), `effect failure of ${ref.aggregate}/${ref.key}`);
     return { ...ref, idempotencyKey: held.identity, transition: held.transition, ...note, heldCount };
   };
-  const shardOf = (ref: EntityRef) => context.keys().entity(ref).shard;
+  // The sharding alone: KeySpace.entity() would build and cache key names for every transition.
+  const shardOf = (ref: EntityRef) => context.keys().sharding.shardOf(ref);
   return {
     enabled: context.enabled,
     shards: () => Array.from({ length: context.keys().shards }, (_, shard) => shard),
@@ -118,8 +119,8 @@ function shardQueue(context: RedisEffectsContext, shard: number): EffectShard {
     if (reply === -2 && claims) throw claims.fenced(shard);
     return reply;
   };
-  const attemptsOf = async (identities: string[]): Promise<number[]> => {
-    if (identities.length === 0 || (await client.exists(shardKeys().effectsAttempts)) === 0)
+  const attemptsOf = async (identities: string[], counted?: Promise<number>): Promise<number[]> => {
+    if (identities.length === 0 || (await (counted ?? client.exists(shardKeys().effectsAttempts))) === 0)
       return identities.map(() => 0);
     const counts = await client.hmget(shardKeys().effectsAttempts, ...identities);
     return counts.map((count) => Number(count ?? 0));
@@ -129,12 +130,17 @@ function shardQueue(context: RedisEffectsContext, shard: number): EffectShard {
     read: (after, limit) =>
       run(`read effects of shard ${shard}`, async () => {
         const from = after === undefined ? '-' : nextStreamId(after);
+        // Sent together: most reads find no attempt counts and need nothing more.
+        const counted = client.exists(shardKeys().effectsAttempts).catch(() => 1);
         const entries = await client.xrange(shardKeys().effects, from, '+', 'COUNT', limit);
         const rows = entries.map(([id, fields]) => {
           const transition = parse<AppliedTransition>(fields[1] ?? '', `effect ${id} of shard ${shard}`);
           return { id, transition, identity: transitionIdentity(transition), failures: 0 };
         });
-        const attempts = await attemptsOf(rows.map((row) => row.identity));
+        const attempts = await attemptsOf(
+          rows.map((row) => row.identity),
+          counted,
+        );
         rows.forEach((row, index) => (row.failures = attempts[index] ?? 0));
         return rows;
       }),
