@@ -20,6 +20,7 @@ export default tseslint.config(
       'scripts/kafka/**',
       'src/observe/ui/assets/**',
       'test/fixtures/consumer/**',
+      'examples/*/node_modules/**',
     ],
   },
   js.configs.recommended,
@@ -37,6 +38,18 @@ export default tseslint.config(
       'no-undef': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    // An example is a project of its own (its tsconfig.json resolves `gatekeeper` from its own
+    // install); linted here with the repository's tsconfig, which maps the name to the sources.
+    files: ['examples/**'],
+    languageOptions: {
+      parserOptions: {
+        projectService: false,
+        project: './tsconfig.json',
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
   },
   {

@@ -435,7 +435,7 @@ async function baselineSide(
   }
 }
 
-async function produceAll(kafka: Kafka, topic: string, messages: readonly Message[]): Promise<void> {
+export async function produceAll(kafka: Kafka, topic: string, messages: readonly Message[]): Promise<void> {
   const producer = kafka.producer();
   await producer.connect();
   try {
@@ -446,7 +446,7 @@ async function produceAll(kafka: Kafka, topic: string, messages: readonly Messag
   }
 }
 
-async function until(check: () => Promise<boolean>, timeoutMs = 600_000): Promise<void> {
+export async function until(check: () => Promise<boolean>, timeoutMs = 600_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error('kafka bench: timed out');
@@ -465,7 +465,7 @@ function keyOf(item: unknown): string | null {
   return typeof key === 'string' ? key : null;
 }
 
-async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
+export async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
   let cursor = '0';
   do {
     const [next, keys] = await redis.scan(cursor, 'MATCH', `${pattern}*`, 'COUNT', 1_000);
@@ -474,7 +474,7 @@ async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
   } while (cursor !== '0');
 }
 
-async function ensureBroker(
+export async function ensureBroker(
   given: string | undefined,
 ): Promise<{ brokers: string; stop: () => Promise<void> }> {
   if (given) return { brokers: given, stop: () => Promise.resolve() };

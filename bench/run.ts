@@ -9,6 +9,7 @@
  *   npm run bench -- --kafka               input topic → gatekeeper (Redis) → output topic vs a plain forwarder
  *   npm run bench -- --effects             a no-op transition handler vs none, same pipeline, memory and Redis (REDIS_URL)
  *   npm run bench -- --startup             CLI start-up (--help, analyze) vs a bare node start
+ *   npm run bench -- --example             the example service (handler → PostgreSQL) vs the same pipeline without a handler (KAFKA_BROKERS, REDIS_URL, PG_URL)
  * The plain `npm run bench` runs the embedded benchmark and then the start-up one.
  * Common flags: --entities N, --rounds N, --json.
  */
@@ -28,6 +29,7 @@ const { values } = parseArgs({
     kafka: { type: 'boolean' },
     startup: { type: 'boolean' },
     effects: { type: 'boolean' },
+    example: { type: 'boolean' },
   },
 });
 const sizes = {
@@ -51,6 +53,16 @@ if (values.effects) {
   const figures = benchStartup(sizes);
   printStartupFigures(figures, log);
   if (values.json) console.log(JSON.stringify(figures));
+} else if (values.example) {
+  const { benchExample, printExampleFigures } = await import('./example.ts');
+  const figures = await benchExample({ ...sizes, log });
+  printExampleFigures(figures, log);
+  if (values.json) {
+    const eventsPerSec = figures.example.eventsPerSec;
+    console.log(
+      JSON.stringify({ ...figures, eventsPerSec, baselineEventsPerSec: figures.baseline.eventsPerSec }),
+    );
+  }
 } else if (values.kafka) {
   const { benchKafka, printKafkaFigures } = await import('./kafka.ts');
   const figures = await benchKafka({ ...sizes, log });

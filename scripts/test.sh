@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # The project's test run: installs and starts the real services the tests need (a throw-away
-# Redis, a 3-master Redis Cluster, a single-node Kafka broker, headless Chromium), runs every
-# vitest suite against them, and stops what it started. `npm test` calls this.
+# Redis, a 3-master Redis Cluster, a single-node Kafka broker, a throw-away PostgreSQL cluster,
+# headless Chromium), runs every vitest suite against them, and stops what it started. `npm test`
+# calls this.
 #
-# Set REDIS_URL / REDIS_CLUSTER_NODES / KAFKA_BROKERS to reuse servers you already run.
+# Set REDIS_URL / REDIS_CLUSTER_NODES / KAFKA_BROKERS / PG_URL to reuse servers you already run
+# (PG_URL: a superuser URL; the tests create and drop their own databases there). Without PG_URL
+# the tests get a throw-away cluster of their own even where a server answers on 5432, so a fresh
+# machine and this one run the same way.
 # Extra arguments go to vitest (e.g. `npm test -- test/unit`).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -13,6 +17,7 @@ cleanup() {
   local code=$?
   [[ -n "${started_redis_port:-}" ]] && bash scripts/redis/stop-redis.sh "$started_redis_port" >/dev/null 2>&1 || true
   [[ -n "${started_cluster_dir:-}" ]] && bash scripts/redis/stop-redis-cluster.sh "$started_cluster_dir" >/dev/null 2>&1 || true
+  [[ -n "${started_pg_dir:-}" ]] && bash scripts/postgres/stop-postgres.sh "$started_pg_dir" >/dev/null 2>&1 || true
   [[ -n "${started_kafka_dir:-}" ]] && KAFKA_RUN_DIR="$started_kafka_dir" bash scripts/kafka/stop-kafka.sh >/dev/null 2>&1 || true
   [[ -n "${kafka_parent:-}" ]] && rm -rf -- "$kafka_parent" || true
   exit "$code"
@@ -45,13 +50,20 @@ if [[ -z "${KAFKA_BROKERS:-}" ]]; then
   started_kafka_dir="$(value_of KAFKA_RUN_DIR "$out")"
   export KAFKA_BROKERS="$(value_of KAFKA_BROKERS "$out")"
 fi
-unset REDIS_PORT REDIS_RUN_DIR REDIS_CLUSTER_RUN_DIR REDIS_CLUSTER_BASE_PORT KAFKA_PORT KAFKA_RUN_DIR KAFKA_CONTROLLER_PORT
+if [[ -z "${PG_URL:-}" ]]; then
+  out="$(env -u PG_PORT -u PG_RUN_DIR bash scripts/postgres/start-postgres.sh)"
+  started_pg_dir="$(value_of PG_RUN_DIR "$out")"
+  export PG_URL="$(value_of PG_URL "$out")"
+else
+  bash scripts/postgres/ensure-postgres.sh >/dev/null
+fi
+unset REDIS_PORT REDIS_RUN_DIR REDIS_CLUSTER_RUN_DIR REDIS_CLUSTER_BASE_PORT KAFKA_PORT KAFKA_RUN_DIR KAFKA_CONTROLLER_PORT PG_PORT PG_RUN_DIR
 [[ -x scripts/ensure-chromium.sh ]] && bash scripts/ensure-chromium.sh
 if [[ -f tools/machine-extractor/package-lock.json ]]; then
   npm ci --prefix tools/machine-extractor --no-audit --no-fund --loglevel=error
 fi
 
-echo "test services: REDIS_URL=$REDIS_URL REDIS_CLUSTER_NODES=$REDIS_CLUSTER_NODES KAFKA_BROKERS=$KAFKA_BROKERS" >&2
+echo "test services: REDIS_URL=$REDIS_URL REDIS_CLUSTER_NODES=$REDIS_CLUSTER_NODES KAFKA_BROKERS=$KAFKA_BROKERS PG_URL=$PG_URL" >&2
 mkdir -p test-results
 status=0
 # A report file of this run's own (two runs in one checkout must not read each other's), kept

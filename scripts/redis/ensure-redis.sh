@@ -44,31 +44,8 @@ if ! command -v apt-get >/dev/null 2>&1; then
   gk_die "redis-server/redis-cli not found and apt-get is not available; $install_hint"
 fi
 
-# Deny service starts while the package installs (invoke-rc.d honours
-# policy-rc.d exit code 101). Keep and restore whatever policy-rc.d was there.
-policy=/usr/sbin/policy-rc.d
-backup=""
-restore_policy() {
-  if [[ -n "$backup" ]]; then mv -f "$backup" "$policy"; else rm -f "$policy"; fi
-}
-if [[ -e "$policy" ]]; then
-  backup=$(mktemp "${policy}.gatekeeper.XXXXXX")
-  cp -p "$policy" "$backup"
-fi
-trap restore_policy EXIT
-printf '#!/bin/sh\n# temporary, from gatekeeper scripts/redis/ensure-redis.sh\nexit 101\n' >"$policy"
-chmod 755 "$policy"
-
 gk_log "redis-server/redis-cli not found; installing the Debian package redis-server (service start disabled)"
-export DEBIAN_FRONTEND=noninteractive
-apt_log=$(mktemp "${TMPDIR:-/tmp}/gatekeeper-ensure-redis.XXXXXX")
-if ! { apt-get update -qq && apt-get install -y -qq redis-server; } >"$apt_log" 2>&1; then
-  cat "$apt_log" >&2
-  rm -f "$apt_log"
-  gk_die "apt-get install redis-server failed (output above)"
-fi
-grep -E 'policy-rc.d|Setting up redis' "$apt_log" >&2 || true
-rm -f "$apt_log"
+gk_apt_install redis-server
 
 hash -r
 have_redis || gk_die "apt-get installed redis-server but redis-server/redis-cli are still not on PATH ($PATH)"

@@ -227,3 +227,35 @@ gk_stop_server() {
   rm -f "$dir/redis.pid"
   gk_log "stopped redis on port $port${pid:+ (pid $pid)}"
 }
+
+# gk_apt_install <package...>
+# apt-get update, then apt-get install -y <package...> (root on Debian/Ubuntu; the caller checks),
+# with a temporary /usr/sbin/policy-rc.d that denies service starts, so that the package's own
+# service (Debian's redis-server on 6379, postgresql's cluster "main" on 5432) is NOT started and
+# nothing already running is touched. Whatever policy-rc.d was there is kept and restored. Dies
+# with apt's output when the install fails.
+gk_apt_install() {
+  local policy=/usr/sbin/policy-rc.d backup="" apt_log status=0
+  if [[ -e "$policy" ]]; then
+    backup=$(mktemp "${policy}.gatekeeper.XXXXXX")
+    cp -p "$policy" "$backup"
+  fi
+  # Restored on any exit too (an interrupted install must not leave services disabled).
+  # shellcheck disable=SC2064 # expand now: the locals are gone when the trap runs
+  trap "if [[ -n '$backup' ]]; then mv -f '$backup' '$policy'; else rm -f '$policy'; fi" EXIT
+  # invoke-rc.d honours policy-rc.d exit code 101.
+  printf '#!/bin/sh\n# temporary, from gatekeeper scripts (gk_apt_install)\nexit 101\n' >"$policy"
+  chmod 755 "$policy"
+  apt_log=$(mktemp "${TMPDIR:-/tmp}/gatekeeper-apt.XXXXXX")
+  { DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"; } >"$apt_log" 2>&1 || status=$?
+  if [[ -n "$backup" ]]; then mv -f "$backup" "$policy"; else rm -f "$policy"; fi
+  trap - EXIT
+  if (( status != 0 )); then
+    cat "$apt_log" >&2
+    rm -f "$apt_log"
+    gk_die "apt-get install $* failed (output above)"
+  fi
+  grep -E 'policy-rc.d|Setting up' "$apt_log" >&2 || true
+  rm -f "$apt_log"
+}

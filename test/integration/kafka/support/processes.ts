@@ -34,10 +34,26 @@ export function startGatekeeper(
   extraArgs: string[] = [],
   env: Record<string, string> = {},
 ): GatekeeperProcess {
-  const child = spawn(process.execPath, [BIN, 'run', '--config', configFile, ...extraArgs], {
+  return startProcess(name, [BIN, 'run', '--config', configFile, ...extraArgs], {
     cwd: ROOT,
+    env,
+    readyText: 'gatekeeper run: consuming',
+  });
+}
+
+/**
+ * Runs `node <args>` as a child process; `consuming` resolves once its stderr contains
+ * `readyText` (and rejects if it exits first).
+ */
+export function startProcess(
+  name: string,
+  args: string[],
+  options: { cwd: string; env?: Record<string, string>; readyText: string },
+): GatekeeperProcess {
+  const child = spawn(process.execPath, args, {
+    cwd: options.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...options.env },
   });
   let stderr = '';
   let signalConsuming: () => void = () => undefined;
@@ -47,7 +63,7 @@ export function startGatekeeper(
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (chunk: string) => {
     stderr += chunk;
-    if (stderr.includes('gatekeeper run: consuming')) signalConsuming();
+    if (stderr.includes(options.readyText)) signalConsuming();
   });
   child.stdout?.resume();
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
