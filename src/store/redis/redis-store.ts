@@ -23,6 +23,7 @@ import { deadLetterJson, decodeEntity, parse, timeMarkJson, toJson } from './cod
 import { openClient, toStoreError, type OpenedClient, type RedisConnectionOptions } from './connection.ts';
 import { checkNamespace, lostEntity } from './namespace.ts';
 import { CommitBatcher, type PendingCommit } from './commit-batcher.ts';
+import { historyEntryFrom, historyEntryJson } from './history-codec.ts';
 import {
   bufferField,
   decodeEntityId,
@@ -263,7 +264,7 @@ class RedisEntityStore implements RedisStore {
       const entries = await this.client.lrange(keys.history, 0, -1);
       return entries
         .reverse()
-        .map((entry) => parse<HistoryEntry>(entry, `history of ${ref.aggregate}/${ref.key}`));
+        .map((entry) => historyEntryFrom(parse<unknown>(entry, `history of ${ref.aggregate}/${ref.key}`)));
     });
   }
 
@@ -382,7 +383,13 @@ class RedisEntityStore implements RedisStore {
       shardKeys.deadBytes,
       shardKeys.versions,
     ];
-    const argv: string[] = [String(batch.length)];
+    const argv: string[] = [
+      String(batch.length),
+      String(this.historyLimit),
+      String(this.deadLetterMaxLen),
+      String(this.deadLetterMaxBytes),
+      String(this.deadLetterTrim),
+    ];
     for (const pending of batch) {
       keyList.push(pending.stateKey, pending.historyKey);
       for (const arg of pending.args) argv.push(arg);
@@ -426,11 +433,16 @@ class RedisEntityStore implements RedisStore {
     );
   }
 
+  /**
+   * One decision's script arguments (contract in lua/commitBatch.lua): a header of numbers only,
+   * the member, then only the strings that changed. Built without intermediate arrays or
+   * JSON-encoded strings: this runs once per decision and its garbage was a measured share.
+   */
   private commitArgs(member: string, ref: EntityRef, commit: EntityCommit): string[] {
     const { entity } = commit;
-    const parkedMode = commit.parkedChanged ? (entity.parked ? 'set' : 'clear') : 'keep';
+    const parkedMode = commit.parkedChanged ? (entity.parked ? SET : CLEAR) : KEEP;
     const bufferChanged = commit.bufferAdded.length > 0 || commit.bufferRemoved.length > 0;
-    const stalledMode = !bufferChanged ? 'keep' : commit.oldestBufferedAt === undefined ? 'clear' : 'set';
+    const stalledMode = !bufferChanged ? KEEP : commit.oldestBufferedAt === undefined ? CLEAR : SET;
     const expiry =
       this.finalEntityTtlMs > 0 && commit.final
         ? entity.buffer.length === 0 && !entity.parked
@@ -439,46 +451,32 @@ class RedisEntityStore implements RedisStore {
         : 0;
     const outboxRows = this.keepOutbox ? commit.applied.length : 0;
     const historyEntries = this.historyLimit > 0 ? commit.history.length : 0;
-    const heldMode = commit.heldChanged ? (entity.held ? 'set' : 'clear') : 'keep';
+    const heldMode = commit.heldChanged ? (entity.held ? SET : CLEAR) : KEEP;
     const machineVersion = commit.machineVersion ?? '';
-    const header = JSON.stringify([
-      commit.expectedVersion,
-      entity.lastSeq,
-      parkedMode,
-      entity.parked?.parkedAt ?? 0,
-      stalledMode,
-      commit.oldestBufferedAt ?? 0,
-      this.historyLimit,
-      expiry,
-      this.deadLetterMaxLen,
-      commit.bufferAdded.length,
-      commit.bufferRemoved.length,
-      outboxRows,
-      commit.deadLetters.length,
-      historyEntries,
-      entity.lastTime === undefined ? '' : timeMarkJson(entity.lastTime),
-      this.deadLetterMaxBytes,
-      this.deadLetterTrim,
-      heldMode,
-      entity.held?.since ?? 0,
-      heldMode === 'set' ? toJson(entity.held, 'held mark') : '',
-      machineVersion,
-      machineVersion === '' ? '' : versionField(ref.aggregate, machineVersion),
-      commit.committedAt ?? 0,
-    ]);
-    const args = [
-      header,
-      member,
-      commit.snapshot === undefined ? '' : toJson(commit.snapshot(), 'machine snapshot'),
-      commit.seenAdded.length > 0 ? toJson(entity.seenIds, 'seen ids') : '',
-      parkedMode === 'set' ? toJson(entity.parked, 'parked event') : '',
-    ];
+    const snapshot = commit.snapshot;
+    const seen = commit.seenAdded.length > 0;
+    const lastTime = entity.lastTime;
+    const stamp = machineVersion !== '';
+    const header =
+      `[${commit.expectedVersion},${entity.lastSeq},${parkedMode},${parkedMode === SET ? number(entity.parked?.parkedAt) : 0},` +
+      `${stalledMode},${stalledMode === SET ? number(commit.oldestBufferedAt) : 0},${expiry},` +
+      `${commit.bufferAdded.length},${commit.bufferRemoved.length},${outboxRows},${commit.deadLetters.length},${historyEntries},` +
+      `${heldMode},${heldMode === SET ? number(entity.held?.since) : 0},${stamp ? number(commit.committedAt) : 0},` +
+      `${snapshot === undefined ? 0 : 1},${seen ? 1 : 0},${lastTime === undefined ? 0 : 1},${stamp ? 1 : 0}]`;
+    const args = [header, member];
+    if (snapshot !== undefined) args.push(toJson(snapshot(), 'machine snapshot'));
+    if (seen) args.push(toJson(entity.seenIds, 'seen ids'));
+    if (parkedMode === SET) args.push(toJson(entity.parked, 'parked event'));
+    if (lastTime !== undefined) args.push(timeMarkJson(lastTime));
+    if (heldMode === SET) args.push(toJson(entity.held, 'held mark'));
+    if (stamp) args.push(machineVersion, versionField(ref.aggregate, machineVersion));
     for (const entry of commit.bufferAdded)
       args.push(bufferField(entry.event.id), toJson(entry, 'buffered event'));
     for (const id of commit.bufferRemoved) args.push(bufferField(id));
     for (let i = 0; i < outboxRows; i += 1) args.push(toJson(commit.applied[i], 'applied transition'));
     for (const letter of commit.deadLetters) args.push(deadLetterJson(letter));
-    for (let i = 0; i < historyEntries; i += 1) args.push(toJson(commit.history[i], 'history entry'));
+    for (let i = 0; i < historyEntries; i += 1)
+      args.push(historyEntryJson(commit.history[i] as HistoryEntry));
     return args;
   }
 
@@ -598,6 +596,16 @@ function commitResult(reply: unknown, full: () => Error): CommitResult {
   if (!Number.isSafeInteger(version) || version < 1)
     throw new StoreUnavailableError(`redis store: commit answered ${String(reply)}`);
   return { ok: true, version };
+}
+
+/** The commit header's modes (see lua/commitBatch.lua): leave as is, set, clear. */
+const KEEP = 0;
+const SET = 1;
+const CLEAR = 2;
+
+/** A time or count for the numbers-only header: anything but a finite number is sent as 0. */
+function number(value: number | undefined): number {
+  return value !== undefined && Number.isFinite(value) ? value : 0;
 }
 
 function count(name: string, value: number): number {
