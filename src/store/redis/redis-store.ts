@@ -30,6 +30,7 @@ import {
   DEFAULT_PREFIX,
   DEFAULT_SHARDS,
   KeySpace,
+  type EntityKeys,
   versionField,
   type Sharding,
 } from './keys.ts';
@@ -196,11 +197,15 @@ class RedisEntityStore implements RedisStore {
       // the shard, and the entity must not be taken for a new one.
       // Where eviction was allowed, single keys can go too: an entity hash gone while its history
       // list is still there was evicted (both expire together otherwise).
-      const [fields, marker, history] = await Promise.all([
-        this.client.hgetall(keys.state),
-        this.marked ? this.client.get(this.keys.shard(keys.shard).marker) : Promise.resolve('unchecked'),
-        this.allowEviction && this.historyLimit > 0 ? this.client.exists(keys.history) : Promise.resolve(0),
-      ]);
+      const [fields, marker, history] = this.readOnly
+        ? await Promise.all([
+            this.client.hgetall(keys.state),
+            this.marked ? this.client.get(this.keys.shard(keys.shard).marker) : Promise.resolve('unchecked'),
+            this.allowEviction && this.historyLimit > 0
+              ? this.client.exists(keys.history)
+              : Promise.resolve(0),
+          ])
+        : await this.loadInOneCall(keys);
       const entity = decodeEntity(fields, `${ref.aggregate}/${ref.key}`);
       if (entity === undefined && (marker === null || history > 0))
         throw lostEntity(
@@ -370,6 +375,29 @@ class RedisEntityStore implements RedisStore {
   /** With claims, the sweeper looks only at the shards this process holds (the others are not its to decide). */
   private indexKeys(all: readonly string[]): readonly string[] {
     return this.claims ? this.claims.held().map((shard) => all[shard] as string) : all;
+  }
+
+  /**
+   * A writing store's load as one script call (loadEntity-3.lua) instead of two or three
+   * commands; the answer in the shape the read-only path's commands give.
+   */
+  private async loadInOneCall(keys: EntityKeys): Promise<[Record<string, string>, string | null, number]> {
+    const reply = (await runScript(
+      this.client,
+      'loadEntity',
+      [keys.state, this.keys.shard(keys.shard).marker, keys.history],
+      [this.marked ? '1' : '0', this.allowEviction && this.historyLimit > 0 ? '1' : '0'],
+    )) as [string[], number, number];
+    const [flat, marker, history] = reply;
+    const fields: Record<string, string> = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const field = flat[i] as string;
+      // As ioredis' HGETALL does: a field named like a prototype key stays an own property.
+      if (field in fields)
+        Object.defineProperty(fields, field, { value: flat[i + 1], enumerable: true, writable: true });
+      else fields[field] = flat[i + 1] as string;
+    }
+    return [fields, marker === 1 ? 'marker' : null, history];
   }
 
   /** One script call for one shard's batch; each commit gets its own reply, or the call's error. */
