@@ -19,19 +19,19 @@ import type {
   StoredVersion,
 } from '../entity-store.ts';
 import { DeadLettersFullError } from '../dead-letters-full-error.ts';
-import { deadLetterJson, decodeEntity, parse, timeMarkJson, toJson } from './codec.ts';
+import { deadLetterJson, decodeEntity, parse } from './codec.ts';
+import { commitArgs, type CommitArgsSettings } from './commit-args.ts';
+import { sendLoadBatch, type LoadAnswer, type PendingLoad } from './load-batch.ts';
 import { openClient, toStoreError, type OpenedClient, type RedisConnectionOptions } from './connection.ts';
 import { checkNamespace, lostEntity } from './namespace.ts';
 import { CommitBatcher, type PendingCommit } from './commit-batcher.ts';
-import { historyEntryFrom, historyEntryJson } from './history-codec.ts';
+import { historyEntryFrom } from './history-codec.ts';
 import {
-  bufferField,
   decodeEntityId,
   DEFAULT_PREFIX,
   DEFAULT_SHARDS,
   KeySpace,
   type EntityKeys,
-  versionField,
   type Sharding,
 } from './keys.ts';
 import { ownedShards, type OwnedShards } from './owned-shards.ts';
@@ -147,6 +147,15 @@ class RedisEntityStore implements RedisStore {
   private watchdog: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly batcher = new CommitBatcher((shard, batch) => this.sendBatch(shard, batch), 128);
+  private readonly loads = new CommitBatcher<PendingLoad>(
+    (shard, batch) =>
+      sendLoadBatch(this.client, this.keys.shard(shard).marker, batch, {
+        marker: this.marked,
+        history: this.allowEviction && this.historyLimit > 0,
+      }),
+    128,
+  );
+  private readonly commitSettings: CommitArgsSettings;
   private readonly claims: ShardClaims | undefined;
   readonly ownership: OwnedShards | undefined;
 
@@ -166,6 +175,11 @@ class RedisEntityStore implements RedisStore {
     this.finalEntityTtlMs =
       options.finalEntityTtlMs === undefined ? 0 : positive('finalEntityTtlMs', options.finalEntityTtlMs);
     this.operationTimeoutMs = positive('operationTimeoutMs', options.operationTimeoutMs ?? 10_000);
+    this.commitSettings = {
+      keepOutbox: this.keepOutbox,
+      historyLimit: this.historyLimit,
+      finalEntityTtlMs: this.finalEntityTtlMs,
+    };
     this.readOnly = options.readOnly ?? false;
     this.allowEviction = options.allowEvictingRedis ?? false;
     this.warn = options.onWarning ?? ((message) => process.emitWarning(message, 'GatekeeperWarning'));
@@ -205,7 +219,7 @@ class RedisEntityStore implements RedisStore {
               ? this.client.exists(keys.history)
               : Promise.resolve(0),
           ])
-        : await this.loadInOneCall(keys);
+        : await this.loadBatched(keys);
       const entity = decodeEntity(fields, `${ref.aggregate}/${ref.key}`);
       if (entity === undefined && (marker === null || history > 0))
         throw lostEntity(
@@ -223,7 +237,7 @@ class RedisEntityStore implements RedisStore {
     // Serialise before anything is sent: a value that cannot be JSON fails the commit, not the script.
     let args: string[];
     try {
-      args = this.commitArgs(keys.member, ref, commit);
+      args = commitArgs(this.commitSettings, keys.member, ref, commit);
     } catch (error) {
       return Promise.reject(toStoreError(error, 'commit'));
     }
@@ -377,27 +391,11 @@ class RedisEntityStore implements RedisStore {
     return this.claims ? this.claims.held().map((shard) => all[shard] as string) : all;
   }
 
-  /**
-   * A writing store's load as one script call (loadEntity-3.lua) instead of two or three
-   * commands; the answer in the shape the read-only path's commands give.
-   */
-  private async loadInOneCall(keys: EntityKeys): Promise<[Record<string, string>, string | null, number]> {
-    const reply = (await runScript(
-      this.client,
-      'loadEntity',
-      [keys.state, this.keys.shard(keys.shard).marker, keys.history],
-      [this.marked ? '1' : '0', this.allowEviction && this.historyLimit > 0 ? '1' : '0'],
-    )) as [string[], number, number];
-    const [flat, marker, history] = reply;
-    const fields: Record<string, string> = {};
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      const field = flat[i] as string;
-      // As ioredis' HGETALL does: a field named like a prototype key stays an own property.
-      if (field in fields)
-        Object.defineProperty(fields, field, { value: flat[i + 1], enumerable: true, writable: true });
-      else fields[field] = flat[i + 1] as string;
-    }
-    return [fields, marker === 1 ? 'marker' : null, history];
+  /** A writing store's load, batched with the shard's other loads of this turn (load-batch.ts). */
+  private loadBatched(keys: EntityKeys): Promise<LoadAnswer> {
+    return new Promise<LoadAnswer>((resolve, reject) =>
+      this.loads.add(keys.shard, { stateKey: keys.state, historyKey: keys.history, resolve, reject }),
+    );
   }
 
   /** One script call for one shard's batch; each commit gets its own reply, or the call's error. */
@@ -459,53 +457,6 @@ class RedisEntityStore implements RedisStore {
         for (const pending of batch) pending.reject(error);
       },
     );
-  }
-
-  /**
-   * One decision's script arguments (contract in lua/commitBatch.lua): a header of numbers only,
-   * the member, then only the strings that changed. Built without intermediate arrays or
-   * JSON-encoded strings: this runs once per decision and its garbage was a measured share.
-   */
-  private commitArgs(member: string, ref: EntityRef, commit: EntityCommit): string[] {
-    const { entity } = commit;
-    const parkedMode = commit.parkedChanged ? (entity.parked ? SET : CLEAR) : KEEP;
-    const bufferChanged = commit.bufferAdded.length > 0 || commit.bufferRemoved.length > 0;
-    const stalledMode = !bufferChanged ? KEEP : commit.oldestBufferedAt === undefined ? CLEAR : SET;
-    const expiry =
-      this.finalEntityTtlMs > 0 && commit.final
-        ? entity.buffer.length === 0 && !entity.parked
-          ? this.finalEntityTtlMs
-          : -1
-        : 0;
-    const outboxRows = this.keepOutbox ? commit.applied.length : 0;
-    const historyEntries = this.historyLimit > 0 ? commit.history.length : 0;
-    const heldMode = commit.heldChanged ? (entity.held ? SET : CLEAR) : KEEP;
-    const machineVersion = commit.machineVersion ?? '';
-    const snapshot = commit.snapshot;
-    const seen = commit.seenAdded.length > 0;
-    const lastTime = entity.lastTime;
-    const stamp = machineVersion !== '';
-    const header =
-      `[${commit.expectedVersion},${entity.lastSeq},${parkedMode},${parkedMode === SET ? number(entity.parked?.parkedAt) : 0},` +
-      `${stalledMode},${stalledMode === SET ? number(commit.oldestBufferedAt) : 0},${expiry},` +
-      `${commit.bufferAdded.length},${commit.bufferRemoved.length},${outboxRows},${commit.deadLetters.length},${historyEntries},` +
-      `${heldMode},${heldMode === SET ? number(entity.held?.since) : 0},${stamp ? number(commit.committedAt) : 0},` +
-      `${snapshot === undefined ? 0 : 1},${seen ? 1 : 0},${lastTime === undefined ? 0 : 1},${stamp ? 1 : 0}]`;
-    const args = [header, member];
-    if (snapshot !== undefined) args.push(toJson(snapshot(), 'machine snapshot'));
-    if (seen) args.push(toJson(entity.seenIds, 'seen ids'));
-    if (parkedMode === SET) args.push(toJson(entity.parked, 'parked event'));
-    if (lastTime !== undefined) args.push(timeMarkJson(lastTime));
-    if (heldMode === SET) args.push(toJson(entity.held, 'held mark'));
-    if (stamp) args.push(machineVersion, versionField(ref.aggregate, machineVersion));
-    for (const entry of commit.bufferAdded)
-      args.push(bufferField(entry.event.id), toJson(entry, 'buffered event'));
-    for (const id of commit.bufferRemoved) args.push(bufferField(id));
-    for (let i = 0; i < outboxRows; i += 1) args.push(toJson(commit.applied[i], 'applied transition'));
-    for (const letter of commit.deadLetters) args.push(deadLetterJson(letter));
-    for (let i = 0; i < historyEntries; i += 1)
-      args.push(historyEntryJson(commit.history[i] as HistoryEntry));
-    return args;
   }
 
   /**
@@ -624,16 +575,6 @@ function commitResult(reply: unknown, full: () => Error): CommitResult {
   if (!Number.isSafeInteger(version) || version < 1)
     throw new StoreUnavailableError(`redis store: commit answered ${String(reply)}`);
   return { ok: true, version };
-}
-
-/** The commit header's modes (see lua/commitBatch.lua): leave as is, set, clear. */
-const KEEP = 0;
-const SET = 1;
-const CLEAR = 2;
-
-/** A time or count for the numbers-only header: anything but a finite number is sent as 0. */
-function number(value: number | undefined): number {
-  return value !== undefined && Number.isFinite(value) ? value : 0;
 }
 
 function count(name: string, value: number): number {

@@ -43,7 +43,7 @@ const SCRIPTS = {
   ackDeadLetters: loadScript('ackDeadLetters', 3),
   claimShard: loadScript('claimShard', 1),
   fencedDelete: loadScript('fencedDelete', 2),
-  loadEntity: loadScript('loadEntity', 3),
+  loadBatch: loadScript('loadBatch'),
 } as const;
 
 type ScriptName = keyof typeof SCRIPTS;
