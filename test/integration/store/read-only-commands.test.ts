@@ -111,22 +111,31 @@ describe('reading commands on a Redis that refuses writes', () => {
   }, 60_000);
 
   it('inspect, history and stalled answer on a Redis that is out of memory; check is refused with OOM', async () => {
-    // Fill the 4 MB limit (noeviction) until Redis refuses writes.
-    const chunk = 'x'.repeat(256 * 1024);
-    let refused = '';
-    for (let index = 0; index < 64 && refused === ''; index += 1) {
-      await admin.set(`filler:${index}`, chunk).catch((error: Error) => {
-        refused = error.message;
-      });
-    }
-    expect(refused).toMatch(/^OOM/);
+    // Fill the 4 MB limit (noeviction) until Redis refuses writes, big ones first, then small
+    // ones: a refused big SET may have been refused for its own query buffer, which Redis frees
+    // soon after (leaving room for a commit's small writes). Topped up again right before the
+    // check, for the same reason.
+    let index = 0;
+    const fill = async (size: number) => {
+      let refused = '';
+      const chunk = 'x'.repeat(size);
+      for (let tries = 0; tries < 5_000 && refused === ''; tries += 1, index += 1) {
+        await admin.set(`filler:${index}`, chunk).catch((error: Error) => {
+          refused = error.message;
+        });
+      }
+      expect(refused).toMatch(/^OOM/);
+    };
+    await fill(256 * 1024);
+    await fill(64);
     try {
       await expectReadsWork(primary.url);
+      await fill(64);
       const write = await runCli(['check', '--redis', primary.url, '--redis-prefix', 'ro'], STREAM);
       expect(write.code).not.toBe(0);
       expect(write.stderr).toContain('OOM');
     } finally {
-      for (let index = 0; index < 64; index += 1) await admin.del(`filler:${index}`);
+      for (let filler = 0; filler <= index; filler += 1) await admin.del(`filler:${filler}`);
     }
   });
 });
