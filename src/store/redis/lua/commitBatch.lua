@@ -74,6 +74,14 @@ local function stampVersion(entityKey, machineVersion, versionField, aggregatePr
   redis.call('HSETNX', versionsKey, 'f:' .. versionField, at)
 end
 
+-- The argument at ARGV[at] when the header announced it (and the index after it), else nil.
+local function optionalArg(present, at)
+  if present then
+    return ARGV[at], at + 1
+  end
+  return nil, at
+end
+
 -- Commits one decision whose arguments start at ARGV[first]; returns its reply and the index of
 -- the next decision's first argument.
 local function commitOne(entityKey, historyKey, first)
@@ -86,26 +94,11 @@ local function commitOne(entityKey, historyKey, first)
   local member = ARGV[first + 1]
   local at = first + 2
   local snapshot, seen, parked, lastTime, heldJson, machineVersion, versionField
-  if header[16] == 1 then
-    snapshot = ARGV[at]
-    at = at + 1
-  end
-  if header[17] == 1 then
-    seen = ARGV[at]
-    at = at + 1
-  end
-  if parkedMode == 1 then
-    parked = ARGV[at]
-    at = at + 1
-  end
-  if header[18] == 1 then
-    lastTime = ARGV[at]
-    at = at + 1
-  end
-  if heldMode == 1 then
-    heldJson = ARGV[at]
-    at = at + 1
-  end
+  snapshot, at = optionalArg(header[16] == 1, at)
+  seen, at = optionalArg(header[17] == 1, at)
+  parked, at = optionalArg(parkedMode == 1, at)
+  lastTime, at = optionalArg(header[18] == 1, at)
+  heldJson, at = optionalArg(heldMode == 1, at)
   if header[19] == 1 then
     machineVersion, versionField = ARGV[at], ARGV[at + 1]
     at = at + 2
