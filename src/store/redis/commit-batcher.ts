@@ -17,8 +17,13 @@ export interface PendingCommit {
   reject: (error: unknown) => void;
 }
 
-export class CommitBatcher {
-  private readonly pending = new Map<number, PendingCommit[]>();
+/**
+ * Collects items per shard until the next `setImmediate` (or until a shard holds `maxBatch`) and
+ * hands each shard's batch to `send`. Commits use it, and so do loads (one script call for a
+ * turn's loads of one shard).
+ */
+export class CommitBatcher<TItem = PendingCommit> {
+  private readonly pending = new Map<number, TItem[]>();
   private scheduled = false;
 
   /**
@@ -26,11 +31,11 @@ export class CommitBatcher {
    * @param maxBatch decisions per script call: bounds how long one call holds Redis
    */
   constructor(
-    private readonly send: (shard: number, batch: PendingCommit[]) => void,
+    private readonly send: (shard: number, batch: TItem[]) => void,
     private readonly maxBatch: number,
   ) {}
 
-  add(shard: number, commit: PendingCommit): void {
+  add(shard: number, commit: TItem): void {
     let batch = this.pending.get(shard);
     if (!batch) {
       batch = [];

@@ -20,17 +20,19 @@ import type {
 } from '../entity-store.ts';
 import { DeadLettersFullError } from '../dead-letters-full-error.ts';
 import { DEAD_SOURCE_WINDOW, inputRecordOf } from './dead-sources.ts';
-import { deadLetterJson, decodeEntity, parse, timeMarkJson, toJson } from './codec.ts';
+import { deadLetterJson, decodeEntity, parse } from './codec.ts';
+import { commitArgs, type CommitArgsSettings } from './commit-args.ts';
+import { sendLoadBatch, type LoadAnswer, type PendingLoad } from './load-batch.ts';
 import { openClient, toStoreError, type OpenedClient, type RedisConnectionOptions } from './connection.ts';
 import { checkNamespace, lostEntity } from './namespace.ts';
 import { CommitBatcher, type PendingCommit } from './commit-batcher.ts';
+import { historyEntryFrom } from './history-codec.ts';
 import {
-  bufferField,
   decodeEntityId,
   DEFAULT_PREFIX,
   DEFAULT_SHARDS,
   KeySpace,
-  versionField,
+  type EntityKeys,
   type Sharding,
 } from './keys.ts';
 import { ownedShards, type OwnedShards } from './owned-shards.ts';
@@ -170,6 +172,15 @@ class RedisEntityStore implements RedisStore {
   private watchdog: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly batcher = new CommitBatcher((shard, batch) => this.sendBatch(shard, batch), 128);
+  private readonly loads = new CommitBatcher<PendingLoad>(
+    (shard, batch) =>
+      sendLoadBatch(this.client, this.keys.shard(shard).marker, batch, {
+        marker: this.marked,
+        history: this.allowEviction && this.historyLimit > 0,
+      }),
+    128,
+  );
+  private readonly commitSettings: CommitArgsSettings;
   private readonly claims: ShardClaims | undefined;
   readonly ownership: OwnedShards | undefined;
 
@@ -192,6 +203,12 @@ class RedisEntityStore implements RedisStore {
     this.finalEntityTtlMs =
       options.finalEntityTtlMs === undefined ? 0 : positive('finalEntityTtlMs', options.finalEntityTtlMs);
     this.operationTimeoutMs = positive('operationTimeoutMs', options.operationTimeoutMs ?? 10_000);
+    this.commitSettings = {
+      // Sent once, written to the outbox, the effects stream or both (commitBatch.lua).
+      sendApplied: this.keepOutbox || this.keepEffects,
+      historyLimit: this.historyLimit,
+      finalEntityTtlMs: this.finalEntityTtlMs,
+    };
     this.readOnly = options.readOnly ?? false;
     this.allowEviction = options.allowEvictingRedis ?? false;
     this.warn = options.onWarning ?? ((message) => process.emitWarning(message, 'GatekeeperWarning'));
@@ -232,11 +249,15 @@ class RedisEntityStore implements RedisStore {
       // the shard, and the entity must not be taken for a new one.
       // Where eviction was allowed, single keys can go too: an entity hash gone while its history
       // list is still there was evicted (both expire together otherwise).
-      const [fields, marker, history] = await Promise.all([
-        this.client.hgetall(keys.state),
-        this.marked ? this.client.get(this.keys.shard(keys.shard).marker) : Promise.resolve('unchecked'),
-        this.allowEviction && this.historyLimit > 0 ? this.client.exists(keys.history) : Promise.resolve(0),
-      ]);
+      const [fields, marker, history] = this.readOnly
+        ? await Promise.all([
+            this.client.hgetall(keys.state),
+            this.marked ? this.client.get(this.keys.shard(keys.shard).marker) : Promise.resolve('unchecked'),
+            this.allowEviction && this.historyLimit > 0
+              ? this.client.exists(keys.history)
+              : Promise.resolve(0),
+          ])
+        : await this.loadBatched(keys);
       const entity = decodeEntity(fields, `${ref.aggregate}/${ref.key}`);
       if (entity === undefined && (marker === null || history > 0))
         throw lostEntity(
@@ -255,7 +276,7 @@ class RedisEntityStore implements RedisStore {
     // Serialise before anything is sent: a value that cannot be JSON fails the commit, not the script.
     let args: string[];
     try {
-      args = this.commitArgs(keys.member, ref, commit);
+      args = commitArgs(this.commitSettings, keys.member, ref, commit);
     } catch (error) {
       return Promise.reject(toStoreError(error, 'commit'));
     }
@@ -307,7 +328,7 @@ class RedisEntityStore implements RedisStore {
       const entries = await this.client.lrange(keys.history, 0, -1);
       return entries
         .reverse()
-        .map((entry) => parse<HistoryEntry>(entry, `history of ${ref.aggregate}/${ref.key}`));
+        .map((entry) => historyEntryFrom(parse<unknown>(entry, `history of ${ref.aggregate}/${ref.key}`)));
     });
   }
 
@@ -423,6 +444,13 @@ class RedisEntityStore implements RedisStore {
     return this.claims ? this.claims.held().map((shard) => all[shard] as string) : all;
   }
 
+  /** A writing store's load, batched with the shard's other loads of this turn (load-batch.ts). */
+  private loadBatched(keys: EntityKeys): Promise<LoadAnswer> {
+    return new Promise<LoadAnswer>((resolve, reject) =>
+      this.loads.add(keys.shard, { stateKey: keys.state, historyKey: keys.history, resolve, reject }),
+    );
+  }
+
   /** One script call for one shard's batch; each commit gets its own reply, or the call's error. */
   private sendBatch(shard: number, batch: readonly PendingCommit[]): void {
     const shardKeys = this.keys.shard(shard);
@@ -434,7 +462,13 @@ class RedisEntityStore implements RedisStore {
       shardKeys.deadBytes,
       shardKeys.versions,
     ];
-    const argv: string[] = [`${batch.length}${this.effectsMode}`];
+    const argv: string[] = [
+      `${batch.length}${this.effectsMode}`,
+      String(this.historyLimit),
+      String(this.deadLetterMaxLen),
+      String(this.deadLetterMaxBytes),
+      String(this.deadLetterTrim),
+    ];
     for (const pending of batch) {
       keyList.push(pending.stateKey, pending.historyKey);
       for (const arg of pending.args) argv.push(arg);
@@ -477,63 +511,6 @@ class RedisEntityStore implements RedisStore {
         for (const pending of batch) pending.reject(error);
       },
     );
-  }
-
-  private commitArgs(member: string, ref: EntityRef, commit: EntityCommit): string[] {
-    const { entity } = commit;
-    const parkedMode = commit.parkedChanged ? (entity.parked ? 'set' : 'clear') : 'keep';
-    const bufferChanged = commit.bufferAdded.length > 0 || commit.bufferRemoved.length > 0;
-    const stalledMode = !bufferChanged ? 'keep' : commit.oldestBufferedAt === undefined ? 'clear' : 'set';
-    const expiry =
-      this.finalEntityTtlMs > 0 && commit.final
-        ? entity.buffer.length === 0 && !entity.parked
-          ? this.finalEntityTtlMs
-          : -1
-        : 0;
-    // Sent once, written to the outbox, the effects stream or both (commitBatch.lua).
-    const outboxRows = this.keepOutbox || this.keepEffects ? commit.applied.length : 0;
-    const historyEntries = this.historyLimit > 0 ? commit.history.length : 0;
-    const heldMode = commit.heldChanged ? (entity.held ? 'set' : 'clear') : 'keep';
-    const machineVersion = commit.machineVersion ?? '';
-    const header = JSON.stringify([
-      commit.expectedVersion,
-      entity.lastSeq,
-      parkedMode,
-      entity.parked?.parkedAt ?? 0,
-      stalledMode,
-      commit.oldestBufferedAt ?? 0,
-      this.historyLimit,
-      expiry,
-      this.deadLetterMaxLen,
-      commit.bufferAdded.length,
-      commit.bufferRemoved.length,
-      outboxRows,
-      commit.deadLetters.length,
-      historyEntries,
-      entity.lastTime === undefined ? '' : timeMarkJson(entity.lastTime),
-      this.deadLetterMaxBytes,
-      this.deadLetterTrim,
-      heldMode,
-      entity.held?.since ?? 0,
-      heldMode === 'set' ? toJson(entity.held, 'held mark') : '',
-      machineVersion,
-      machineVersion === '' ? '' : versionField(ref.aggregate, machineVersion),
-      commit.committedAt ?? 0,
-    ]);
-    const args = [
-      header,
-      member,
-      commit.snapshot === undefined ? '' : toJson(commit.snapshot(), 'machine snapshot'),
-      commit.seenAdded.length > 0 ? toJson(entity.seenIds, 'seen ids') : '',
-      parkedMode === 'set' ? toJson(entity.parked, 'parked event') : '',
-    ];
-    for (const entry of commit.bufferAdded)
-      args.push(bufferField(entry.event.id), toJson(entry, 'buffered event'));
-    for (const id of commit.bufferRemoved) args.push(bufferField(id));
-    for (let i = 0; i < outboxRows; i += 1) args.push(toJson(commit.applied[i], 'applied transition'));
-    for (const letter of commit.deadLetters) args.push(deadLetterJson(letter));
-    for (let i = 0; i < historyEntries; i += 1) args.push(toJson(commit.history[i], 'history entry'));
-    return args;
   }
 
   /**

@@ -50,6 +50,7 @@ const SCRIPTS = {
   releaseHeldEffect: loadScript('releaseHeldEffect', 4),
   retryEffect: loadScript('retryEffect', 4),
   skipEffect: loadScript('skipEffect', 2),
+  loadBatch: loadScript('loadBatch'),
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
@@ -63,6 +64,21 @@ export function defineScripts(client: RedisClient): void {
       lua: script.lua,
     });
   }
+  if (client.isCluster) keepOutOfAutoPipelines(client as Cluster);
+}
+
+/**
+ * On a Cluster, ioredis' auto-pipelining groups a command by the slot of its first argument, which
+ * for a script taking a variable number of keys is the key count, not a key: two batches of the
+ * same size for shards on different masters land in one pipeline, which ioredis then refuses
+ * ("All keys in the pipeline should belong to the same slots allocation group"). Those scripts
+ * are sent as single commands instead, routed by their first key (they batch on their own).
+ */
+function keepOutOfAutoPipelines(client: Cluster): void {
+  const ignored = client.options.autoPipeliningIgnoredCommands ?? [];
+  for (const script of Object.values(SCRIPTS))
+    if (script.numberOfKeys === undefined && !ignored.includes(script.command)) ignored.push(script.command);
+  client.options.autoPipeliningIgnoredCommands = ignored;
 }
 
 /** Calls one script through its defined command; keys first, then args. */

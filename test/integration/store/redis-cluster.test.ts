@@ -89,6 +89,26 @@ describe('processes on a Redis Cluster', () => {
     expect(all.length).toBe(16);
   });
 
+  it('decides hundreds of events at once over every shard: loads and commits of equal batch sizes on different masters never share a pipeline', async () => {
+    const prefix = uniquePrefix('concurrent');
+    prefixes.push(prefix);
+    const store = redisStore({ cluster: { nodes: nodes() }, prefix, outbox: true });
+    const gk = createGatekeeper({ machines, store, sweepIntervalMs: 0 });
+    // 200 entities of one event each, all in flight at once: every turn's load and commit batches
+    // have the same few sizes across the 16 shards (once grouped by their key count, not a key).
+    const events = Array.from({ length: 200 }, (_, i) => ({
+      id: `c${i}-1`,
+      aggregate: 'order',
+      key: `c${i}`,
+      seq: 1,
+      type: 'order.placed',
+      payload: { total: i + 1 },
+    }));
+    const results = await Promise.all(events.map((event) => gk.handle(event)));
+    expect(results.map((result) => result.outcome.outcome)).toEqual(events.map(() => 'applied'));
+    await gk.close();
+  });
+
   it('two processes fed the same shuffled stream concurrently end with the in-order states and each transition in the outbox once', async () => {
     const prefix = uniquePrefix('cluster-fencing');
     prefixes.push(prefix);

@@ -20,24 +20,29 @@
     ARGV[1]  n, the number of decisions, followed by "e" when the outbox rows also go to the
              effects stream, or "E" when they go only there (the outbox is off): then one more key
              after the decisions' keys, KEYS[7 + 2n] the effects stream {P:N}:effects
-             (before the owner hash below); then for each decision, in KEYS order:
-      header, a JSON array:
-             [expected version (0 for an entity never committed), lastSeq,
-              parked mode ("keep" | "set" | "clear"), parkedAt (ms),
-              stalled mode ("keep" | "set" | "clear"), oldest buffered arrival (ms),
-              history limit (0: none), expiry (0 none, > 0 PEXPIRE entity + history in ms, -1 PERSIST),
-              dead-letter stream bound in entries (0: unbounded),
-              buffer added, buffer removed, outbox rows, dead letters, history entries (counts),
-              last applied time JSON, or "" when the entity has none,
-              dead-letter stream bound in bytes (0: unbounded),
-              1 to trim the oldest dead letters past the bounds (nobody relays them), 0 to refuse,
-              held mode ("keep" | "set" | "clear"), held since (ms), held mark JSON (or ""),
-              machine version ("" keeps the stored stamp), version field (length-prefixed
-              aggregate and version, see keys.ts), committed at (ms)]
+             (before the owner hash below)
+    ARGV[2]  history limit (0: none)
+    ARGV[3]  dead-letter stream bound in entries (0: unbounded)
+    ARGV[4]  dead-letter stream bound in bytes (0: unbounded)
+    ARGV[5]  1 to trim the oldest dead letters past the bounds (nobody relays them), 0 to refuse
+    then for each decision, in KEYS order:
+      header, a JSON array of numbers only (no strings: cheap to build in Node and to decode here;
+      the values that used to repeat per decision are the batch's ARGV[2..5]):
+             [1 expected version (0 for an entity never committed), 2 lastSeq,
+              3 parked mode (0 keep, 1 set, 2 clear), 4 parkedAt (ms),
+              5 stalled mode (0 keep, 1 set, 2 clear), 6 oldest buffered arrival (ms),
+              7 expiry (0 none, > 0 PEXPIRE entity + history in ms, -1 PERSIST),
+              8 buffer added, 9 buffer removed, 10 outbox rows, 11 dead letters, 12 history
+              entries (counts), 13 held mode (0 keep, 1 set, 2 clear), 14 held since (ms),
+              15 committed at (ms), 16 snapshot follows (1/0), 17 seen window follows (1/0),
+              18 last applied time follows (1/0), 19 machine version follows (1/0)]
       index member (the encoded entity id)
-      snapshot JSON, or "" to keep the stored one
-      seen-id window JSON, or "" to keep the stored one
-      parked event JSON (with parked mode set), else ""
+      then only the string arguments the header announces, in this order (an unchanged value
+      costs no argument at all):
+        snapshot JSON (16); seen-id window JSON (17); parked event JSON (parked mode set);
+        last applied time JSON (18; it never goes away once set); held mark JSON (held mode set);
+        machine version and its version field (19: length-prefixed aggregate and version, see
+        keys.ts; absent keeps the stored stamp)
       buffer added as field, JSON pairs; removed fields; outbox JSON; dead-letter JSON;
       history JSON (oldest first)
     Fenced by the shard's claim (optional; see claimShard-1.lua): one more key after the
@@ -55,14 +60,13 @@
 
 local stalledKey, parkedKey, outboxKey, deadKey, deadBytesKey, versionsKey =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local historyLimit, maxLen, maxBytes, trim = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local INDEX_MODES = { [1] = 'set', [2] = 'clear' }
 -- Set from ARGV[1] below: where applied-transition rows go.
 local toOutbox, effectsKey = true, nil
 
 -- Restamps the entity with its snapshot's machine version and keeps the per-version counts.
 local function stampVersion(entityKey, machineVersion, versionField, aggregatePrefix, at)
-  if machineVersion == '' then
-    return
-  end
   local old = redis.call('HGET', entityKey, 'm')
   if old == machineVersion then
     return
@@ -75,20 +79,37 @@ local function stampVersion(entityKey, machineVersion, versionField, aggregatePr
   redis.call('HSETNX', versionsKey, 'f:' .. versionField, at)
 end
 
+-- The argument at ARGV[at] when the header announced it (and the index after it), else nil.
+local function optionalArg(present, at)
+  if present then
+    return ARGV[at], at + 1
+  end
+  return nil, at
+end
+
 -- Commits one decision whose arguments start at ARGV[first]; returns its reply and the index of
 -- the next decision's first argument.
 local function commitOne(entityKey, historyKey, first)
-  -- One header argument keeps the client's encoding work small; cjson is the cheapest way to read it.
+  -- Numbers only: cjson reads them cheaply and Node builds them without JSON-encoding strings.
   local header = cjson.decode(ARGV[first])
   local expected, lastSeq, parkedMode, parkedAt, stalledMode, oldest = header[1], header[2], header[3], header[4], header[5], header[6]
-  local historyLimit, expiry, maxLen = header[7], header[8], header[9]
-  local added, removed, outboxRows, deadLetters, historyEntries = header[10], header[11], header[12], header[13], header[14]
-  local lastTime = header[15]
-  local maxBytes, trim = header[16], header[17]
-  local heldMode, heldAt, heldJson = header[18], header[19], header[20]
-  local machineVersion, versionField, committedAt = header[21], header[22], header[23]
+  local expiry = header[7]
+  local added, removed, outboxRows, deadLetters, historyEntries = header[8], header[9], header[10], header[11], header[12]
+  local heldMode, heldAt, committedAt = header[13], header[14], header[15]
+  local member = ARGV[first + 1]
+  local at = first + 2
+  local snapshot, seen, parked, lastTime, heldJson, machineVersion, versionField
+  snapshot, at = optionalArg(header[16] == 1, at)
+  seen, at = optionalArg(header[17] == 1, at)
+  parked, at = optionalArg(parkedMode == 1, at)
+  lastTime, at = optionalArg(header[18] == 1, at)
+  heldJson, at = optionalArg(heldMode == 1, at)
+  if header[19] == 1 then
+    machineVersion, versionField = ARGV[at], ARGV[at + 1]
+    at = at + 2
+  end
 
-  local nextFirst = first + 5 + 2 * added + removed + outboxRows + deadLetters + historyEntries
+  local nextFirst = at + 2 * added + removed + outboxRows + deadLetters + historyEntries
   local stored = redis.call('HGET', entityKey, 'v')
   local current = stored and tonumber(stored) or 0
   if current ~= expected then
@@ -98,28 +119,25 @@ local function commitOne(entityKey, historyKey, first)
     return -2, nextFirst
   end
   local version = current + 1
-  local member = ARGV[first + 1]
 
   local fields = { 'v', version, 'q', lastSeq }
-  if ARGV[first + 2] ~= '' then
+  if snapshot then
     fields[#fields + 1] = 's'
-    fields[#fields + 1] = ARGV[first + 2]
+    fields[#fields + 1] = snapshot
   end
-  if ARGV[first + 3] ~= '' then
+  if seen then
     fields[#fields + 1] = 'w'
-    fields[#fields + 1] = ARGV[first + 3]
+    fields[#fields + 1] = seen
   end
-  if parkedMode == 'set' then
+  if parked then
     fields[#fields + 1] = 'p'
-    fields[#fields + 1] = ARGV[first + 4]
+    fields[#fields + 1] = parked
   end
-  -- The last applied time never goes away once set, so "" only means "none yet".
-  if lastTime ~= nil and lastTime ~= '' then
+  if lastTime then
     fields[#fields + 1] = 't'
     fields[#fields + 1] = lastTime
   end
   redis.call('HSET', entityKey, unpack(fields))
-  local at = first + 5
 
   -- Buffered entries carry an arrival ordinal so unsequenced events keep their order on load.
   if added > 0 then
@@ -136,7 +154,7 @@ local function commitOne(entityKey, historyKey, first)
     end
     at = at + 2 * added
   end
-  if parkedMode == 'clear' then
+  if parkedMode == 2 then
     redis.call('HDEL', entityKey, 'p')
   end
   if removed > 0 then
@@ -173,24 +191,24 @@ local function commitOne(entityKey, historyKey, first)
     end
   end
 
-  if heldMode == 'set' then
+  if heldMode == 1 then
     redis.call('HSET', entityKey, 'a', heldJson)
-  elseif heldMode == 'clear' then
+  elseif heldMode == 2 then
     redis.call('HDEL', entityKey, 'a')
   end
   -- One index for every entity that needs an operator: in it while parked or held.
-  if parkedMode == 'set' or heldMode == 'set' then
-    redis.call('ZADD', parkedKey, parkedMode == 'set' and parkedAt or heldAt, member)
-  elseif parkedMode == 'clear' or heldMode == 'clear' then
+  if parkedMode == 1 or heldMode == 1 then
+    redis.call('ZADD', parkedKey, parkedMode == 1 and parkedAt or heldAt, member)
+  elseif parkedMode == 2 or heldMode == 2 then
     if redis.call('HEXISTS', entityKey, 'p') == 0 and redis.call('HEXISTS', entityKey, 'a') == 0 then
       redis.call('ZREM', parkedKey, member)
     end
   end
-  if machineVersion ~= '' then
+  if machineVersion then
     local aggregatePrefix = string.sub(versionField, 1, #versionField - #machineVersion)
     stampVersion(entityKey, machineVersion, versionField, aggregatePrefix, committedAt)
   end
-  setOrClearIndex(stalledKey, stalledMode, oldest, member)
+  setOrClearIndex(stalledKey, INDEX_MODES[stalledMode], oldest, member)
 
   if expiry > 0 then
     redis.call('PEXPIRE', entityKey, expiry)
@@ -216,7 +234,7 @@ if #KEYS > 6 + 2 * count + extraKeys and redis.call('HGET', KEYS[#KEYS], 'epoch'
   return -3
 end
 local replies = {}
-local first = 2
+local first = 6
 for i = 1, count do
   replies[i], first = commitOne(KEYS[5 + 2 * i], KEYS[6 + 2 * i], first)
 end
