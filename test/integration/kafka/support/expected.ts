@@ -122,7 +122,7 @@ export function checkDeadLetters(records: readonly ReadRecord[], expected: Expec
   let withoutSource = 0;
   let duplicates = 0;
   const duplicateExamples: string[] = [];
-  const sources = new Set<string>();
+  const sources = new Map<string, string | undefined>();
   for (const record of records) {
     const letter = JSON.parse(record.value ?? 'null') as DeadLetter;
     const source = [HEADERS.sourceTopic, HEADERS.sourcePartition, HEADERS.sourceOffset]
@@ -130,9 +130,13 @@ export function checkDeadLetters(records: readonly ReadRecord[], expected: Expec
       .join('/');
     if (sources.has(source)) {
       duplicates += 1;
-      if (duplicateExamples.length < 5) duplicateExamples.push(`${source} (${letter.reason})`);
+      // The same gatekeeper-id twice: one stored letter published twice; two ids: recorded twice.
+      if (duplicateExamples.length < 5)
+        duplicateExamples.push(
+          `${source} (${letter.reason}; ids ${sources.get(source) ?? '?'} and ${record.headers[HEADERS.id] ?? '?'})`,
+        );
     }
-    sources.add(source);
+    sources.set(source, record.headers[HEADERS.id]);
     if (record.headers[HEADERS.reason] !== letter.reason) inconsistent += 1;
     if (
       record.headers[HEADERS.sourceTopic] === undefined ||
