@@ -72,6 +72,13 @@ export class TransactionalPublisher<TValue> {
    * them again; they must only be deleted, never produced a second time.
    */
   private committed: bigint | undefined;
+  /**
+   * Set when a transaction failed after it may have reached the broker (a commit whose answer was
+   * lost can still have committed): before producing again, the publisher fences its own earlier
+   * producer and reads the checkpoint, so rows that did commit are never produced twice.
+   */
+  private uncertain = false;
+  private admin: Admin | undefined;
 
   constructor(
     private readonly kafka: Kafka,
@@ -88,6 +95,7 @@ export class TransactionalPublisher<TValue> {
    * open transaction), then deletes the rows the last committed transaction already published.
    */
   async recover(admin: Admin): Promise<number> {
+    this.admin = admin;
     const producer = await this.connect();
     // kafkajs sends InitProducerId on the first transaction, not on connect: that call bumps the
     // producer epoch for this transactionalId (fencing the previous owner) and completes whatever
@@ -95,6 +103,7 @@ export class TransactionalPublisher<TValue> {
     const fence = await producer.transaction();
     await fence.abort();
     const checkpoint = await this.checkpoint(admin);
+    this.uncertain = false;
     if (checkpoint === undefined) return 0;
     this.committed = BigInt(streamIdToOffset(checkpoint));
     let removed = 0;
@@ -108,6 +117,7 @@ export class TransactionalPublisher<TValue> {
 
   /** Produces the rows and the checkpoint in one transaction; resolves once it committed. */
   async publish(all: readonly QueuedItem<TValue>[]): Promise<void> {
+    if (this.uncertain && this.admin) await this.resync(this.admin);
     const committed = this.committed;
     const rows =
       committed === undefined
@@ -132,6 +142,19 @@ export class TransactionalPublisher<TValue> {
         }
       }
     }
+  }
+
+  /** After an uncertain failure: a new producer (completing or aborting what the last one left), then the checkpoint. */
+  private async resync(admin: Admin): Promise<void> {
+    const producer = await this.connect();
+    const fence = await producer.transaction();
+    await fence.abort();
+    const checkpoint = await this.checkpoint(admin);
+    if (checkpoint !== undefined) {
+      const recovered = BigInt(streamIdToOffset(checkpoint));
+      if (this.committed === undefined || recovered > this.committed) this.committed = recovered;
+    }
+    this.uncertain = false;
   }
 
   async close(): Promise<void> {
@@ -170,6 +193,8 @@ export class TransactionalPublisher<TValue> {
       this.committed = BigInt(streamIdToOffset(streamIdOf(last.id)));
       crashPoint('after-transaction');
     } catch (error) {
+      // Whether the broker committed is not known here (the answer to a commit can be lost).
+      if (transaction !== undefined) this.uncertain = true;
       if (transaction?.isActive()) await transaction.abort().catch(() => undefined);
       // A fenced or broken producer cannot be used again; the next round starts a new one (the
       // relay checks its claim in Redis first, so a member that lost the partition never does).
