@@ -96,16 +96,8 @@ export class TransactionalPublisher<TValue> {
    */
   async recover(admin: Admin): Promise<number> {
     this.admin = admin;
-    const producer = await this.connect();
-    // kafkajs sends InitProducerId on the first transaction, not on connect: that call bumps the
-    // producer epoch for this transactionalId (fencing the previous owner) and completes whatever
-    // transaction it left open, so the checkpoint read next is final.
-    const fence = await producer.transaction();
-    await fence.abort();
-    const checkpoint = await this.checkpoint(admin);
-    this.uncertain = false;
+    const checkpoint = await this.fenceAndReadCheckpoint(admin);
     if (checkpoint === undefined) return 0;
-    this.committed = BigInt(streamIdToOffset(checkpoint));
     let removed = 0;
     for (;;) {
       const rows = await this.queue.readUpTo(checkpoint, 5_000);
@@ -117,7 +109,7 @@ export class TransactionalPublisher<TValue> {
 
   /** Produces the rows and the checkpoint in one transaction; resolves once it committed. */
   async publish(all: readonly QueuedItem<TValue>[]): Promise<void> {
-    if (this.uncertain && this.admin) await this.resync(this.admin);
+    if (this.uncertain && this.admin) await this.fenceAndReadCheckpoint(this.admin);
     const committed = this.committed;
     const rows =
       committed === undefined
@@ -144,8 +136,13 @@ export class TransactionalPublisher<TValue> {
     }
   }
 
-  /** After an uncertain failure: a new producer (completing or aborting what the last one left), then the checkpoint. */
-  private async resync(admin: Admin): Promise<void> {
+  /**
+   * Starts a new producer and reads the checkpoint. kafkajs sends InitProducerId on the first
+   * transaction, not on connect: that call bumps the producer epoch for this transactionalId
+   * (fencing the previous producer) and completes whatever transaction it left open, so the
+   * checkpoint read next is final. Rows up to it count as published from then on.
+   */
+  private async fenceAndReadCheckpoint(admin: Admin): Promise<string | undefined> {
     const producer = await this.connect();
     const fence = await producer.transaction();
     await fence.abort();
@@ -155,6 +152,7 @@ export class TransactionalPublisher<TValue> {
       if (this.committed === undefined || recovered > this.committed) this.committed = recovered;
     }
     this.uncertain = false;
+    return checkpoint;
   }
 
   async close(): Promise<void> {
