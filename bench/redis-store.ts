@@ -6,20 +6,28 @@
  *     (highest seq per key, hold later ones until the gap fills, an outbox; no machine, no legality
  *     check, no history, no schema), one EVALSHA per event;
  *   - the floor: one EVALSHA of a trivial script per event, what a round trip alone costs.
+ * and, to show where the gap to the peer goes, the gatekeeper again with parts of what it keeps
+ * taken away, in the same run:
+ *   - no history: `historyLimit: 0`;
+ *   - state only: no outbox and no history: the entity, its buffer and its machine snapshot, fenced;
+ *   - embedded: the in-memory store, no I/O at all: the decision work alone.
  * Reports medians over interleaved rounds: events/s, p50/p99 latency, and per event the Node CPU,
- * Redis CPU, bytes each way and the garbage collection share (bench/redis-resources.ts).
+ * Redis CPU, bytes each way and the garbage collection share (bench/redis-resources.ts). With
+ * `--profile`, one more round of each side runs under the CPU profiler, and the Node CPU per event
+ * is split by what it buys (bench/cpu-profile.ts).
  *
- *   node --import tsx bench/redis-store.ts [--url redis://…] [--entities N] [--rounds N] [--concurrency N] [--json]
+ *   node --import tsx bench/redis-store.ts [--url redis://…] [--entities N] [--rounds N] [--concurrency N] [--profile] [--json]
  *   node --import tsx bench/redis-store.ts --memory [--max-entities N]    (see bench/redis-memory.ts)
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import machines from '../machines/index.ts';
-import { createGatekeeper } from '../src/index.ts';
+import { createGatekeeper, type EntityStore } from '../src/index.ts';
 import { demoStream } from '../src/demo/stream.ts';
 import { RECOMMENDED_REDIS_OPTIONS, redisStore } from '../src/store/redis/index.ts';
 import { resequencer } from './peer/resequencer.ts';
+import { CPU_KINDS, profiled, type CpuBreakdown } from './cpu-profile.ts';
 import { benchRedisMemory, printRedisMemoryFigures } from './redis-memory.ts';
 import { measured, type ResourceFigures } from './redis-resources.ts';
 import { fmt, median, rate } from './stats.ts';
@@ -35,6 +43,8 @@ export interface RedisBenchOptions {
   concurrency?: number;
   /** Keep the outbox, as a deployment with the Kafka relay does (default true). */
   outbox?: boolean;
+  /** One more round of each side under the CPU profiler, its Node CPU split by kind (default false). */
+  profile?: boolean;
   /** Receives the report lines (default console.log); pass () => {} for figures only. */
   log?: (line: string) => void;
 }
@@ -47,8 +57,17 @@ export interface LatencyFigures {
 
 export type SideFigures = LatencyFigures & ResourceFigures;
 
-const SIDES = ['gatekeeper', 'peer', 'floor'] as const;
+const SIDES = ['gatekeeper', 'peer', 'floor', 'noHistory', 'stateOnly', 'embedded'] as const;
 type Side = (typeof SIDES)[number];
+
+const LABELS: Record<Side, string> = {
+  gatekeeper: 'gatekeeper',
+  peer: 'peer',
+  floor: 'floor',
+  noHistory: 'no history',
+  stateOnly: 'state only',
+  embedded: 'embedded',
+};
 
 export interface RedisBenchFigures {
   store: 'redis';
@@ -60,6 +79,14 @@ export interface RedisBenchFigures {
   gatekeeper: SideFigures;
   peer: SideFigures;
   floor: SideFigures;
+  /** The gatekeeper on Redis without history (`historyLimit: 0`). */
+  noHistory: SideFigures;
+  /** The gatekeeper on Redis without outbox and history: entity, buffer and snapshot only. */
+  stateOnly: SideFigures;
+  /** The gatekeeper on the in-memory store: its decision work with no I/O (Redis figures are 0). */
+  embedded: SideFigures;
+  /** With `profile`: each side's Node CPU per event split by kind (µs). */
+  profiles?: Record<Side, CpuBreakdown>;
   eventsPerSec: number;
   peerEventsPerSec: number;
   floorEventsPerSec: number;
@@ -89,62 +116,90 @@ export async function benchRedisStore(options: RedisBenchOptions = {}): Promise<
   const admin = new Redis(url);
   const client = () => new Redis(url, { ...RECOMMENDED_REDIS_OPTIONS, connectionName: 'gatekeeper-bench' });
   let round = 0;
-  const sides: Record<Side, () => Promise<SideFigures>> = {
-    async gatekeeper() {
+  /** A round's measurement: plain, or under the CPU profiler (kept aside, not among the samples). */
+  type Measure = (events: number, work: () => Promise<LatencyFigures>) => Promise<SideFigures>;
+  const plain: Measure = async (events, work) => {
+    const { result, resources } = await measured(admin, events, work);
+    return { ...result, ...resources };
+  };
+  const gatekeeperSide =
+    (storeFor: (prefix: string) => EntityStore | undefined) =>
+    async (measure: Measure): Promise<SideFigures> => {
       const prefix = `bench-${process.pid}-${(round += 1)}`;
-      const store = redisStore({ url, prefix, outbox });
-      await store.ready();
-      const gatekeeper = createGatekeeper({ machines, store, sweepIntervalMs: 0 });
+      const store = storeFor(prefix);
+      await (store as { ready?: () => Promise<void> } | undefined)?.ready?.();
+      const gatekeeper = createGatekeeper({ machines, ...(store ? { store } : {}), sweepIntervalMs: 0 });
       const copy = structuredClone(inputs);
-      const { result, resources } = await measured(admin, copy.length, () =>
+      const figures = await measure(copy.length, () =>
         drive(copy.length, concurrency, (i) => gatekeeper.handle(copy[i])),
       );
       await gatekeeper.close();
-      await deleteKeys(admin, `{${prefix}`);
-      return { ...result, ...resources };
-    },
-    async peer() {
+      if (store) await deleteKeys(admin, `{${prefix}`);
+      return figures;
+    };
+  const sides: Record<Side, (measure: Measure) => Promise<SideFigures>> = {
+    gatekeeper: gatekeeperSide((prefix) => redisStore({ url, prefix, outbox })),
+    async peer(measure) {
       const prefix = `bench-peer-${process.pid}-${(round += 1)}`;
       const redis = client();
       const resequence = resequencer(redis, prefix);
       await redis.ping();
-      const { result, resources } = await measured(admin, inputs.length, () =>
+      const figures = await measure(inputs.length, () =>
         drive(inputs.length, concurrency, (i) => resequence(inputs[i])),
       );
       await redis.quit();
       await deleteKeys(admin, `{${prefix}`);
-      return { ...result, ...resources };
+      return figures;
     },
-    async floor() {
+    async floor(measure) {
       const redis = client();
       redis.defineCommand('benchTrivial', { numberOfKeys: 1, lua: TRIVIAL_SCRIPT });
       const trivial = (
         redis as unknown as { benchTrivial(key: string, arg: string): Promise<unknown> }
       ).benchTrivial.bind(redis);
       await redis.ping();
-      const { result, resources } = await measured(admin, inputs.length, () =>
+      const figures = await measure(inputs.length, () =>
         drive(inputs.length, concurrency, (i) => trivial(`{bench-floor}:${keys[i]}`, '1')),
       );
       await redis.quit();
-      return { ...result, ...resources };
+      return figures;
     },
+    noHistory: gatekeeperSide((prefix) => redisStore({ url, prefix, outbox, historyLimit: 0 })),
+    stateOnly: gatekeeperSide((prefix) => redisStore({ url, prefix, outbox: false, historyLimit: 0 })),
+    embedded: gatekeeperSide(() => undefined),
   };
 
   try {
     log(
       `redis store, demo stream: ${fmt(inputs.length)} records for ${fmt(entities)} entities at ${url}, ${concurrency} in flight, outbox ${outbox ? 'on' : 'off'}`,
     );
-    for (const side of SIDES) await sides[side](); // warm-up: JIT, script cache, connections; not counted
-    const samples: Record<Side, SideFigures[]> = { gatekeeper: [], peer: [], floor: [] };
+    for (const side of SIDES) await sides[side](plain); // warm-up: JIT, script cache, connections; not counted
+    const samples = Object.fromEntries(SIDES.map((side) => [side, [] as SideFigures[]])) as Record<
+      Side,
+      SideFigures[]
+    >;
     for (let i = 0; i < rounds; i += 1) {
       // Interleaved so machine noise hits every side alike.
-      for (const side of SIDES) samples[side].push(await sides[side]());
+      for (const side of SIDES) samples[side].push(await sides[side](plain));
     }
-    const [gatekeeper, peer, floor] = SIDES.map((side) => medians(samples[side])) as [
-      SideFigures,
-      SideFigures,
-      SideFigures,
-    ];
+    const all = Object.fromEntries(SIDES.map((side) => [side, medians(samples[side])])) as Record<
+      Side,
+      SideFigures
+    >;
+    const { gatekeeper, peer, floor } = all;
+    let profiles: Record<Side, CpuBreakdown> | undefined;
+    if (options.profile) {
+      profiles = {} as Record<Side, CpuBreakdown>;
+      for (const side of SIDES) {
+        let breakdown: CpuBreakdown | undefined;
+        await sides[side](async (events, work) => {
+          const run = await profiled(events, () => plain(events, work));
+          breakdown = run.breakdown;
+          return run.result;
+        });
+        profiles[side] = breakdown as CpuBreakdown;
+      }
+    }
     const figures: RedisBenchFigures = {
       store: 'redis',
       entities,
@@ -152,9 +207,8 @@ export async function benchRedisStore(options: RedisBenchOptions = {}): Promise<
       rounds,
       concurrency,
       outbox,
-      gatekeeper,
-      peer,
-      floor,
+      ...all,
+      ...(profiles ? { profiles } : {}),
       eventsPerSec: gatekeeper.eventsPerSec,
       peerEventsPerSec: peer.eventsPerSec,
       floorEventsPerSec: floor.eventsPerSec,
@@ -177,11 +231,51 @@ export function printRedisFigures(figures: RedisBenchFigures, log: (line: string
   for (const side of SIDES) {
     const f = figures[side];
     log(
-      `  ${side.padEnd(10)} ${fmt(f.eventsPerSec).padStart(10)} ${f.p50Ms.toFixed(2).padStart(8)} ${f.p99Ms.toFixed(2).padStart(8)} ${f.nodeCpuUsPerEvent.toFixed(1).padStart(16)} ${f.redisCpuUsPerEvent.toFixed(1).padStart(17)} ${`${fmt(f.bytesToRedisPerEvent)} / ${fmt(f.bytesFromRedisPerEvent)}`.padStart(28)} ${f.gcShare.toFixed(3).padStart(10)}`,
+      `  ${LABELS[side].padEnd(10)} ${fmt(f.eventsPerSec).padStart(10)} ${f.p50Ms.toFixed(2).padStart(8)} ${f.p99Ms.toFixed(2).padStart(8)} ${f.nodeCpuUsPerEvent.toFixed(1).padStart(16)} ${f.redisCpuUsPerEvent.toFixed(1).padStart(17)} ${`${fmt(f.bytesToRedisPerEvent)} / ${fmt(f.bytesFromRedisPerEvent)}`.padStart(28)} ${f.gcShare.toFixed(3).padStart(10)}`,
     );
   }
   log(`  ratio      ${figures.ratio.toFixed(2)}   gatekeeper / peer (target ≥ 0.80)`);
   log(`  floor ratio ${figures.floorRatio.toFixed(2)}  gatekeeper / one trivial EVALSHA per event`);
+  printGap(figures, log);
+  if (figures.profiles) printProfiles(figures.profiles, log);
+}
+
+/**
+ * The gatekeeper's cost per event built up from the embedded decision work by what the Redis
+ * store keeps, each line the difference to the one before (wall µs per event = 10⁶ / events/s).
+ */
+function printGap(figures: RedisBenchFigures, log: (line: string) => void): void {
+  const wall = (f: SideFigures) => 1e6 / f.eventsPerSec;
+  const steps: [string, SideFigures, SideFigures | undefined][] = [
+    ['decision work, no I/O (embedded)', figures.embedded, undefined],
+    ['+ entity, buffer, snapshot in Redis, fenced', figures.stateOnly, figures.embedded],
+    ['+ outbox', figures.noHistory, figures.stateOnly],
+    ['+ history', figures.gatekeeper, figures.noHistory],
+  ];
+  log('  per event, built up (each line: the difference to the line before)   wall µs   Node CPU µs');
+  for (const [label, side, before] of steps) {
+    const w = before ? wall(side) - wall(before) : wall(side);
+    const c = before ? side.nodeCpuUsPerEvent - before.nodeCpuUsPerEvent : side.nodeCpuUsPerEvent;
+    log(`  ${label.padEnd(66)} ${signed(w, !!before).padStart(9)} ${signed(c, !!before).padStart(13)}`);
+  }
+  log(
+    `  ${'= gatekeeper'.padEnd(66)} ${wall(figures.gatekeeper).toFixed(1).padStart(9)} ${figures.gatekeeper.nodeCpuUsPerEvent.toFixed(1).padStart(13)}`,
+  );
+  log(
+    `  ${'peer'.padEnd(66)} ${wall(figures.peer).toFixed(1).padStart(9)} ${figures.peer.nodeCpuUsPerEvent.toFixed(1).padStart(13)}`,
+  );
+}
+
+function signed(value: number, delta: boolean): string {
+  return `${delta && value >= 0 ? '+' : ''}${value.toFixed(1)}`;
+}
+
+/** The profiled round of each side: Node CPU µs per event by kind (bench/cpu-profile.ts). */
+function printProfiles(profiles: Record<Side, CpuBreakdown>, log: (line: string) => void): void {
+  log('  Node CPU µs per event by kind, one profiled round of each side');
+  log(`  ${'kind'.padEnd(12)}${SIDES.map((side) => LABELS[side].padStart(12)).join('')}`);
+  for (const kind of [...CPU_KINDS, 'busy'] as const)
+    log(`  ${kind.padEnd(12)}${SIDES.map((side) => profiles[side][kind].toFixed(1).padStart(12)).join('')}`);
 }
 
 /** Runs `count` tasks with `concurrency` in flight (a sliding window), timing each. */
@@ -250,6 +344,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       'no-outbox': { type: 'boolean' },
       memory: { type: 'boolean' },
       'max-entities': { type: 'string' },
+      profile: { type: 'boolean' },
       json: { type: 'boolean' },
     },
   });
@@ -267,6 +362,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       ...(number(values.rounds) ? { rounds: number(values.rounds) as number } : {}),
       ...(number(values.concurrency) ? { concurrency: number(values.concurrency) as number } : {}),
       outbox: !values['no-outbox'],
+      profile: values.profile ?? false,
     });
     if (values.json) console.log(JSON.stringify(figures));
   }

@@ -4,7 +4,7 @@
  * ratio).
  *
  *   npm run bench                          embedded store vs one live actor per entity
- *   npm run bench -- --store redis         Redis store vs a hand-written resequencer and a trivial EVALSHA (REDIS_URL)
+ *   npm run bench -- --store redis [--profile]   Redis store vs a hand-written resequencer and a trivial EVALSHA, and where the gap goes (REDIS_URL)
  *   npm run bench -- --store redis --memory [--max-entities N]   memory as entities grow
  *   npm run bench -- --kafka               input topic → gatekeeper (Redis) → output topic vs a plain forwarder
  *   npm run bench -- --effects             a no-op transition handler vs none, same pipeline, memory and Redis (REDIS_URL)
@@ -30,6 +30,7 @@ const { values } = parseArgs({
     startup: { type: 'boolean' },
     effects: { type: 'boolean' },
     example: { type: 'boolean' },
+    profile: { type: 'boolean' },
   },
 });
 const sizes = {
@@ -83,7 +84,7 @@ if (values.effects) {
   if (values.json) console.log(JSON.stringify(figures));
 } else if (values.store === 'redis') {
   const { benchRedisStore } = await import('./redis-store.ts');
-  const figures = await benchRedisStore({ ...sizes, log });
+  const figures = await benchRedisStore({ ...sizes, profile: values.profile ?? false, log });
   if (values.json) console.log(JSON.stringify(figures));
 } else if (values.store !== undefined && values.store !== 'memory') {
   console.error(`unknown --store ${values.store} (memory or redis)`);
