@@ -6,7 +6,7 @@
  */
 import type { HeldMark } from '../core/attention.ts';
 import type { Clock } from '../core/clock.ts';
-import type { Decision } from '../core/decide.ts';
+import type { Decision } from '../core/decision.ts';
 import { EMPTY_ENTITY, oldestBufferedAt } from '../core/entity.ts';
 import type { EventEnvelope } from '../core/envelope.ts';
 import { VersionConflictError } from '../core/errors.ts';

@@ -10,15 +10,10 @@ import {
 } from '../core/aggregate.ts';
 import type { AttentionEntry, HeldMark } from '../core/attention.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
-import {
-  decide,
-  decideRelease,
-  decideRetry,
-  decideSkip,
-  decideSkipHeld,
-  decideStall,
-  type Decision,
-} from '../core/decide.ts';
+import { decide } from '../core/decide.ts';
+import type { Decision } from '../core/decision.ts';
+import { decideRetry, decideSkip, decideSkipHeld } from '../core/operator-decisions.ts';
+import { decideRelease, decideStall } from '../core/sweeper-decisions.ts';
 import { oldestBufferedAt, type BufferedEvent, type ParkedEvent } from '../core/entity.ts';
 import { parseEnvelope, type EventEnvelope } from '../core/envelope.ts';
 import {
