@@ -2,19 +2,14 @@
  * The gatekeeper: routes each event to its entity's mailbox, hydrates the entity, runs the
  * decision rules against its live actor, commits the decision atomically and tells listeners.
  */
-import {
-  buildAggregates,
-  type Aggregate,
-  type AggregateDefaults,
-  type MachineRegistryInput,
-} from '../core/aggregate.ts';
-import type { AttentionEntry, HeldMark } from '../core/attention.ts';
+import { buildAggregates, type Aggregate } from '../core/aggregate.ts';
+import type { AttentionEntry } from '../core/attention.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { decide } from '../core/decide.ts';
 import type { Decision } from '../core/decision.ts';
 import { decideRetry, decideSkip, decideSkipHeld } from '../core/operator-decisions.ts';
 import { decideRelease, decideStall } from '../core/sweeper-decisions.ts';
-import { oldestBufferedAt, type BufferedEvent, type ParkedEvent } from '../core/entity.ts';
+import { oldestBufferedAt } from '../core/entity.ts';
 import { parseEnvelope, type EventEnvelope } from '../core/envelope.ts';
 import {
   ClosedError,
@@ -23,17 +18,8 @@ import {
   VersionConflictError,
 } from '../core/errors.ts';
 import { toHistoryEntry, type HistoryEntry } from '../core/history.ts';
-import type { AppliedTransition, DeadLetter, InputSource, Outcome, StateValue } from '../core/outcome.ts';
-import type { TimeMark } from '../core/time-order.ts';
-import type { EffectStore } from '../store/effect-queue.ts';
-import type {
-  CommitResult,
-  EntityRef,
-  EntityStore,
-  StalledEntity,
-  SyncEntityStore,
-} from '../store/entity-store.ts';
-import type { ActorInspector } from './actor-cursor.ts';
+import type { DeadLetter, InputSource, Outcome } from '../core/outcome.ts';
+import type { CommitResult, EntityRef, EntityStore, SyncEntityStore } from '../store/entity-store.ts';
 import { readAttention } from './attention-list.ts';
 import { holdForeignEvent, knownElsewhere } from './foreign-events.ts';
 import { lifecycleDecision } from './hydrate.ts';
@@ -44,6 +30,8 @@ import {
   type Reload,
   type Reloaded,
 } from './lifecycle-verbs.ts';
+import type { EntityInspection, Gatekeeper, HandleResult, StalledReport } from './gatekeeper-api.ts';
+import { resolveLimits, type GatekeeperOptions } from './gatekeeper-options.ts';
 import { ResidentLoader } from './resident-loader.ts';
 import { VersionRegistry } from './version-registry.ts';
 import { HeldEntities } from './held-entities.ts';
@@ -57,166 +45,10 @@ import {
   type EffectsEngine,
   type GatekeeperEffects,
 } from './effects/effects-engine.ts';
-import type { EffectsOptions, EffectTimers } from './effects/options.ts';
-import {
-  createEffectsEngine,
-  effectAttention,
-  inspectEffects,
-  type EffectInspection,
-} from './effects/wire-effects.ts';
+import { createEffectsEngine, effectAttention, inspectEffects } from './effects/wire-effects.ts';
 
-export interface GatekeeperOptions {
-  /** Aggregate name → XState machine, or `{ machine, payloads, onRejected, … }`. */
-  machines: MachineRegistryInput;
-  /** Where entity state lives; the embedded memory store when omitted. */
-  store: EntityStore;
-  /** Defaults for every aggregate's policies and limits. */
-  defaults?: Partial<AggregateDefaults>;
-  /** Live actors kept in memory before idle ones are evicted (default 100,000). */
-  maxResidentEntities?: number;
-  /** Recent event ids remembered per entity for deduplication (default 64). */
-  dedupWindow?: number;
-  /**
-   * How often the sweeper runs (stall policies, hold releases), in ms; 0 turns it off. Default: a
-   * quarter of the smallest stall limit (1 s to 60 s), or half the smallest hold (at least 50 ms)
-   * when that is sooner.
-   */
-  sweepIntervalMs?: number;
-  clock?: Clock;
-  /** Receives XState inspection events from every entity actor. */
-  inspect?: ActorInspector;
-  /** Times a decision is retried after another process committed the entity first (default 20). */
-  maxConflictRetries?: number;
-  /**
-   * A durable transition handler (docs/effects.md): run for every applied transition after its
-   * commit, at least once, in per-entity order, with retries and holds. The store must keep an
-   * effects queue (`effects: true`).
-   */
-  effects?: EffectsOptions;
-  /**
-   * Which shards' effects this process runs: 'all' (default), or 'manual' for the Kafka runtime,
-   * which starts one runner per input partition it owns (`effectsEngineOf`).
-   */
-  effectShards?: 'all' | 'manual';
-  /**
-   * Where the effect runners read and write the effects queue (default `store.effects`): the Kafka
-   * runtime gives them the relays' connection, so they never wait behind pipelined commits.
-   */
-  effectStore?: EffectStore | undefined;
-  /** Timers and randomness of the effect runners (tests make back-offs short). */
-  effectTimers?: EffectTimers;
-  /** Told about store failures the effect runners retry (default: a process warning every 10 s at most). */
-  onEffectError?: (error: unknown, where: string) => void;
-}
-
-/** The answer to one `handle`: the event's own outcome, plus everything its drain caused. */
-export interface HandleResult {
-  outcome: Outcome;
-  /** Every outcome in order: the event's own first, then the drained ones. */
-  outcomes: Outcome[];
-  transitions: AppliedTransition[];
-}
-
-/** What `inspect` shows of one entity. */
-export interface EntityInspection extends EntityRef {
-  state: StateValue;
-  context: unknown;
-  status: 'active' | 'done';
-  lastSeq: number;
-  /** Time mode: the last applied timed event's time (UTC) and id. */
-  lastTime: TimeMark | undefined;
-  version: number;
-  buffered: BufferedEvent[];
-  parked: ParkedEvent | undefined;
-  /** Set when the entity is held (or would be on its next event): why, and what to do. */
-  held: HeldMark | undefined;
-  /** The machine version its snapshot is stored under, and the one this process runs. */
-  storedVersion: string | undefined;
-  machineVersion: string;
-  /** What loading it now would do first: migrate it, restamp it, release its hold. */
-  pending: string | undefined;
-  recentRejections: HistoryEntry[];
-  /** On a store with an effects queue: the entity's failed effect, if any, and how many wait behind it. */
-  effects: EffectInspection | undefined;
-}
-
-export interface StalledReport extends StalledEntity {
-  ageMs: number;
-  stallAfterMs: number;
-}
-
-export interface Gatekeeper {
-  /**
-   * Decides one event. Never throws for bad input (it answers `rejected`); throws when the store
-   * fails. `source` says where the input came from (e.g. its Kafka topic, partition and offset):
-   * kept with the event while it waits, and put on its dead letter if it is ever rejected.
-   */
-  handle(input: unknown, source?: InputSource): Promise<HandleResult>;
-  /**
-   * Decides inputs in order, as `handle` on each would: per-key order holds, and every input is
-   * handled even after one fails. `onResult` gets each input's result as soon as it is decided;
-   * the promise resolves when all are, or rejects with the first error (a store's, or one thrown
-   * by `onResult`). On the embedded store the whole batch is decided synchronously, one promise
-   * per batch instead of one per event. Results are handed over, not collected: thousands of
-   * results kept alive at once cost more garbage collection than deciding them.
-   */
-  handleBatch(
-    inputs: readonly unknown[],
-    onResult?: (result: HandleResult, index: number) => void,
-  ): Promise<void>;
-  /** Rejects input that never became an event (e.g. a line or record that is not JSON) as a dead letter. */
-  rejectUnparseable(raw: unknown, detail: string, source?: InputSource): Promise<HandleResult>;
-  /**
-   * Rejects input its transport refused before it could be decided (e.g. `key-mismatch`: a Kafka
-   * record whose key is not the envelope's key) as a dead letter, keeping the envelope when it parses.
-   */
-  rejectInput(
-    raw: unknown,
-    reason: 'invalid-envelope' | 'key-mismatch' | 'input-too-large',
-    detail: string,
-    source?: InputSource,
-  ): Promise<HandleResult>;
-  inspect(aggregate: string, key: string): Promise<EntityInspection | undefined>;
-  history(aggregate: string, key: string): Promise<HistoryEntry[]>;
-  /** Entities whose oldest buffered event is older than their aggregate's stall limit. */
-  stalled(limit?: number): Promise<StalledReport[]>;
-  /** Entities that need an operator (parked or held); `attention` gives each one's reason. */
-  parked(limit?: number): Promise<EntityRef[]>;
-  /** Every entity that waits for an operator, with its reason: one list for parked and held ones. */
-  attention(limit?: number): Promise<AttentionEntry[]>;
-  /** Operator: try a parked entity's event again (a held one: load it again, as `migrate`). */
-  retry(aggregate: string, key: string): Promise<Outcome[]>;
-  /**
-   * Operator: move a parked entity past its event and drain. On a held entity, every buffered
-   * event is rejected as `operator-skipped` (reported as a dead letter) and the entity stays held.
-   */
-  skip(aggregate: string, key: string): Promise<Outcome[]>;
-  /**
-   * Operator: loads the entity again under the current machine (after a migration was deployed):
-   * migrated or restamped and drained, or an OperatorActionError saying why it is still held.
-   */
-  migrate(aggregate: string, key: string): Promise<Outcome[]>;
-  /**
-   * Operator: puts the entity in its machine's initial state under the current version, keeping
-   * its seq (or, with `resetSeq`, setting it to 0 so the history can be replayed), then drains.
-   */
-  reset(aggregate: string, key: string, options?: { resetSeq?: boolean }): Promise<Outcome[]>;
-  /**
-   * Releases held timed events whose hold is over and entities whose hold (see `attention`) has
-   * ended, then runs the stall policies (the sweeper calls this on a timer).
-   */
-  sweep(): Promise<Outcome[]>;
-  subscribe(listener: GatekeeperListener): () => void;
-  /** Resolves when every event handed in so far is decided. */
-  idle(): Promise<void>;
-  readonly aggregates: ReadonlyMap<string, Aggregate>;
-  readonly store: EntityStore;
-  /** The transition handler's failure log and verbs; present when `effects` is configured. */
-  readonly effects: GatekeeperEffects | undefined;
-  residentCount(): number;
-  /** Finishes in-flight work, stops the sweeper and actors, and closes the store. */
-  close(): Promise<void>;
-}
+export type { EntityInspection, Gatekeeper, HandleResult, StalledReport } from './gatekeeper-api.ts';
+export type { GatekeeperOptions } from './gatekeeper-options.ts';
 
 export function createGatekeeperWithStore(options: GatekeeperOptions): Gatekeeper {
   return new GatekeeperRuntime(options);
@@ -249,12 +81,10 @@ class GatekeeperRuntime implements Gatekeeper {
     this.clock = options.clock ?? systemClock;
     this.registry = new VersionRegistry(this.store, this.clock);
     this.loader = new ResidentLoader(this.registry, this.clock, options.inspect);
-    this.dedupWindow = positive('dedupWindow', options.dedupWindow ?? 64);
-    this.maxConflictRetries = positive('maxConflictRetries', options.maxConflictRetries ?? 20);
-    this.residents = new ResidentEntities(
-      positive('maxResidentEntities', options.maxResidentEntities ?? 100_000),
-      (id) => this.mailboxes.isBusy(id),
-    );
+    const { dedupWindow, maxConflictRetries, maxResidentEntities } = resolveLimits(options);
+    this.dedupWindow = dedupWindow;
+    this.maxConflictRetries = maxConflictRetries;
+    this.residents = new ResidentEntities(maxResidentEntities, (id) => this.mailboxes.isBusy(id));
     const smallestStall = Math.min(...[...this.aggregates.values()].map((a) => a.stallAfterMs));
     // A hold is released by the next event of its entity, or by the sweeper when none comes: then
     // within half a hold of its end.
@@ -903,10 +733,4 @@ function entityId(aggregate: string, key: string): string {
 /** The aggregates' holds that are on (time mode with holdMs > 0). */
 function holdsOf(aggregates: ReadonlyMap<string, Aggregate>): number[] {
   return [...aggregates.values()].flatMap((aggregate) => (aggregate.holdMs > 0 ? [aggregate.holdMs] : []));
-}
-
-function positive(name: string, value: number): number {
-  if (!Number.isInteger(value) || value <= 0)
-    throw new InvalidConfigError(`${name} must be a positive integer (got ${value})`);
-  return value;
 }
