@@ -1,44 +1,23 @@
 /**
  * The gatekeeper: routes each event to its entity's mailbox, hydrates the entity, runs the
  * decision rules against its live actor, commits the decision atomically and tells listeners.
+ * This file wires the parts and takes the inputs; the contract is in gatekeeper-api.ts, the
+ * decide-and-commit loop in decision-loop.ts.
  */
 import { buildAggregates, type Aggregate } from '../core/aggregate.ts';
 import type { AttentionEntry } from '../core/attention.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { decide } from '../core/decide.ts';
-import type { Decision } from '../core/decision.ts';
+import { oldestBufferedAt } from '../core/entity.ts';
 import { decideRetry, decideSkip, decideSkipHeld } from '../core/operator-decisions.ts';
 import { decideRelease, decideStall } from '../core/sweeper-decisions.ts';
-import { oldestBufferedAt } from '../core/entity.ts';
-import { parseEnvelope, type EventEnvelope } from '../core/envelope.ts';
-import {
-  ClosedError,
-  InvalidConfigError,
-  OperatorActionError,
-  VersionConflictError,
-} from '../core/errors.ts';
-import { toHistoryEntry, type HistoryEntry } from '../core/history.ts';
-import type { DeadLetter, InputSource, Outcome } from '../core/outcome.ts';
-import type { CommitResult, EntityRef, EntityStore, SyncEntityStore } from '../store/entity-store.ts';
+import { parseEnvelope } from '../core/envelope.ts';
+import { ClosedError, InvalidConfigError, OperatorActionError } from '../core/errors.ts';
+import type { HistoryEntry } from '../core/history.ts';
+import type { InputSource, Outcome } from '../core/outcome.ts';
+import type { EntityRef, EntityStore } from '../store/entity-store.ts';
 import { readAttention } from './attention-list.ts';
-import { holdForeignEvent, knownElsewhere } from './foreign-events.ts';
-import { lifecycleDecision } from './hydrate.ts';
-import {
-  migrateEntity,
-  releaseEndedHolds,
-  resetEntity,
-  type Reload,
-  type Reloaded,
-} from './lifecycle-verbs.ts';
-import type { EntityInspection, Gatekeeper, HandleResult, StalledReport } from './gatekeeper-api.ts';
-import { resolveLimits, type GatekeeperOptions } from './gatekeeper-options.ts';
-import { ResidentLoader } from './resident-loader.ts';
-import { VersionRegistry } from './version-registry.ts';
-import { HeldEntities } from './held-entities.ts';
-import { Listeners, type GatekeeperListener } from './listeners.ts';
-import { Mailboxes } from './mailbox.ts';
-import { ResidentEntities, type Resident } from './resident-entities.ts';
-import { StallSweeper } from './stall-sweeper.ts';
+import { asDecided, DecisionLoop, toHandleResult } from './decision-loop.ts';
 import {
   retryFailedEffect,
   skipFailedEffect,
@@ -46,6 +25,18 @@ import {
   type GatekeeperEffects,
 } from './effects/effects-engine.ts';
 import { createEffectsEngine, effectAttention, inspectEffects } from './effects/wire-effects.ts';
+import { handleForeignEvent } from './foreign-events.ts';
+import type { EntityInspection, Gatekeeper, HandleResult, StalledReport } from './gatekeeper-api.ts';
+import { resolveLimits, type GatekeeperOptions } from './gatekeeper-options.ts';
+import { HeldEntities } from './held-entities.ts';
+import { migrateEntity, releaseEndedHolds, resetEntity } from './lifecycle-verbs.ts';
+import { Listeners, type GatekeeperListener } from './listeners.ts';
+import { Mailboxes } from './mailbox.ts';
+import { rejectWithoutEntity } from './reject-without-entity.ts';
+import { entityId, ResidentEntities } from './resident-entities.ts';
+import { ResidentLoader } from './resident-loader.ts';
+import { StallSweeper } from './stall-sweeper.ts';
+import { VersionRegistry } from './version-registry.ts';
 
 export type { EntityInspection, Gatekeeper, HandleResult, StalledReport } from './gatekeeper-api.ts';
 export type { GatekeeperOptions } from './gatekeeper-options.ts';
@@ -59,32 +50,44 @@ export function effectsEngineOf(gatekeeper: Gatekeeper): EffectsEngine | undefin
   return gatekeeper instanceof GatekeeperRuntime ? gatekeeper.effectsEngine : undefined;
 }
 
+// The fields that are not private are what the parts beside this file are given (`this` as their
+// deps): foreign-events.ts and reject-without-entity.ts.
 class GatekeeperRuntime implements Gatekeeper {
   readonly aggregates: ReadonlyMap<string, Aggregate>;
   readonly store: EntityStore;
-  private readonly mailboxes = new Mailboxes();
+  readonly mailboxes = new Mailboxes();
   private readonly residents: ResidentEntities;
   readonly listeners = new Listeners();
   private readonly held = new HeldEntities();
   readonly clock: Clock;
-  private readonly dedupWindow: number;
   readonly maxConflictRetries: number;
   private readonly sweeper: StallSweeper | undefined;
   readonly registry: VersionRegistry;
   private readonly loader: ResidentLoader;
+  readonly loop: DecisionLoop;
   readonly effectsEngine: EffectsEngine | undefined;
   private closed = false;
 
-  constructor(private readonly options: GatekeeperOptions) {
+  constructor(options: GatekeeperOptions) {
     this.aggregates = buildAggregates(options.machines, options.defaults);
     this.store = options.store;
     this.clock = options.clock ?? systemClock;
     this.registry = new VersionRegistry(this.store, this.clock);
     this.loader = new ResidentLoader(this.registry, this.clock, options.inspect);
     const { dedupWindow, maxConflictRetries, maxResidentEntities } = resolveLimits(options);
-    this.dedupWindow = dedupWindow;
     this.maxConflictRetries = maxConflictRetries;
     this.residents = new ResidentEntities(maxResidentEntities, (id) => this.mailboxes.isBusy(id));
+    this.loop = new DecisionLoop({
+      store: this.store,
+      clock: this.clock,
+      mailboxes: this.mailboxes,
+      residents: this.residents,
+      held: this.held,
+      loader: this.loader,
+      listeners: this.listeners,
+      dedupWindow,
+      maxConflictRetries,
+    });
     const smallestStall = Math.min(...[...this.aggregates.values()].map((a) => a.stallAfterMs));
     // A hold is released by the next event of its entity, or by the sweeper when none comes: then
     // within half a hold of its end.
@@ -155,7 +158,8 @@ class GatekeeperRuntime implements Gatekeeper {
   private handleNow(input: unknown, source: InputSource | undefined): HandleResult | Promise<HandleResult> {
     const parsed = parseEnvelope(input);
     if (!parsed.ok) {
-      return this.rejectWithoutEntity(
+      return rejectWithoutEntity(
+        this,
         input,
         'invalid-envelope',
         `invalid event envelope: ${parsed.message}`,
@@ -167,18 +171,19 @@ class GatekeeperRuntime implements Gatekeeper {
     }
     const event = parsed.event;
     const aggregate = this.aggregates.get(event.aggregate);
-    if (!aggregate) return this.handleForeign(event, source);
-    return this.decideFor(
+    if (!aggregate) return handleForeignEvent(this, event, source);
+    const loop = this.loop;
+    return loop.decideFor(
       aggregate,
       event.key,
-      (resident, now) => decide(this.contextFor(resident, now), resident.entity, event, source),
+      (resident, now) => decide(loop.contextFor(resident, now), resident.entity, event, source),
       toHandleResult,
     );
   }
 
   rejectUnparseable(raw: unknown, detail: string, source?: InputSource): Promise<HandleResult> {
     if (this.closed) return Promise.reject(new ClosedError());
-    return this.rejectWithoutEntity(raw, 'invalid-envelope', detail, { identity: {}, source });
+    return rejectWithoutEntity(this, raw, 'invalid-envelope', detail, { identity: {}, source });
   }
 
   rejectInput(
@@ -190,8 +195,12 @@ class GatekeeperRuntime implements Gatekeeper {
     if (this.closed) return Promise.reject(new ClosedError());
     const parsed = parseEnvelope(raw);
     return parsed.ok
-      ? this.rejectWithoutEntity(raw, reason, detail, { identity: parsed.event, event: parsed.event, source })
-      : this.rejectWithoutEntity(raw, reason, detail, { identity: parsed.partial, source });
+      ? rejectWithoutEntity(this, raw, reason, detail, {
+          identity: parsed.event,
+          event: parsed.event,
+          source,
+        })
+      : rejectWithoutEntity(this, raw, reason, detail, { identity: parsed.partial, source });
   }
 
   async inspect(aggregate: string, key: string): Promise<EntityInspection | undefined> {
@@ -273,11 +282,11 @@ class GatekeeperRuntime implements Gatekeeper {
       return [];
     }
     if (!(await this.isHeld(aggregate, key))) return this.operatorAction(aggregate, key, 'skip', decideSkip);
-    const { outcomes } = await this.decideFor(
+    const { outcomes } = await this.loop.decideFor(
       this.requireAggregate(aggregate),
       key,
       (resident, now) =>
-        resident.hold ? decideSkipHeld(this.contextFor(resident, now), resident.entity) : undefined,
+        resident.hold ? decideSkipHeld(this.loop.contextFor(resident, now), resident.entity) : undefined,
       asDecided,
       { reload: true },
     );
@@ -285,7 +294,7 @@ class GatekeeperRuntime implements Gatekeeper {
   }
 
   migrate(aggregate: string, key: string): Promise<Outcome[]> {
-    return migrateEntity(this.reload, this.requireAggregate(aggregate), key);
+    return migrateEntity(this.loop.reload, this.requireAggregate(aggregate), key);
   }
 
   async reset(aggregate: string, key: string, options: { resetSeq?: boolean } = {}): Promise<Outcome[]> {
@@ -293,23 +302,23 @@ class GatekeeperRuntime implements Gatekeeper {
     // A reset of an entity the store never saw would create one: refuse it (a typo in the key).
     if (!(await this.store.load({ aggregate, key })))
       throw new OperatorActionError(`${aggregate}/${key} is not in this store, so there is nothing to reset`);
-    return resetEntity(this.reload, definition, key, options.resetSeq ?? false);
+    return resetEntity(this.loop.reload, definition, key, options.resetSeq ?? false);
   }
 
   async sweep(): Promise<Outcome[]> {
-    const outcomes = await releaseEndedHolds(this.reload, this.aggregates, await this.attention());
+    const outcomes = await releaseEndedHolds(this.loop.reload, this.aggregates, await this.attention());
     outcomes.push(...(await this.releaseHeld()));
     for (const report of await this.stalled()) {
       const aggregate = this.aggregates.get(report.aggregate) as Aggregate;
       if (aggregate.onStall === 'keep') continue;
-      const decided = await this.decideFor(
+      const decided = await this.loop.decideFor(
         aggregate,
         report.key,
         (resident, now) => {
           const oldest = oldestBufferedAt(resident.entity);
           // Another decision may have drained the buffer since the index was read.
           if (oldest === undefined || now - oldest <= aggregate.stallAfterMs) return undefined;
-          return decideStall(this.contextFor(resident, now), resident.entity);
+          return decideStall(this.loop.contextFor(resident, now), resident.entity);
         },
         asDecided,
       );
@@ -317,29 +326,6 @@ class GatekeeperRuntime implements Gatekeeper {
     }
     return outcomes;
   }
-
-  /** Loads the entity as stored now and commits its lifecycle step first (see lifecycle-verbs.ts). */
-  private readonly reload: Reload = async (aggregate, key, reset) => {
-    const reloaded: Reloaded = { changed: false, outcomes: [], hold: undefined };
-    await this.decideFor(
-      aggregate,
-      key,
-      (resident) => {
-        reloaded.hold = resident.hold;
-        return undefined;
-      },
-      asDecided,
-      {
-        reload: true,
-        reset,
-        onLifecycle: (outcomes) => {
-          reloaded.changed = true;
-          reloaded.outcomes.push(...outcomes);
-        },
-      },
-    );
-    return reloaded;
-  };
 
   /**
    * Time mode without further traffic: entities whose held events' hold is over get them
@@ -370,11 +356,11 @@ class GatekeeperRuntime implements Gatekeeper {
     for (const { id, ref } of visits) {
       const aggregate = this.aggregates.get(ref.aggregate);
       if (!aggregate) continue;
-      const decided = await this.decideFor(
+      const decided = await this.loop.decideFor(
         aggregate,
         ref.key,
         (resident, at) => {
-          const decision = decideRelease(this.contextFor(resident, at), resident.entity);
+          const decision = decideRelease(this.loop.contextFor(resident, at), resident.entity);
           if (decision.outcomes.length > 0) return decision;
           // Nothing committed, so settle() will not say when to look again: say it here (a parked
           // entity, or events that wait on the machine, are not visited again until they change).
@@ -411,187 +397,6 @@ class GatekeeperRuntime implements Gatekeeper {
     await this.store.close();
   }
 
-  // --- internals -------------------------------------------------------------------------------
-
-  private contextFor(resident: Resident, now: number) {
-    return {
-      aggregate: resident.aggregate,
-      cursor: resident.cursor,
-      now,
-      dedupWindow: this.dedupWindow,
-      hold: resident.hold,
-    };
-  }
-
-  /**
-   * Runs one decision for one entity inside its mailbox and commits it; on a version conflict the
-   * entity is reloaded from the store and the decision is made again. Answers synchronously (and
-   * throws) on the embedded store's fast path.
-   */
-  private decideFor<TResult>(
-    aggregate: Aggregate,
-    key: string,
-    makeDecision: (resident: Resident, now: number) => Decision | undefined,
-    toResult: (decided: Decided) => TResult,
-    operator?: OperatorOptions,
-  ): TResult | Promise<TResult> {
-    const id = entityId(aggregate.name, key);
-    const sync = this.store.sync;
-    // Fast path for stores that answer synchronously (the embedded one): with nothing queued for
-    // this key, deciding right now keeps arrival order and skips the mailbox's promise chain.
-    if (sync && !operator && !this.mailboxes.isBusy(id)) {
-      return toResult(this.decideSync(sync, id, aggregate, key, makeDecision));
-    }
-    return this.mailboxes.run(id, async () => {
-      // Operator actions look at the entity as stored now (a migration may have been deployed).
-      if (operator?.reload) this.residents.evict(id);
-      for (let attempt = 0; attempt <= this.maxConflictRetries; attempt += 1) {
-        const resident =
-          this.residents.get(id) ?? (await this.admitAsync(id, aggregate, key, operator?.reset));
-        const now = this.clock.now();
-        if (resident.lifecycle) {
-          const step = this.lifecycleCommit(resident, now);
-          let committed: CommitResult;
-          try {
-            committed = await this.store.commit(resident.ref, step.commit);
-          } catch (error) {
-            this.residents.evict(id);
-            throw error;
-          }
-          if (!this.settle(id, resident, step.decision, committed)) continue;
-          resident.lifecycle = undefined;
-          operator?.onLifecycle?.(step.decision.outcomes);
-        }
-        const decision = makeDecision(resident, now);
-        if (!decision) return toResult(NO_DECISION);
-        let committed: CommitResult;
-        try {
-          committed = await this.store.commit(resident.ref, this.toCommit(resident, decision, now));
-        } catch (error) {
-          // The cursor already moved; only the store knows what really happened.
-          this.residents.evict(id);
-          throw error;
-        }
-        if (this.settle(id, resident, decision, committed)) return toResult(decision);
-      }
-      throw new VersionConflictError(aggregate.name, key, -1);
-    });
-  }
-
-  private decideSync(
-    sync: SyncEntityStore,
-    id: string,
-    aggregate: Aggregate,
-    key: string,
-    makeDecision: (resident: Resident, now: number) => Decision | undefined,
-  ): Decided {
-    for (let attempt = 0; attempt <= this.maxConflictRetries; attempt += 1) {
-      const resident = this.residents.get(id) ?? this.admitSync(sync, id, aggregate, key);
-      // A resident admitted on the asynchronous path has no record yet.
-      const record = (resident.record ??= sync.open(resident.ref));
-      const now = this.clock.now();
-      if (resident.lifecycle) {
-        const step = this.lifecycleCommit(resident, now);
-        if (!this.settle(id, resident, step.decision, record.commit(step.commit))) continue;
-        resident.lifecycle = undefined;
-      }
-      const decision = makeDecision(resident, now);
-      if (!decision) return NO_DECISION;
-      let committed: CommitResult;
-      try {
-        committed = record.commit(this.toCommit(resident, decision, now));
-      } catch (error) {
-        // Refused (e.g. DeadLettersFullError): the cursor already moved, the record did not.
-        this.residents.evict(id);
-        throw error;
-      }
-      if (this.settle(id, resident, decision, committed)) return decision;
-    }
-    throw new VersionConflictError(aggregate.name, key, -1);
-  }
-
-  /** After a commit: adopt the decision, or on a version conflict evict so the next try reloads. */
-  private settle(id: string, resident: Resident, decision: Decision, committed: CommitResult): boolean {
-    if (!committed.ok) {
-      this.residents.evict(id);
-      return false;
-    }
-    resident.entity = decision.entity;
-    resident.version = committed.version;
-    if (resident.machineVersion !== '') resident.stamped = resident.machineVersion;
-    const { holdMs } = resident.aggregate;
-    if (holdMs > 0) this.held.note(id, resident.ref, decision.entity, this.clock.now(), holdMs);
-    const held = decision.heldChanged ? decision.entity.held : undefined;
-    this.listeners.emit(
-      decision.outcomes,
-      decision.applied,
-      decision.deadLetters,
-      held && { ...resident.ref, reason: held.reason, detail: held.detail, since: held.since },
-    );
-    return true;
-  }
-
-  private toCommit(resident: Resident, decision: Decision, now: number, history?: HistoryEntry[]) {
-    // History names the deciding version only where it differs from the entity's stamp (a held
-    // entity's events, a first commit): nothing extra per decision in the steady state.
-    const decidedBy =
-      resident.aggregate.version === resident.stamped ? undefined : resident.aggregate.version;
-    return {
-      expectedVersion: resident.version,
-      entity: decision.entity,
-      snapshot: decision.moved ? resident.cursor.persistLater() : undefined,
-      bufferAdded: decision.bufferAdded,
-      bufferRemoved: decision.bufferRemoved,
-      seenAdded: decision.seenAdded,
-      parkedChanged: decision.parkedChanged,
-      heldChanged: decision.heldChanged,
-      // Sent only when the stamp changes, so the commit script does not rewrite it every time.
-      machineVersion: resident.machineVersion === resident.stamped ? '' : resident.machineVersion,
-      committedAt: now,
-      applied: decision.applied,
-      deadLetters: decision.deadLetters,
-      history: history ?? decision.outcomes.map((outcome) => toHistoryEntry(outcome, now, decidedBy)),
-      oldestBufferedAt: oldestBufferedAt(decision.entity),
-      final: resident.cursor.done(),
-    };
-  }
-
-  /** The resident's pending migration, restamp or release as a commit of its own. */
-  private lifecycleCommit(resident: Resident, now: number) {
-    const step = resident.lifecycle as NonNullable<Resident['lifecycle']>;
-    const { decision, history } = lifecycleDecision(
-      this.contextFor(resident, now),
-      resident.entity,
-      step,
-      resident.cursor.value(),
-      now,
-    );
-    return { decision, commit: this.toCommit(resident, decision, now, history) };
-  }
-
-  private admitSync(sync: SyncEntityStore, id: string, aggregate: Aggregate, key: string): Resident {
-    const record = sync.open({ aggregate: aggregate.name, key });
-    const stored = record.load();
-    this.loader.prepareNow(aggregate, stored);
-    return this.admit(id, this.loader.resident(aggregate, key, stored, record));
-  }
-
-  private async admitAsync(
-    id: string,
-    aggregate: Aggregate,
-    key: string,
-    reset: OperatorOptions['reset'],
-  ): Promise<Resident> {
-    const stored = await this.store.load({ aggregate: aggregate.name, key });
-    await this.loader.prepare(aggregate, stored);
-    return this.admit(id, this.loader.resident(aggregate, key, stored, undefined, reset));
-  }
-
-  private admit(id: string, resident: Resident): Resident {
-    this.residents.set(id, resident);
-    return resident;
-  }
-
   /** One attention model: an entity stopped on a failed effect takes the verbs on its effect. */
   private async effectFailed(aggregate: string, key: string): Promise<boolean> {
     this.requireAggregate(aggregate);
@@ -613,21 +418,6 @@ class GatekeeperRuntime implements Gatekeeper {
     return (await this.inspect(aggregate, key))?.held !== undefined;
   }
 
-  /** An event of an aggregate with no machine here: held for another member, or unknown-aggregate. */
-  private handleForeign(event: EventEnvelope, source: InputSource | undefined): Promise<HandleResult> {
-    return this.mailboxes.run(entityId(event.aggregate, event.key), async () => {
-      if (await knownElsewhere(this.registry, event.aggregate))
-        return toHandleResult(await holdForeignEvent(this, event, source));
-      const known = [...this.aggregates.keys()].join(', ');
-      return this.rejectWithoutEntity(
-        event,
-        'unknown-aggregate',
-        `no machine is registered for aggregate "${event.aggregate}" (known: ${known})`,
-        { identity: event, event, source },
-      );
-    });
-  }
-
   private async operatorAction(
     aggregate: string,
     key: string,
@@ -636,57 +426,18 @@ class GatekeeperRuntime implements Gatekeeper {
   ): Promise<Outcome[]> {
     const definition = this.requireAggregate(aggregate);
     let parked = false;
-    const { outcomes } = await this.decideFor(
+    const { outcomes } = await this.loop.decideFor(
       definition,
       key,
       (resident, now) => {
         parked = resident.entity.parked !== undefined;
-        return parked ? rule(this.contextFor(resident, now), resident.entity) : undefined;
+        return parked ? rule(this.loop.contextFor(resident, now), resident.entity) : undefined;
       },
       asDecided,
     );
     if (!parked)
       throw new OperatorActionError(`${aggregate}/${key} is not parked, so there is nothing to ${action}`);
     return outcomes;
-  }
-
-  private async rejectWithoutEntity(
-    raw: unknown,
-    reason: 'invalid-envelope' | 'unknown-aggregate' | 'key-mismatch' | 'input-too-large',
-    detail: string,
-    about: {
-      identity: { id?: string; aggregate?: string; key?: string; seq?: number; type?: string };
-      event?: EventEnvelope;
-      source: InputSource | undefined;
-    },
-  ): Promise<HandleResult> {
-    const { identity, event, source } = about;
-    const outcome: Outcome = {
-      outcome: 'rejected',
-      reason,
-      detail,
-      id: identity.id ?? null,
-      aggregate: identity.aggregate ?? null,
-      key: identity.key ?? null,
-      seq: identity.seq ?? null,
-      type: identity.type ?? null,
-      state: null,
-      fromBuffer: false,
-      ...(event ? { event } : {}),
-    };
-    const letter: DeadLetter = {
-      reason,
-      detail,
-      at: this.clock.now(),
-      event,
-      ...(event ? {} : { raw }),
-      aggregate: outcome.aggregate,
-      key: outcome.key,
-      ...(source ? { source } : {}),
-    };
-    await this.store.recordDeadLetter(letter);
-    this.listeners.emit([outcome], [], [letter]);
-    return { outcome, outcomes: [outcome], transitions: [] };
   }
 
   private requireAggregate(name: string): Aggregate {
@@ -699,35 +450,8 @@ class GatekeeperRuntime implements Gatekeeper {
   }
 }
 
-/** How an operator action runs its decision: on the entity as stored now, reset, or both. */
-interface OperatorOptions {
-  /** Evict the resident first, so the entity is loaded (and hydrated) again. */
-  reload?: boolean;
-  /** Start the entity from its machine's initial state (see `reset`). */
-  reset?: { resetSeq: boolean } | undefined;
-  /** Receives the outcomes of the migration, restamp, release or reset committed first. */
-  onLifecycle?: (outcomes: Outcome[]) => void;
-}
-
-/** What callers of a decision read back. */
-type Decided = Pick<Decision, 'outcomes' | 'applied'>;
-
-const NO_DECISION: Decided = { outcomes: [], applied: [] };
-
-function asDecided(decided: Decided): Decided {
-  return decided;
-}
-
-function toHandleResult({ outcomes, applied }: Decided): HandleResult {
-  return { outcome: outcomes[0] as Outcome, outcomes, transitions: applied };
-}
-
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
-}
-
-function entityId(aggregate: string, key: string): string {
-  return `${aggregate}\u0000${key}`;
 }
 
 /** The aggregates' holds that are on (time mode with holdMs > 0). */
