@@ -2,40 +2,35 @@
  * The gatekeeper: routes each event to its entity's mailbox, hydrates the entity, runs the
  * decision rules against its live actor, commits the decision atomically and tells listeners.
  * This file wires the parts and takes the inputs; the contract is in gatekeeper-api.ts, the
- * decide-and-commit loop in decision-loop.ts.
+ * decide-and-commit loop in decision-loop.ts, the operator verbs and the sweep beside them.
  */
 import { buildAggregates, type Aggregate } from '../core/aggregate.ts';
 import type { AttentionEntry } from '../core/attention.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { decide } from '../core/decide.ts';
-import { oldestBufferedAt } from '../core/entity.ts';
-import { decideRetry, decideSkip, decideSkipHeld } from '../core/operator-decisions.ts';
-import { decideRelease, decideStall } from '../core/sweeper-decisions.ts';
 import { parseEnvelope } from '../core/envelope.ts';
 import { ClosedError, InvalidConfigError, OperatorActionError } from '../core/errors.ts';
 import type { HistoryEntry } from '../core/history.ts';
 import type { InputSource, Outcome } from '../core/outcome.ts';
 import type { EntityRef, EntityStore } from '../store/entity-store.ts';
 import { readAttention } from './attention-list.ts';
-import { asDecided, DecisionLoop, toHandleResult } from './decision-loop.ts';
-import {
-  retryFailedEffect,
-  skipFailedEffect,
-  type EffectsEngine,
-  type GatekeeperEffects,
-} from './effects/effects-engine.ts';
-import { createEffectsEngine, effectAttention, inspectEffects } from './effects/wire-effects.ts';
+import { DecisionLoop, toHandleResult } from './decision-loop.ts';
+import type { EffectsEngine, GatekeeperEffects } from './effects/effects-engine.ts';
+import { createEffectsEngine, effectAttention } from './effects/wire-effects.ts';
 import { handleForeignEvent } from './foreign-events.ts';
 import type { EntityInspection, Gatekeeper, HandleResult, StalledReport } from './gatekeeper-api.ts';
 import { resolveLimits, type GatekeeperOptions } from './gatekeeper-options.ts';
 import { HeldEntities } from './held-entities.ts';
-import { migrateEntity, releaseEndedHolds, resetEntity } from './lifecycle-verbs.ts';
+import { inspectEntity } from './inspect-entity.ts';
+import { migrateEntity, resetEntity } from './lifecycle-verbs.ts';
 import { Listeners, type GatekeeperListener } from './listeners.ts';
 import { Mailboxes } from './mailbox.ts';
+import { retryEntity, skipEntity } from './operator-verbs.ts';
 import { rejectWithoutEntity } from './reject-without-entity.ts';
 import { entityId, ResidentEntities } from './resident-entities.ts';
 import { ResidentLoader } from './resident-loader.ts';
 import { StallSweeper } from './stall-sweeper.ts';
+import { sweep, sweepInterval } from './sweep.ts';
 import { VersionRegistry } from './version-registry.ts';
 
 export type { EntityInspection, Gatekeeper, HandleResult, StalledReport } from './gatekeeper-api.ts';
@@ -51,14 +46,14 @@ export function effectsEngineOf(gatekeeper: Gatekeeper): EffectsEngine | undefin
 }
 
 // The fields that are not private are what the parts beside this file are given (`this` as their
-// deps): foreign-events.ts and reject-without-entity.ts.
+// deps): foreign-events.ts, reject-without-entity.ts, operator-verbs.ts and sweep.ts.
 class GatekeeperRuntime implements Gatekeeper {
   readonly aggregates: ReadonlyMap<string, Aggregate>;
   readonly store: EntityStore;
   readonly mailboxes = new Mailboxes();
   private readonly residents: ResidentEntities;
   readonly listeners = new Listeners();
-  private readonly held = new HeldEntities();
+  readonly held = new HeldEntities();
   readonly clock: Clock;
   readonly maxConflictRetries: number;
   private readonly sweeper: StallSweeper | undefined;
@@ -88,13 +83,7 @@ class GatekeeperRuntime implements Gatekeeper {
       dedupWindow,
       maxConflictRetries,
     });
-    const smallestStall = Math.min(...[...this.aggregates.values()].map((a) => a.stallAfterMs));
-    // A hold is released by the next event of its entity, or by the sweeper when none comes: then
-    // within half a hold of its end.
-    const smallestHold = Math.min(...holdsOf(this.aggregates));
-    const interval =
-      options.sweepIntervalMs ??
-      Math.min(60_000, Math.max(1_000, smallestStall / 4), Math.max(50, smallestHold / 2));
+    const interval = sweepInterval(options.sweepIntervalMs, this.aggregates);
     this.sweeper = interval > 0 ? new StallSweeper(interval, () => this.sweep()) : undefined;
     this.effectsEngine = createEffectsEngine({
       effects: options.effects,
@@ -205,34 +194,9 @@ class GatekeeperRuntime implements Gatekeeper {
 
   async inspect(aggregate: string, key: string): Promise<EntityInspection | undefined> {
     const definition = this.requireAggregate(aggregate);
-    return this.mailboxes.run(entityId(aggregate, key), async () => {
-      const stored = await this.store.load({ aggregate, key });
-      if (!stored) return undefined;
-      const loaded = await this.loader.look(definition, { aggregate, key }, stored);
-      const { cursor } = loaded;
-      const [history, effects] = await Promise.all([
-        this.store.history({ aggregate, key }),
-        inspectEffects(this.store, { aggregate, key }),
-      ]);
-      return {
-        aggregate,
-        key,
-        state: cursor.value(),
-        context: cursor.context(),
-        status: cursor.done() ? 'done' : 'active',
-        lastSeq: stored.lastSeq,
-        lastTime: stored.lastTime,
-        version: stored.version,
-        buffered: [...stored.buffer],
-        parked: stored.parked,
-        held: loaded.hold ?? (loaded.lifecycle ? undefined : stored.held),
-        storedVersion: stored.machineVersion,
-        machineVersion: definition.version,
-        pending: loaded.lifecycle?.detail,
-        recentRejections: history.filter((entry) => entry.outcome === 'rejected').slice(-10),
-        effects,
-      } satisfies EntityInspection;
-    });
+    return this.mailboxes.run(entityId(aggregate, key), () =>
+      inspectEntity(this.store, this.loader, definition, aggregate, key),
+    );
   }
 
   history(aggregate: string, key: string): Promise<HistoryEntry[]> {
@@ -267,30 +231,12 @@ class GatekeeperRuntime implements Gatekeeper {
     return [...entities, ...effects].sort((a, b) => a.since - b.since).slice(0, limit);
   }
 
-  async retry(aggregate: string, key: string): Promise<Outcome[]> {
-    if (await this.effectFailed(aggregate, key)) {
-      await this.effectVerbs().retry(aggregate, key);
-      return [];
-    }
-    if (await this.isHeld(aggregate, key)) return this.migrate(aggregate, key);
-    return this.operatorAction(aggregate, key, 'retry', decideRetry);
+  retry(aggregate: string, key: string): Promise<Outcome[]> {
+    return retryEntity(this, aggregate, key);
   }
 
-  async skip(aggregate: string, key: string): Promise<Outcome[]> {
-    if (await this.effectFailed(aggregate, key)) {
-      await this.effectVerbs().skip(aggregate, key);
-      return [];
-    }
-    if (!(await this.isHeld(aggregate, key))) return this.operatorAction(aggregate, key, 'skip', decideSkip);
-    const { outcomes } = await this.loop.decideFor(
-      this.requireAggregate(aggregate),
-      key,
-      (resident, now) =>
-        resident.hold ? decideSkipHeld(this.loop.contextFor(resident, now), resident.entity) : undefined,
-      asDecided,
-      { reload: true },
-    );
-    return outcomes;
+  skip(aggregate: string, key: string): Promise<Outcome[]> {
+    return skipEntity(this, aggregate, key);
   }
 
   migrate(aggregate: string, key: string): Promise<Outcome[]> {
@@ -305,73 +251,8 @@ class GatekeeperRuntime implements Gatekeeper {
     return resetEntity(this.loop.reload, definition, key, options.resetSeq ?? false);
   }
 
-  async sweep(): Promise<Outcome[]> {
-    const outcomes = await releaseEndedHolds(this.loop.reload, this.aggregates, await this.attention());
-    outcomes.push(...(await this.releaseHeld()));
-    for (const report of await this.stalled()) {
-      const aggregate = this.aggregates.get(report.aggregate) as Aggregate;
-      if (aggregate.onStall === 'keep') continue;
-      const decided = await this.loop.decideFor(
-        aggregate,
-        report.key,
-        (resident, now) => {
-          const oldest = oldestBufferedAt(resident.entity);
-          // Another decision may have drained the buffer since the index was read.
-          if (oldest === undefined || now - oldest <= aggregate.stallAfterMs) return undefined;
-          return decideStall(this.loop.contextFor(resident, now), resident.entity);
-        },
-        asDecided,
-      );
-      outcomes.push(...decided.outcomes);
-    }
-    return outcomes;
-  }
-
-  /**
-   * Time mode without further traffic: entities whose held events' hold is over get them
-   * released. First those this process left holding events (it knows when each is due), then
-   * the store's buffer index for the rest (held by another process, or before a restart): an
-   * entity whose oldest buffered event waited longer than its aggregate's hold. An entity with
-   * nothing due is decided to no effect and not committed.
-   */
-  private async releaseHeld(): Promise<Outcome[]> {
-    const outcomes: Outcome[] = [];
-    const holds = holdsOf(this.aggregates);
-    if (holds.length === 0) return outcomes;
-    const now = this.clock.now();
-    const visits = this.held.due(now);
-    const visited = new Set(visits.map((visit) => visit.id));
-    for (const candidate of await this.store.stalled(now - Math.min(...holds), 1_000)) {
-      const id = entityId(candidate.aggregate, candidate.key);
-      const holdMs = this.aggregates.get(candidate.aggregate)?.holdMs ?? 0;
-      if (
-        visited.has(id) ||
-        this.held.knows(id) ||
-        holdMs === 0 ||
-        now - candidate.oldestBufferedAt <= holdMs
-      )
-        continue;
-      visits.push({ id, ref: candidate });
-    }
-    for (const { id, ref } of visits) {
-      const aggregate = this.aggregates.get(ref.aggregate);
-      if (!aggregate) continue;
-      const decided = await this.loop.decideFor(
-        aggregate,
-        ref.key,
-        (resident, at) => {
-          const decision = decideRelease(this.loop.contextFor(resident, at), resident.entity);
-          if (decision.outcomes.length > 0) return decision;
-          // Nothing committed, so settle() will not say when to look again: say it here (a parked
-          // entity, or events that wait on the machine, are not visited again until they change).
-          this.held.note(id, resident.ref, resident.entity, at, aggregate.holdMs, true);
-          return undefined;
-        },
-        asDecided,
-      );
-      outcomes.push(...decided.outcomes);
-    }
-    return outcomes;
+  sweep(): Promise<Outcome[]> {
+    return sweep(this);
   }
 
   subscribe(listener: GatekeeperListener): () => void {
@@ -397,50 +278,7 @@ class GatekeeperRuntime implements Gatekeeper {
     await this.store.close();
   }
 
-  /** One attention model: an entity stopped on a failed effect takes the verbs on its effect. */
-  private async effectFailed(aggregate: string, key: string): Promise<boolean> {
-    this.requireAggregate(aggregate);
-    return (await this.store.effects?.failure({ aggregate, key })) !== undefined;
-  }
-
-  /** The engine's verbs, or (an operator tool without a handler) the store's own. */
-  private effectVerbs(): Pick<GatekeeperEffects, 'retry' | 'skip'> {
-    if (this.effectsEngine) return this.effectsEngine;
-    const store = this.store.effects;
-    if (!store) throw new OperatorActionError('this store keeps no effects');
-    return {
-      retry: (aggregate, key) => retryFailedEffect(store, { aggregate, key }),
-      skip: (aggregate, key) => skipFailedEffect(store, { aggregate, key }),
-    };
-  }
-
-  private async isHeld(aggregate: string, key: string): Promise<boolean> {
-    return (await this.inspect(aggregate, key))?.held !== undefined;
-  }
-
-  private async operatorAction(
-    aggregate: string,
-    key: string,
-    action: 'retry' | 'skip',
-    rule: typeof decideRetry,
-  ): Promise<Outcome[]> {
-    const definition = this.requireAggregate(aggregate);
-    let parked = false;
-    const { outcomes } = await this.loop.decideFor(
-      definition,
-      key,
-      (resident, now) => {
-        parked = resident.entity.parked !== undefined;
-        return parked ? rule(this.loop.contextFor(resident, now), resident.entity) : undefined;
-      },
-      asDecided,
-    );
-    if (!parked)
-      throw new OperatorActionError(`${aggregate}/${key} is not parked, so there is nothing to ${action}`);
-    return outcomes;
-  }
-
-  private requireAggregate(name: string): Aggregate {
+  requireAggregate(name: string): Aggregate {
     const aggregate = this.aggregates.get(name);
     if (!aggregate)
       throw new InvalidConfigError(
@@ -452,9 +290,4 @@ class GatekeeperRuntime implements Gatekeeper {
 
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
-}
-
-/** The aggregates' holds that are on (time mode with holdMs > 0). */
-function holdsOf(aggregates: ReadonlyMap<string, Aggregate>): number[] {
-  return [...aggregates.values()].flatMap((aggregate) => (aggregate.holdMs > 0 ? [aggregate.holdMs] : []));
 }
