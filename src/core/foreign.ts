@@ -5,7 +5,7 @@
  * drains it when it next loads the entity. Duplicates and past events are discarded as usual.
  */
 import type { HeldMark } from './attention.ts';
-import type { Decision } from './decide.ts';
+import type { Decision } from './decision.ts';
 import type { BufferedEvent, EntityState } from './entity.ts';
 import type { EventEnvelope } from './envelope.ts';
 import type { InputSource, Outcome, ReasonOf } from './outcome.ts';

@@ -1,12 +1,13 @@
 /**
  * Events of an aggregate this process has no machine for. When the store has entities of it
  * committed by another member (their registries disagree), the event is buffered on its entity
- * and the entity held (`aggregate-not-registered`), for a member that knows it to drain; the
- * caller rejects it as `unknown-aggregate` otherwise. See core/foreign.ts for the decision.
+ * and the entity held (`aggregate-not-registered`), for a member that knows it to drain; it is
+ * rejected as `unknown-aggregate` otherwise. See core/foreign.ts for the decision.
  */
+import type { Aggregate } from '../core/aggregate.ts';
 import type { HeldMark } from '../core/attention.ts';
 import type { Clock } from '../core/clock.ts';
-import type { Decision } from '../core/decide.ts';
+import type { Decision } from '../core/decision.ts';
 import { EMPTY_ENTITY, oldestBufferedAt } from '../core/entity.ts';
 import type { EventEnvelope } from '../core/envelope.ts';
 import { VersionConflictError } from '../core/errors.ts';
@@ -14,7 +15,12 @@ import { decideForeign } from '../core/foreign.ts';
 import { toHistoryEntry } from '../core/history.ts';
 import type { InputSource } from '../core/outcome.ts';
 import type { EntityStore } from '../store/entity-store.ts';
+import { toHandleResult } from './decision-loop.ts';
+import type { HandleResult } from './gatekeeper-api.ts';
 import type { Listeners } from './listeners.ts';
+import type { Mailboxes } from './mailbox.ts';
+import { rejectWithoutEntity } from './reject-without-entity.ts';
+import { entityId } from './resident-entities.ts';
 import type { VersionRegistry } from './version-registry.ts';
 
 export interface ForeignEventsDeps {
@@ -22,17 +28,39 @@ export interface ForeignEventsDeps {
   clock: Clock;
   listeners: Listeners;
   registry: VersionRegistry;
+  mailboxes: Mailboxes;
+  aggregates: ReadonlyMap<string, Aggregate>;
   maxConflictRetries: number;
 }
 
+/** An event of an aggregate with no machine here: held for another member, or unknown-aggregate. */
+export function handleForeignEvent(
+  deps: ForeignEventsDeps,
+  event: EventEnvelope,
+  source: InputSource | undefined,
+): Promise<HandleResult> {
+  return deps.mailboxes.run(entityId(event.aggregate, event.key), async () => {
+    if (await knownElsewhere(deps.registry, event.aggregate))
+      return toHandleResult(await holdForeignEvent(deps, event, source));
+    const known = [...deps.aggregates.keys()].join(', ');
+    return rejectWithoutEntity(
+      deps,
+      event,
+      'unknown-aggregate',
+      `no machine is registered for aggregate "${event.aggregate}" (known: ${known})`,
+      { identity: event, event, source },
+    );
+  });
+}
+
 /** True when another member of the store knows the aggregate (re-read from the store when stale). */
-export async function knownElsewhere(registry: VersionRegistry, aggregate: string): Promise<boolean> {
+async function knownElsewhere(registry: VersionRegistry, aggregate: string): Promise<boolean> {
   await registry.refreshIfStale();
   return registry.knowsAggregate(aggregate);
 }
 
 /** Buffers the event on its entity and holds the entity; run inside the entity's mailbox. */
-export async function holdForeignEvent(
+async function holdForeignEvent(
   deps: ForeignEventsDeps,
   event: EventEnvelope,
   source: InputSource | undefined,

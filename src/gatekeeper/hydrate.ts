@@ -13,7 +13,8 @@
  */
 import type { Aggregate } from '../core/aggregate.ts';
 import type { HeldMark, HeldReason } from '../core/attention.ts';
-import { decideResume, type Decision, type DecisionContext } from '../core/decide.ts';
+import type { Decision, DecisionContext } from '../core/decision.ts';
+import { decideResume } from '../core/operator-decisions.ts';
 import type { EntityState } from '../core/entity.ts';
 import { messageOf } from '../core/errors.ts';
 import {

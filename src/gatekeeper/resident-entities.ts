@@ -86,3 +86,8 @@ export class ResidentEntities {
     }
   }
 }
+
+/** The one id of an entity in this process: residents, mailboxes and held entities are keyed by it. */
+export function entityId(aggregate: string, key: string): string {
+  return `${aggregate}\u0000${key}`;
+}
