@@ -258,10 +258,11 @@ export class DecisionLoop {
   }
 
   private admitSync(sync: SyncEntityStore, id: string, aggregate: Aggregate, key: string): Resident {
-    const record = sync.open({ aggregate: aggregate.name, key });
+    const ref = { aggregate: aggregate.name, key };
+    const record = sync.open(ref);
     const stored = record.load();
     this.loader.prepareNow(aggregate, stored);
-    return this.admit(id, this.loader.resident(aggregate, key, stored, record));
+    return this.admit(id, this.loader.resident(aggregate, ref, stored, record));
   }
 
   private async admitAsync(
@@ -270,9 +271,11 @@ export class DecisionLoop {
     key: string,
     reset: OperatorOptions['reset'],
   ): Promise<Resident> {
-    const stored = await this.store.load({ aggregate: aggregate.name, key });
+    // The resident keeps this very ref: a store that derives key names per ref does so once.
+    const ref = { aggregate: aggregate.name, key };
+    const stored = await this.store.load(ref);
     await this.loader.prepare(aggregate, stored);
-    return this.admit(id, this.loader.resident(aggregate, key, stored, undefined, reset));
+    return this.admit(id, this.loader.resident(aggregate, ref, stored, undefined, reset));
   }
 
   private admit(id: string, resident: Resident): Resident {

@@ -50,12 +50,11 @@ export class ResidentLoader {
   /** The resident for `stored` (call `prepare` or `prepareNow` first). */
   resident(
     aggregate: Aggregate,
-    key: string,
+    ref: EntityRef,
     stored: StoredEntity | undefined,
     record: SyncEntityRecord | undefined,
     reset?: { resetSeq: boolean },
   ): Resident {
-    const ref = { aggregate: aggregate.name, key };
     const loaded = hydrate(aggregate, ref, stored, {
       now: this.clock.now(),
       known: this.registry.versionsOf(aggregate.name),
