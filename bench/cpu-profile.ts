@@ -16,6 +16,7 @@ export const CPU_KINDS = [
   'ioredis',
   'runtime',
   'gc',
+  'peer',
   'bench',
   'other',
   'idle',
@@ -109,6 +110,7 @@ function kind({ functionName, url }: ProfileNode['callFrame']): CpuKind {
   if (url.includes('/src/store/')) return 'store';
   if (url.includes('/src/core/')) return 'rules';
   if (url.includes('/src/gatekeeper/')) return 'gatekeeper';
+  if (url.includes('/bench/peer/')) return 'peer';
   if (url.includes('/bench/') || url.startsWith('node:inspector')) return 'bench';
   if (
     functionName === 'runMicrotasks' ||
