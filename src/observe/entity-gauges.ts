@@ -7,6 +7,7 @@ import type { Gatekeeper } from '../gatekeeper/gatekeeper.ts';
 import { METRIC_NAMES } from './metric-names.ts';
 import type { MetricScope } from './metric-scope.ts';
 
+/** Registers the stalled, parked and attention gauges of whatever gatekeeper `target` returns. */
 export function registerEntityGauges(
   scope: MetricScope,
   target: () => Gatekeeper | undefined,

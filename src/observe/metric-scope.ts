@@ -16,6 +16,7 @@ import {
 /** A metric's configuration without what the scope supplies (its prefixed name and registry). */
 type Unnamed<TConfig> = Omit<TConfig, 'name' | 'registers'>;
 
+/** Builds metrics named under one prefix into one registry. */
 export class MetricScope {
   private readonly registers: Registry[];
 

@@ -15,6 +15,7 @@ import type { StoreLayout } from './store-layout.ts';
 import type { StoreOperations } from './store-operations.ts';
 import type { StoreSettings } from './redis-store-options.ts';
 
+/** The commit path of one store: one batcher, one script call per shard and turn. */
 export class GroupCommit {
   private readonly batcher = new CommitBatcher((shard, batch) => this.sendBatch(shard, batch), 128);
   private readonly readOnly: boolean;

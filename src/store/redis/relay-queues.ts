@@ -14,6 +14,7 @@ import { readOnlyError } from './store-gate.ts';
 import type { StoreLayout } from './store-layout.ts';
 import type { StoreOperations } from './store-operations.ts';
 
+/** The outbox and dead-letter streams of one store, read and acknowledged across shards. */
 export class RelayQueues {
   constructor(
     private readonly client: RedisClient,

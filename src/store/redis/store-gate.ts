@@ -16,6 +16,7 @@ import type { StoreSettings } from './redis-store-options.ts';
 /** Layout version recorded in `{prefix}:meta`; bumped when the key layout changes incompatibly. */
 const LAYOUT_VERSION = '1';
 
+/** One store's admission state: closed, layout known, namespace checked, shards marked. */
 export class StoreGate {
   /** Set by the store's close(): every operation is refused from then on. */
   closed = false;

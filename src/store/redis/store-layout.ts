@@ -6,6 +6,7 @@
 import { DeadLettersFullError } from '../dead-letters-full-error.ts';
 import type { KeySpace } from './keys.ts';
 
+/** The layout in use; `use` switches it in place, so every part holding it sees the switch. */
 export class StoreLayout {
   keys: KeySpace;
   /** Dead letters kept per shard (the store's limit / shards; 0 = unbounded). */

@@ -13,6 +13,7 @@ interface InFlight {
   reject: (error: unknown) => void;
 }
 
+/** Runs a store's operations; one watchdog timer fails those past the deadline. */
 export class StoreOperations {
   private readonly inFlight = new Set<InFlight>();
   private watchdog: NodeJS.Timeout | undefined;

@@ -27,6 +27,7 @@ import type { StoreOperations } from './store-operations.ts';
 import type { StoreSettings } from './redis-store-options.ts';
 import { readVersions, scanEntities } from './version-reads.ts';
 
+/** The reads of one store; a writing store's loads go through its own batcher. */
 export class StoreReads {
   private readonly loads = new CommitBatcher<PendingLoad>(
     (shard, batch) =>
