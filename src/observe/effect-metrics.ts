@@ -3,9 +3,9 @@
  * dead-lettered ones and operator verbs as counters read from the runners' stats on each scrape;
  * the failure log (entities holding effects) and the queue backlog as gauges read from the store.
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Gatekeeper } from '../gatekeeper/gatekeeper.ts';
 import type { EffectStats } from '../gatekeeper/effects/effect-stats.ts';
+import type { MetricScope } from './metric-scope.ts';
 
 export const EFFECT_METRIC_NAMES = {
   effects: 'gatekeeper_effects_total',
@@ -27,18 +27,15 @@ const RESULTS: ReadonlyArray<[string, keyof EffectStats]> = [
 ];
 
 export function registerEffectMetrics(
-  registers: Registry[],
-  name: (metric: string) => string,
+  scope: MetricScope,
   target: () => Gatekeeper | undefined,
   limit: number,
   onScrapeError: () => void,
 ): void {
   const reported = new Map<string, number>();
-  new Counter({
-    name: name(EFFECT_METRIC_NAMES.effects),
+  scope.counter(EFFECT_METRIC_NAMES.effects, {
     help: 'Transition handler effects by result: ran (succeeded), succeeded-after-retry, failed-attempt, exhausted (to the failure log), dead-lettered, held (moved behind a failing one), operator-retry, operator-skip.',
     labelNames: ['result'] as const,
-    registers,
     collect() {
       const stats = target()?.effects?.stats();
       if (!stats) return;
@@ -50,11 +47,9 @@ export function registerEffectMetrics(
     },
   });
   const failures = async () => (await target()?.effects?.failures(limit)) ?? [];
-  new Gauge({
-    name: name(EFFECT_METRIC_NAMES.failed),
+  scope.gauge(EFFECT_METRIC_NAMES.failed, {
     help: `Entities stopped on a failed effect (in the failure log), by aggregate; read per scrape, at most ${limit}.`,
     labelNames: ['aggregate'] as const,
-    registers,
     async collect() {
       if (!target()?.effects) return;
       try {
@@ -68,10 +63,8 @@ export function registerEffectMetrics(
       }
     },
   });
-  new Gauge({
-    name: name(EFFECT_METRIC_NAMES.held),
+  scope.gauge(EFFECT_METRIC_NAMES.held, {
     help: `Effects held behind the failed ones of the failure log (read per scrape, at most ${limit} entities).`,
-    registers,
     async collect() {
       if (!target()?.effects) return;
       try {
@@ -81,10 +74,8 @@ export function registerEffectMetrics(
       }
     },
   });
-  new Gauge({
-    name: name(EFFECT_METRIC_NAMES.pending),
+  scope.gauge(EFFECT_METRIC_NAMES.pending, {
     help: 'Effects committed but not yet run, in the queues of the shards this process runs (the backlog).',
-    registers,
     async collect() {
       const effects = target()?.effects;
       if (!effects) return;

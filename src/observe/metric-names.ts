@@ -1,0 +1,21 @@
+/** The metric names (with the default prefix), as documented in docs/observability.md. */
+export const METRIC_NAMES = {
+  decisions: 'gatekeeper_decisions_total',
+  latency: 'gatekeeper_decision_duration_seconds',
+  buffered: 'gatekeeper_buffered_events',
+  stalled: 'gatekeeper_stalled_entities',
+  parked: 'gatekeeper_parked_entities',
+  attention: 'gatekeeper_attention_entities',
+  held: 'gatekeeper_held_total',
+  resident: 'gatekeeper_resident_entities',
+  consumerLag: 'gatekeeper_kafka_consumer_lag',
+  batchDuration: 'gatekeeper_kafka_batch_duration_seconds',
+  records: 'gatekeeper_kafka_records_total',
+  outboxBacklog: 'gatekeeper_outbox_backlog',
+  published: 'gatekeeper_relay_published_total',
+  retries: 'gatekeeper_retries_total',
+  ownedPartition: 'gatekeeper_kafka_owned_partition',
+  partitionBacklog: 'gatekeeper_partition_backlog',
+  publishLag: 'gatekeeper_partition_publish_lag_seconds',
+  scrapeErrors: 'gatekeeper_metrics_scrape_errors_total',
+} as const;
