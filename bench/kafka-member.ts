@@ -67,8 +67,12 @@ async function handle(request: MemberRequest): Promise<void> {
     const member = running as RunningGatekeeper;
     await member.stop();
     const { output, deadLetters } = member.published();
-    send({ type: 'stopped', produced: output + deadLetters });
-    process.disconnect();
+    // Exit once the parent has the report: a stopped runner should leave nothing open, but a run
+    // once left a member alive with four broker connections after stop() (reported, not fixed
+    // here), and the benchmark must not wait on it.
+    process.send?.({ type: 'stopped', produced: output + deadLetters } satisfies MemberReport, () =>
+      process.exit(0),
+    );
   }
 }
 

@@ -28,6 +28,7 @@ import { runGatekeeper } from '../src/kafka/index.ts';
 import { fmt } from './stats.ts';
 import { parseScriptOutput } from '../scripts/script-output.ts';
 import type { MemberReport, MemberRequest } from './kafka-member.ts';
+import { within } from '../src/kafka/within.ts';
 
 export interface KafkaBenchOptions {
   /** host:port list; default KAFKA_BROKERS, else a broker started (and stopped) for the run. */
@@ -451,6 +452,8 @@ async function processesSide(
       } else if (report.type === 'failed') failed = report.error;
       waiting.get(report.type)?.(report);
     });
+    // A send to a member that already exited is reported by `exited`, not as an unhandled error.
+    child.on('error', () => undefined);
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     const next = <TType extends MemberReport['type']>(type: TType) =>
       new Promise<Extract<MemberReport, { type: TType }>>((resolve, reject) => {
@@ -484,9 +487,14 @@ async function processesSide(
     let produced = 0;
     await Promise.all(
       members.map(async (member) => {
-        if (member.child.exitCode !== null) return;
-        const stopped = await member.ask({ type: 'stop' }, 'stopped').catch(() => undefined);
-        produced += stopped?.produced ?? 0;
+        if (member.child.exitCode !== null || member.child.signalCode !== null) return;
+        if (member.child.connected) {
+          const stopped = await within(member.ask({ type: 'stop' }, 'stopped'), 60_000).catch(
+            () => undefined,
+          );
+          produced += stopped?.produced ?? 0;
+        }
+        if ((await within(member.exited, 10_000)) === undefined) member.child.kill('SIGKILL');
         await member.exited;
       }),
     );
