@@ -13,7 +13,7 @@
  * or `npm run bench -- --kafka`.
  * Uses KAFKA_BROKERS (else starts a broker with scripts/kafka/start-kafka.sh) and REDIS_URL.
  */
-import { execFile } from 'node:child_process';
+import { execFile, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +27,8 @@ import { demoStream } from '../src/demo/stream.ts';
 import { runGatekeeper } from '../src/kafka/index.ts';
 import { fmt } from './stats.ts';
 import { parseScriptOutput } from '../scripts/script-output.ts';
+import type { MemberReport, MemberRequest } from './kafka-member.ts';
+import { within } from '../src/kafka/within.ts';
 
 export interface KafkaBenchOptions {
   /** host:port list; default KAFKA_BROKERS, else a broker started (and stopped) for the run. */
@@ -68,18 +70,22 @@ export interface KafkaBenchFigures {
   baseline: KafkaSideFigures;
   /** Redis, delivery "exactly-once" (one transaction per owned partition's relay round), one member. */
   exactlyOnce: KafkaSideFigures;
-  /** Redis, exactly-once, two members in one consumer group (in this process). */
+  /** Redis, exactly-once, two members in one consumer group (in this process: they share one core). */
   twoMembers: KafkaSideFigures;
+  /** The same two members, each in a process of its own (bench/kafka-member.ts), as on two machines. */
+  twoProcesses: KafkaSideFigures;
   ratio: number;
   memoryRatio: number;
   exactlyOnceRatio: number;
   twoMembersRatio: number;
+  twoProcessesRatio: number;
   samples: {
     gatekeeper: number[];
     baseline: number[];
     memory: number[];
     exactlyOnce: number[];
     twoMembers: number[];
+    twoProcesses: number[];
   };
 }
 
@@ -124,6 +130,7 @@ export async function benchKafka(options: KafkaBenchOptions = {}): Promise<Kafka
       memory: [] as KafkaSideFigures[],
       exactlyOnce: [] as KafkaSideFigures[],
       twoMembers: [] as KafkaSideFigures[],
+      twoProcesses: [] as KafkaSideFigures[],
     };
     for (let round = 1; round <= rounds; round += 1) {
       // Interleaved so machine noise hits both sides alike; each round is a new group and output.
@@ -137,6 +144,8 @@ export async function benchKafka(options: KafkaBenchOptions = {}): Promise<Kafka
         eosDead: `${tag}-r${round}-eos-dead`,
         twoOut: `${tag}-r${round}-two-gated`,
         twoDead: `${tag}-r${round}-two-dead`,
+        procOut: `${tag}-r${round}-proc-gated`,
+        procDead: `${tag}-r${round}-proc-dead`,
       };
       const roundTopics = Object.values(names);
       topics.push(...roundTopics);
@@ -201,6 +210,19 @@ export async function benchKafka(options: KafkaBenchOptions = {}): Promise<Kafka
           { delivery: 'exactly-once', members: 2 },
         ),
       );
+      samples.twoProcesses.push(
+        await processesSide(
+          broker.brokers,
+          redisUrl,
+          input,
+          { out: names.procOut, dead: names.procDead },
+          `${tag}-r${round}-proc`,
+          `${tag}-r${round}-proc`,
+          messages.length,
+          options.relayBatchSize,
+          2,
+        ),
+      );
     }
     /** The round with the median rate (the upper one of two middles). */
     const pick = (list: KafkaSideFigures[]): KafkaSideFigures => {
@@ -214,6 +236,7 @@ export async function benchKafka(options: KafkaBenchOptions = {}): Promise<Kafka
     const memory = pick(samples.memory);
     const exactlyOnce = pick(samples.exactlyOnce);
     const twoMembers = pick(samples.twoMembers);
+    const twoProcesses = pick(samples.twoProcesses);
     const figures: KafkaBenchFigures = {
       brokers: broker.brokers,
       inputs: messages.length,
@@ -225,16 +248,19 @@ export async function benchKafka(options: KafkaBenchOptions = {}): Promise<Kafka
       memory,
       exactlyOnce,
       twoMembers,
+      twoProcesses,
       ratio: Number((gatekeeper.eventsPerSec / baseline.eventsPerSec).toFixed(3)),
       memoryRatio: Number((memory.eventsPerSec / baseline.eventsPerSec).toFixed(3)),
       exactlyOnceRatio: Number((exactlyOnce.eventsPerSec / baseline.eventsPerSec).toFixed(3)),
       twoMembersRatio: Number((twoMembers.eventsPerSec / baseline.eventsPerSec).toFixed(3)),
+      twoProcessesRatio: Number((twoProcesses.eventsPerSec / baseline.eventsPerSec).toFixed(3)),
       samples: {
         gatekeeper: samples.gatekeeper.map((s) => s.eventsPerSec),
         baseline: samples.baseline.map((s) => s.eventsPerSec),
         memory: samples.memory.map((s) => s.eventsPerSec),
         exactlyOnce: samples.exactlyOnce.map((s) => s.eventsPerSec),
         twoMembers: samples.twoMembers.map((s) => s.eventsPerSec),
+        twoProcesses: samples.twoProcesses.map((s) => s.eventsPerSec),
       },
     };
     return figures;
@@ -271,6 +297,11 @@ export function printKafkaFigures(figures: KafkaBenchFigures, log: (line: string
     '2 members',
     figures.twoMembers,
     `(Redis, exactly-once, two members in this process: ratio ${figures.twoMembersRatio.toFixed(2)})`,
+  );
+  line(
+    '2 procs',
+    figures.twoProcesses,
+    `(Redis, exactly-once, two members, a process each: ratio ${figures.twoProcessesRatio.toFixed(2)})`,
   );
   line(
     'in-memory',
@@ -376,6 +407,137 @@ async function gatekeeperSide(
       await deleteKeys(redis, `{${prefix}`);
       await redis.quit();
     }
+  }
+}
+
+/**
+ * Like gatekeeperSide with exactly-once and `members` members, each in a child process of its own
+ * (bench/kafka-member.ts). The clock starts once every member joined, as in gatekeeperSide; the
+ * children load their modules before any of them starts, so none gets a head start.
+ */
+async function processesSide(
+  brokers: string,
+  redisUrl: string,
+  input: string,
+  names: { out: string; dead: string },
+  groupId: string,
+  prefix: string,
+  total: number,
+  relayBatchSize: number | undefined,
+  count: number,
+): Promise<KafkaSideFigures> {
+  const lags = new Map<number, number>();
+  let committedRecords = 0;
+  let publishRounds = 0;
+  let publishedRows = 0;
+  const members = Array.from({ length: count }, () => {
+    const child = fork(fileURLToPath(new URL('./kafka-member.ts', import.meta.url)), [], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const owned = new Set<number>();
+    const waiting = new Map<MemberReport['type'], (report: MemberReport) => void>();
+    let failed: string | undefined;
+    child.on('message', (report: MemberReport) => {
+      if (report.type === 'lag') {
+        // A lag reported by a member that just lost the partition must not stick.
+        if (owned.has(report.partition)) lags.set(report.partition, report.lag);
+      } else if (report.type === 'owned') {
+        owned.clear();
+        for (const partition of report.partitions) owned.add(partition);
+      } else if (report.type === 'batch') committedRecords += report.records;
+      else if (report.type === 'published') {
+        publishRounds += 1;
+        publishedRows += report.records;
+      } else if (report.type === 'failed') failed = report.error;
+      waiting.get(report.type)?.(report);
+    });
+    // A send to a member that already exited is reported by `exited`, not as an unhandled error.
+    child.on('error', () => undefined);
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const next = <TType extends MemberReport['type']>(type: TType) =>
+      new Promise<Extract<MemberReport, { type: TType }>>((resolve, reject) => {
+        waiting.set(type, (report) => {
+          waiting.delete(type);
+          resolve(report as Extract<MemberReport, { type: TType }>);
+        });
+        void exited.then(() => reject(new Error(`kafka bench: member exited (${failed ?? 'no error'})`)));
+      });
+    const ask = <TType extends MemberReport['type']>(request: MemberRequest, answer: TType) => {
+      const reply = next(answer);
+      child.send(request);
+      return reply;
+    };
+    return { child, exited, next, ask };
+  });
+  const config = {
+    delivery: 'exactly-once' as const,
+    brokers,
+    groupId,
+    clientId: 'gatekeeper-bench',
+    topics: { input: [input], output: names.out, deadLetter: names.dead },
+    redis: { url: redisUrl, prefix },
+    limits: {
+      partitionsConsumedConcurrently: 6,
+      maxInFlight: 500,
+      ...(relayBatchSize === undefined ? {} : { relayBatchSize }),
+    },
+  };
+  const stopAll = async (): Promise<number> => {
+    let produced = 0;
+    await Promise.all(
+      members.map(async (member) => {
+        if (member.child.exitCode !== null || member.child.signalCode !== null) return;
+        if (member.child.connected) {
+          const stopped = await within(member.ask({ type: 'stop' }, 'stopped'), 60_000).catch(
+            () => undefined,
+          );
+          produced += stopped?.produced ?? 0;
+        }
+        if ((await within(member.exited, 10_000)) === undefined) member.child.kill('SIGKILL');
+        await member.exited;
+      }),
+    );
+    return produced;
+  };
+  const lagSamples: number[] = [];
+  let sampler: NodeJS.Timeout | undefined;
+  try {
+    await Promise.all(members.map((member) => member.next('loaded')));
+    await Promise.all(members.map((member) => member.ask({ type: 'start', config }, 'started')));
+    const started = performance.now();
+    sampler = setInterval(() => lagSamples.push(sum(lags)), 250);
+    let decidedAt: number | undefined;
+    await until(async () => {
+      if (committedRecords < total || [...lags.values()].some((lag) => lag > 0)) return false;
+      decidedAt ??= performance.now();
+      // Every member idle; the first one reads the whole store's outbox and dead letters.
+      const checks = await Promise.all(
+        members.map((member, at) => member.ask({ type: 'check', outbox: at === 0 }, 'checked')),
+      );
+      return checks.every((check) => check.empty);
+    });
+    const seconds = (performance.now() - started) / 1000;
+    const publishTailSeconds = (performance.now() - (decidedAt ?? performance.now())) / 1000;
+    clearInterval(sampler);
+    const produced = await stopAll();
+    return {
+      eventsPerSec: Math.round(total / seconds),
+      seconds,
+      produced,
+      maxLag: Math.max(0, ...lagSamples),
+      lagSamples,
+      publishRounds,
+      rowsPerRound: publishRounds === 0 ? 0 : Math.round(publishedRows / publishRounds),
+      publishTailSeconds,
+    };
+  } finally {
+    clearInterval(sampler);
+    await stopAll();
+    for (const member of members) if (member.child.exitCode === null) member.child.kill();
+    const redis = new Redis(redisUrl);
+    await deleteKeys(redis, `{${prefix}`);
+    await redis.quit();
   }
 }
 

@@ -62,13 +62,13 @@ export function createBatchHandler(
     const decoded = decodeRecord(topic, partition, message);
     // Kept with the event in the store, so its dead letter names the record whoever publishes it.
     const source: SourceCoordinates = { topic, partition, offset: message.offset };
-    if (message.key !== null) source.key = message.key.toString('utf8');
+    const key = message.key === null ? undefined : message.key.toString('utf8');
+    if (key !== undefined) source.key = key;
     if (decoded.kind === 'unparseable')
       return gatekeeper.rejectUnparseable(decoded.raw, decoded.detail, source);
     if (decoded.kind === 'key-mismatch')
       return gatekeeper.rejectInput(decoded.input, 'key-mismatch', decoded.detail, source);
-    const wrongPartition =
-      message.key === null ? undefined : options.misplaced?.(message.key.toString('utf8'), partition);
+    const wrongPartition = key === undefined ? undefined : options.misplaced?.(key, partition);
     if (wrongPartition !== undefined)
       return gatekeeper.rejectInput(decoded.input, 'key-mismatch', wrongPartition, source);
     return gatekeeper.handle(decoded.input, source);

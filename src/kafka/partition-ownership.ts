@@ -8,6 +8,7 @@
  * their first batch is decided.
  */
 import { GatekeeperError, messageOf } from '../core/errors.ts';
+import { within } from './within.ts';
 
 /** Longest a batch waits for its partition's claim before kafkajs is asked to retry it. */
 const READY_WAIT_MS = 5_000;
@@ -48,8 +49,10 @@ export class PartitionOwnership {
   private assignment: number[] = [];
   /** Per partition: the last start or stop of its effect runner, so they happen one after another. */
   private readonly effectSteps = new Map<number, Promise<void>>();
-  /** Bumped by each assignment: a take started for an older one gives up. */
+  /** Bumped by each assignment and by stop(): a take started for an older one gives up. */
   private generation = 0;
+  /** Set by stop(): later assignments are ignored, so nothing claims or publishes after it. */
+  private stopped = false;
 
   constructor(private readonly options: PartitionOwnershipOptions) {}
 
@@ -64,6 +67,9 @@ export class PartitionOwnership {
    * while another claimed it.
    */
   assign(partitions: readonly number[]): void {
+    // A rebalance while the member stops (another member left at the same time) must not start
+    // relays, and their producers, that no stop would ever close.
+    if (this.stopped) return;
     const { owned, shards } = this.options;
     const log = this.options.log.bind(this.options);
     const next = [...new Set(partitions)].sort((a, b) => a - b);
@@ -144,6 +150,7 @@ export class PartitionOwnership {
       try {
         const epoch = await owned.claim(partition);
         log('info', `claimed partition ${partition} (epoch ${epoch})`, { partition, epoch });
+        if (generation !== this.generation) return; // superseded or stopped meanwhile
         const previous = this.relays.get(partition);
         this.relays.delete(partition);
         if (previous) await this.retire(previous);
@@ -164,6 +171,7 @@ export class PartitionOwnership {
         this.restartEffects(partition, generation);
         return;
       } catch (error) {
+        if (generation !== this.generation) return;
         this.options.metrics.retry(`claim partition ${partition}`, error);
         log('warn', `could not take partition ${partition} (${messageOf(error)}); trying again`, {
           partition,
@@ -237,6 +245,11 @@ export class PartitionOwnership {
 
   /** Stops every relay after publishing what its partition still holds (up to `timeoutMs`); true when all were emptied. */
   async stop(timeoutMs: number): Promise<boolean> {
+    this.stopped = true;
+    // A take still claiming or preparing now sees a newer generation: it closes what it prepared
+    // and starts nothing (before, it could start relays after this stop had collected them).
+    this.generation += 1;
+    const takes = [...this.claims.values()];
     const all = [...this.relays.values()];
     const results = await Promise.all(all.map((relays) => stopRelays(relays, timeoutMs)));
     for (const relays of all) await relays.close?.().catch(() => undefined);
@@ -245,6 +258,8 @@ export class PartitionOwnership {
       this.releasedDead += relays.deadLetters.total;
     }
     this.relays.clear();
+    // Takes never reject; wait (within the stop's time) until they have closed their producers.
+    await within(Promise.all(takes), timeoutMs);
     return results.every(Boolean);
   }
 }

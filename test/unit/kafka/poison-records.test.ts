@@ -37,6 +37,16 @@ describe('poison records', () => {
     });
   });
 
+  it('measures the nesting of a value exactly as long as it is deep: one level past the limit is refused, the limit itself parsed', () => {
+    // Texts of MAX_JSON_DEPTH + 1 and MAX_JSON_DEPTH characters, the shortest at each depth.
+    const past = decodeRecord('in', 0, record('['.repeat(MAX_JSON_DEPTH + 1)));
+    expect(past.kind === 'unparseable' && past.detail).toContain(`deeper than ${MAX_JSON_DEPTH} levels`);
+    const at = decodeRecord('in', 0, record(`${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}`));
+    expect(at.kind).toBe('event'); // an array, refused later by the gatekeeper as no envelope
+    const short = decodeRecord('in', 0, record('['.repeat(MAX_JSON_DEPTH)));
+    expect(short.kind === 'unparseable' && short.detail).toContain('not JSON');
+  });
+
   it('still parses an envelope with an ordinarily nested payload', () => {
     const text = JSON.stringify({
       id: 'e',
