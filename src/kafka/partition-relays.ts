@@ -77,6 +77,12 @@ export function partitionRelays(partition: number, context: PartitionRelayContex
   };
   const refused = (what: string) => (reason: string) =>
     log('warn', `the broker refused ${what} (${reason}); sent without its payload`);
+  const stale = (kind: string) => (first: string, final: string) =>
+    log(
+      'warn',
+      `partition ${partition}: the ${kind} checkpoint read after fencing was ${first}, then ${final} once the broker had applied a just-committed transaction; the rows up to ${final} are not published again`,
+      { partition },
+    );
 
   const outputMessages = {
     full: (row: QueuedItem<AppliedTransition>) => outputMessage(row.value),
@@ -107,6 +113,7 @@ export function partitionRelays(partition: number, context: PartitionRelayContex
       queue('output', outputTopic),
       outputMessages,
       refused('an output record'),
+      stale('output'),
     );
   const deadTxn =
     eos &&
@@ -115,6 +122,7 @@ export function partitionRelays(partition: number, context: PartitionRelayContex
       queue('dead-letter', config.topics.deadLetter),
       deadMessages,
       refused('a dead-letter record'),
+      stale('dead-letter'),
     );
 
   const output =

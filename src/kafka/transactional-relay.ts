@@ -95,6 +95,8 @@ export class TransactionalPublisher<TValue> {
       reduced(row: QueuedItem<TValue>, reason: string): Message;
     },
     private readonly onRefused: (reason: string) => void,
+    /** Told when the checkpoint read right after fencing was not yet the final one (first, final). */
+    private readonly onStaleCheckpoint: (first: string, final: string) => void = () => undefined,
   ) {}
 
   /**
@@ -161,13 +163,15 @@ export class TransactionalPublisher<TValue> {
     const producer = await this.connect();
     const fence = await producer.transaction();
     await fence.abort();
-    let checkpoint = await this.checkpoint(admin);
+    const first = await this.checkpoint(admin);
+    let checkpoint = first;
     for (let read = 1; read < CHECKPOINT_READS; read += 1) {
       await new Promise((resolve) => setTimeout(resolve, CHECKPOINT_SETTLE_MS));
       const again = await this.checkpoint(admin);
       if (again === checkpoint) break;
       checkpoint = again;
     }
+    if (checkpoint !== first) this.onStaleCheckpoint(first ?? '(none)', checkpoint ?? '(none)');
     if (checkpoint !== undefined) {
       const recovered = BigInt(streamIdToOffset(checkpoint));
       if (this.committed === undefined || recovered > this.committed) this.committed = recovered;
