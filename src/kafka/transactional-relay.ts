@@ -17,6 +17,7 @@
  */
 import type { Admin, Kafka, Message, Producer, Transaction } from 'kafkajs';
 import type { QueuedItem } from '../store/entity-store.ts';
+import { GatekeeperError } from '../core/errors.ts';
 import { crashPoint } from './crash-points.ts';
 import { refusedForGood } from './publish.ts';
 
@@ -85,6 +86,7 @@ export class TransactionalPublisher<TValue> {
    * producer and reads the checkpoint, so rows that did commit are never produced twice.
    */
   private uncertain = false;
+  private closed = false;
   private admin: Admin | undefined;
 
   constructor(
@@ -180,7 +182,19 @@ export class TransactionalPublisher<TValue> {
     return checkpoint;
   }
 
+  /**
+   * For good: a closed publisher never starts another producer. Its relay was retired (the
+   * partition moved, or was taken again by this member), but a round of it may still be running;
+   * a new producer of that round would fence the successor's (same transactionalId) and publish
+   * rows the successor publishes too, since both pass the claim check when this member took the
+   * partition again.
+   */
   async close(): Promise<void> {
+    this.closed = true;
+    await this.dropProducer();
+  }
+
+  private async dropProducer(): Promise<void> {
     const producer = this.producer;
     this.producer = undefined;
     await producer?.disconnect().catch(() => undefined);
@@ -221,13 +235,18 @@ export class TransactionalPublisher<TValue> {
       if (transaction?.isActive()) await transaction.abort().catch(() => undefined);
       // A fenced or broken producer cannot be used again; the next round starts a new one (the
       // relay checks its claim in Redis first, so a member that lost the partition never does).
-      await this.close();
+      await this.dropProducer();
       throw error;
     }
   }
 
   private async connect(): Promise<Producer> {
-    await this.close();
+    await this.dropProducer();
+    if (this.closed)
+      throw new GatekeeperError(
+        `the ${this.queue.kind} publisher of partition ${this.queue.partition} was retired; its successor publishes`,
+        { code: 'PUBLISHER_RETIRED', retriable: true },
+      );
     const producer = this.kafka.producer({
       transactionalId: transactionalIdOf(this.queue.groupId, this.queue.kind, this.queue.partition),
       idempotent: true,
@@ -235,6 +254,14 @@ export class TransactionalPublisher<TValue> {
       allowAutoTopicCreation: false,
     });
     await producer.connect();
+    if (this.closed) {
+      // Closed while connecting: this producer must not get to InitProducerId either.
+      await producer.disconnect().catch(() => undefined);
+      throw new GatekeeperError(
+        `the ${this.queue.kind} publisher of partition ${this.queue.partition} was retired; its successor publishes`,
+        { code: 'PUBLISHER_RETIRED', retriable: true },
+      );
+    }
     this.producer = producer;
     return producer;
   }

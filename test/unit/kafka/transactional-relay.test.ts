@@ -89,6 +89,38 @@ describe('the exactly-once publisher after fencing', () => {
     expect(sent).toEqual(['12-0']);
   });
 
+  it('once closed (its relay retired), never starts a producer again, so a round still running cannot fence its successor', async () => {
+    const sent: string[] = [];
+    const kafka = fakeKafka(sent);
+    let producers = 0;
+    const counting = {
+      producer: (...args: Parameters<Kafka['producer']>) => {
+        producers += 1;
+        return kafka.producer(...args);
+      },
+    } as unknown as Kafka;
+    const publisher = new TransactionalPublisher<string>(
+      counting,
+      {
+        kind: 'dead-letter',
+        partition: 5,
+        groupId: 'g',
+        topic: 'dead',
+        checkpointTopic: 'in',
+        readUpTo: () => Promise.resolve([]),
+        ack: done,
+      },
+      { full: (row) => ({ value: row.value }), reduced: (row) => ({ value: row.value }) },
+      () => undefined,
+    );
+    await publisher.publish(rows('1-0'));
+    expect(producers).toBe(1);
+    await publisher.close();
+    await expect(publisher.publish(rows('2-0'))).rejects.toMatchObject({ code: 'PUBLISHER_RETIRED' });
+    expect(producers).toBe(1);
+    expect(sent).toEqual(['1-0']);
+  });
+
   it('takes a checkpoint that two reads agree on at once, without telling of a stale one', async () => {
     const stale: string[] = [];
     const publisher = new TransactionalPublisher<string>(
