@@ -180,6 +180,11 @@ export function partitionRelays(partition: number, context: PartitionRelayContex
           'info',
           `partition ${partition}: ${fromOutput} output and ${fromDead} dead-letter rows were already published by a committed transaction; deleted without publishing them again`,
         );
+      log(
+        'info',
+        `partition ${partition}: published up to output ${outputTxn ? (outputTxn.publishedUpTo ?? 'nothing yet') : '(no output)'}, dead letters ${deadTxn.publishedUpTo ?? 'nothing yet'}`,
+        { partition },
+      );
     },
     close: async () => {
       await Promise.all([outputTxn ? outputTxn.close() : undefined, deadTxn?.close()]);

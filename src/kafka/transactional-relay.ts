@@ -101,6 +101,11 @@ export class TransactionalPublisher<TValue> {
     private readonly onStaleCheckpoint: (first: string, final: string) => void = () => undefined,
   ) {}
 
+  /** The stream id up to which this queue's rows are published (recovered or committed since). */
+  get publishedUpTo(): string | undefined {
+    return this.committed === undefined ? undefined : offsetToStreamId(this.committed.toString());
+  }
+
   /**
    * Starts the producer (fencing any earlier producer of this partition's queue and aborting its
    * open transaction), then deletes the rows the last committed transaction already published.
