@@ -162,9 +162,8 @@ export class TransactionalPublisher<TValue> {
    * markers, asynchronously, so a read right after the fence can still answer the offset from
    * before a transaction that had just committed (a commit in flight while the partition moved, or
    * whose answer was lost). KIP-447's OffsetFetch with `require_stable` waits for exactly that;
-   * kafkajs cannot send it. A stale answer publishes the transaction's rows a second time: the one
-   * way we found to the duplicate dead letter seen in a few runs of the in-transaction crash test
-   * (docs/kafka.md). Rows up to the checkpoint count as published from then on.
+   * kafkajs cannot send it. A stale answer would publish the transaction's rows a second time.
+   * Rows up to the checkpoint count as published from then on.
    */
   private async fenceAndReadCheckpoint(admin: Admin): Promise<string | undefined> {
     const producer = await this.connect();
@@ -247,11 +246,7 @@ export class TransactionalPublisher<TValue> {
 
   private async connect(): Promise<Producer> {
     await this.dropProducer();
-    if (this.closed)
-      throw new GatekeeperError(
-        `the ${this.queue.kind} publisher of partition ${this.queue.partition} was retired; its successor publishes`,
-        { code: 'PUBLISHER_RETIRED', retriable: true },
-      );
+    if (this.closed) throw this.retired();
     const producer = this.kafka.producer({
       transactionalId: transactionalIdOf(this.queue.groupId, this.queue.kind, this.queue.partition),
       idempotent: true,
@@ -262,13 +257,17 @@ export class TransactionalPublisher<TValue> {
     if (this.closed) {
       // Closed while connecting: this producer must not get to InitProducerId either.
       await producer.disconnect().catch(() => undefined);
-      throw new GatekeeperError(
-        `the ${this.queue.kind} publisher of partition ${this.queue.partition} was retired; its successor publishes`,
-        { code: 'PUBLISHER_RETIRED', retriable: true },
-      );
+      throw this.retired();
     }
     this.producer = producer;
     return producer;
+  }
+
+  private retired(): GatekeeperError {
+    return new GatekeeperError(
+      `the ${this.queue.kind} publisher of partition ${this.queue.partition} was retired; its successor publishes`,
+      { code: 'PUBLISHER_RETIRED', retriable: true },
+    );
   }
 
   private async checkpoint(admin: Admin): Promise<string | undefined> {
