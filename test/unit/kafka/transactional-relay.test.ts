@@ -43,6 +43,25 @@ function laggingAdmin(answers: string[]): Admin {
   } as unknown as Admin;
 }
 
+/** A dead-letter publisher whose queue holds nothing up to any checkpoint. */
+function emptyQueuePublisher(kafka: Kafka, onStale?: (first: string, final: string) => void) {
+  return new TransactionalPublisher<string>(
+    kafka,
+    {
+      kind: 'dead-letter',
+      partition: 0,
+      groupId: 'g',
+      topic: 'dead',
+      checkpointTopic: 'in',
+      readUpTo: () => Promise.resolve([]),
+      ack: done,
+    },
+    { full: (row) => ({ value: row.value }), reduced: (row) => ({ value: row.value }) },
+    () => undefined,
+    onStale,
+  );
+}
+
 function rows(...streamIds: string[]): QueuedItem<string>[] {
   return streamIds.map((id) => ({ id: `0/${id}`, value: id }));
 }
@@ -99,20 +118,7 @@ describe('the exactly-once publisher after fencing', () => {
         return kafka.producer(...args);
       },
     } as unknown as Kafka;
-    const publisher = new TransactionalPublisher<string>(
-      counting,
-      {
-        kind: 'dead-letter',
-        partition: 5,
-        groupId: 'g',
-        topic: 'dead',
-        checkpointTopic: 'in',
-        readUpTo: () => Promise.resolve([]),
-        ack: done,
-      },
-      { full: (row) => ({ value: row.value }), reduced: (row) => ({ value: row.value }) },
-      () => undefined,
-    );
+    const publisher = emptyQueuePublisher(counting);
     await publisher.publish(rows('1-0'));
     expect(producers).toBe(1);
     await publisher.close();
@@ -123,21 +129,7 @@ describe('the exactly-once publisher after fencing', () => {
 
   it('takes a checkpoint that two reads agree on at once, without telling of a stale one', async () => {
     const stale: string[] = [];
-    const publisher = new TransactionalPublisher<string>(
-      fakeKafka([]),
-      {
-        kind: 'dead-letter',
-        partition: 0,
-        groupId: 'g',
-        topic: 'dead',
-        checkpointTopic: 'in',
-        readUpTo: () => Promise.resolve([]),
-        ack: done,
-      },
-      { full: (row) => ({ value: row.value }), reduced: (row) => ({ value: row.value }) },
-      () => undefined,
-      (first, final) => stale.push(`${first} → ${final}`),
-    );
+    const publisher = emptyQueuePublisher(fakeKafka([]), (first, final) => stale.push(`${first} → ${final}`));
     expect(await publisher.recover(laggingAdmin([streamIdToOffset('7-3')]))).toBe(0);
     expect(stale).toEqual([]);
   });
