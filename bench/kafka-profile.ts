@@ -15,7 +15,7 @@ import { Kafka, logLevel, type Message } from 'kafkajs';
 import machines from '../machines/index.ts';
 import { demoStream } from '../src/demo/stream.ts';
 import { runGatekeeper } from '../src/kafka/index.ts';
-import { deleteKeys, produceAll, until } from './kafka.ts';
+import { deleteKeys, produceAll, queuesDrained, until } from './kafka.ts';
 
 const GROUPS: [string, RegExp][] = [
   ['garbage collection', /^\(garbage collector\)$/],
@@ -113,12 +113,7 @@ const started = performance.now();
 try {
   await until(async () => {
     if (decided < messages.length || [...lags.values()].some((lag) => lag > 0)) return false;
-    await running.gatekeeper.idle();
-    const [outbox, dead] = await Promise.all([
-      running.gatekeeper.store.readOutbox(1),
-      running.gatekeeper.store.readDeadLetters(1),
-    ]);
-    return outbox.length === 0 && dead.length === 0;
+    return queuesDrained(running);
   });
   const seconds = (performance.now() - started) / 1000;
   const { profile } = await session.post('Profiler.stop');

@@ -24,7 +24,7 @@ import { Redis } from 'ioredis';
 import { Kafka, logLevel, type Message } from 'kafkajs';
 import machines from '../machines/index.ts';
 import { demoStream } from '../src/demo/stream.ts';
-import { runGatekeeper } from '../src/kafka/index.ts';
+import { runGatekeeper, type RunningGatekeeper } from '../src/kafka/index.ts';
 import { fmt } from './stats.ts';
 import { parseScriptOutput } from '../scripts/script-output.ts';
 import type { MemberReport, MemberRequest } from './kafka-member.ts';
@@ -379,12 +379,7 @@ async function gatekeeperSide(
     await until(async () => {
       if (committedRecords < total || [...lags.values()].some((lag) => lag > 0)) return false;
       decidedAt ??= performance.now();
-      await running.gatekeeper.idle();
-      const [outbox, dead] = await Promise.all([
-        running.gatekeeper.store.readOutbox(1),
-        running.gatekeeper.store.readDeadLetters(1),
-      ]);
-      return outbox.length === 0 && dead.length === 0;
+      return queuesDrained(running);
     });
     const seconds = (performance.now() - started) / 1000;
     let produced = 0;
@@ -606,6 +601,16 @@ export async function produceAll(kafka: Kafka, topic: string, messages: readonly
   } finally {
     await producer.disconnect();
   }
+}
+
+/** True once the member is idle and its store holds no outbox row and no dead letter left to publish. */
+export async function queuesDrained(running: Pick<RunningGatekeeper, 'gatekeeper'>): Promise<boolean> {
+  await running.gatekeeper.idle();
+  const [outbox, dead] = await Promise.all([
+    running.gatekeeper.store.readOutbox(1),
+    running.gatekeeper.store.readDeadLetters(1),
+  ]);
+  return outbox.length === 0 && dead.length === 0;
 }
 
 export async function until(check: () => Promise<boolean>, timeoutMs = 600_000): Promise<void> {
