@@ -53,7 +53,10 @@ function start(name: string, env: Record<string, string>) {
 }
 
 function read(file: string): Line[] {
-  return readFileSync(file, 'utf8')
+  // A member may be mid-write while we read: only lines ended by their newline are complete.
+  const text = readFileSync(file, 'utf8');
+  return text
+    .slice(0, text.lastIndexOf('\n') + 1)
     .split('\n')
     .filter((line) => line !== '')
     .map((line) => {
