@@ -4,7 +4,7 @@
  * end-to-end path spends"). Prints events/s and the self time grouped by the innermost frame of
  * ours or of a package; `--out FILE` keeps the .cpuprofile (Chrome DevTools, speedscope).
  *
- *   KAFKA_BROKERS=… REDIS_URL=… node --import tsx bench/kafka-profile.ts [--delivery exactly-once|at-least-once] [--memory] [--out FILE]
+ *   KAFKA_BROKERS=… REDIS_URL=… node --import tsx bench/kafka-profile.ts [--delivery exactly-once|at-least-once] [--memory] [--out FILE] [--plain]
  */
 import { writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -60,7 +60,13 @@ function breakdown(profile: Profiler.Profile): [string, number][] {
 }
 
 const { values } = parseArgs({
-  options: { delivery: { type: 'string' }, memory: { type: 'boolean' }, out: { type: 'string' } },
+  options: {
+    delivery: { type: 'string' },
+    memory: { type: 'boolean' },
+    out: { type: 'string' },
+    // Time the side without the profiler (for A/B runs): events/s and Node CPU per event only.
+    plain: { type: 'boolean' },
+  },
 });
 const delivery = values.delivery === 'at-least-once' ? 'at-least-once' : 'exactly-once';
 const brokers = process.env.KAFKA_BROKERS;
@@ -105,24 +111,32 @@ const running = await runGatekeeper(
   },
 );
 const session = new Session();
-session.connect();
-await session.post('Profiler.enable');
-await session.post('Profiler.setSamplingInterval', { interval: 200 });
-await session.post('Profiler.start');
+if (!values.plain) {
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+}
 const started = performance.now();
+const cpuAtStart = process.cpuUsage();
 try {
   await until(async () => {
     if (decided < messages.length || [...lags.values()].some((lag) => lag > 0)) return false;
     return queuesDrained(running);
   });
   const seconds = (performance.now() - started) / 1000;
-  const { profile } = await session.post('Profiler.stop');
-  if (values.out) writeFileSync(values.out, JSON.stringify(profile));
-  console.log(
-    `${redisUrl === undefined ? 'memory store, at-least-once' : `Redis, ${delivery}`}: ${Math.round(messages.length / seconds)} events/s (${seconds.toFixed(2)} s, under the profiler)`,
-  );
-  for (const [group, share] of breakdown(profile))
-    console.log(`  ${(share * 100).toFixed(1).padStart(5)} %  ${group}`);
+  const cpu = process.cpuUsage(cpuAtStart);
+  const cpuPerEvent = (cpu.user + cpu.system) / messages.length;
+  const side = redisUrl === undefined ? 'memory store, at-least-once' : `Redis, ${delivery}`;
+  const rate = `${Math.round(messages.length / seconds)} events/s, ${cpuPerEvent.toFixed(1)} µs of Node CPU per event`;
+  if (values.plain) console.log(`${side}: ${rate} (${seconds.toFixed(2)} s)`);
+  else {
+    const { profile } = await session.post('Profiler.stop');
+    if (values.out) writeFileSync(values.out, JSON.stringify(profile));
+    console.log(`${side}: ${rate} (${seconds.toFixed(2)} s, under the profiler)`);
+    for (const [group, share] of breakdown(profile))
+      console.log(`  ${(share * 100).toFixed(1).padStart(5)} %  ${group}`);
+  }
 } finally {
   await running.stop();
   if (redisUrl !== undefined) {
