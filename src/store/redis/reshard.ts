@@ -34,7 +34,7 @@ export function keySpaceFor(prefix: string, shards: number, sharding: string): K
   );
 }
 
-/** Moves every entity of `prefix` to the layout `target`; refuses while any outbox or dead-letter row waits. */
+/** Moves every entity of `prefix` to the layout `target`; refuses while any outbox or dead-letter row or effect waits. */
 export async function reshard(
   client: RedisClient,
   prefix: string,
@@ -54,15 +54,34 @@ export async function reshard(
   const old = keySpaceFor(prefix, Number(recordedShards), recordedSharding ?? 'hash');
   const next = keySpaceFor(prefix, target.shards, target.sharding);
   const waiting: string[] = [];
+  const effectsWaiting: string[] = [];
   for (let shard = 0; shard < old.shards; shard += 1) {
     const keys = old.shard(shard);
-    const [outbox, dead] = await Promise.all([client.xlen(keys.outbox), client.xlen(keys.dead)]);
+    const [outbox, dead, queued, failed, holding] = await Promise.all([
+      client.xlen(keys.outbox),
+      client.xlen(keys.dead),
+      client.xlen(keys.effects),
+      client.hlen(keys.effectsFailed),
+      client.scard(keys.effectsHolding),
+    ]);
     if (outbox + dead > 0) waiting.push(`shard ${shard}: ${outbox} outbox, ${dead} dead-letter rows`);
+    if (queued + failed + holding > 0)
+      effectsWaiting.push(
+        `shard ${shard}: ${queued} queued, ${failed} failed, ${holding} entities holding effects`,
+      );
   }
   if (waiting.length > 0)
     throw new InvalidConfigError(
       `redis store: cannot re-shard prefix "${prefix}" while rows wait to be published (${waiting.slice(0, 5).join('; ')}). ` +
         'Run the gatekeeper with the old partition count until its backlog is 0, stop every member, then re-shard.',
+    );
+  // Effects are in order per shard as the outbox is, and a failed one holds its entity's later
+  // effects: moving them could run an entity's effects out of order or lose its failure log.
+  if (effectsWaiting.length > 0)
+    throw new InvalidConfigError(
+      `redis store: cannot re-shard prefix "${prefix}" while effects wait to run (${effectsWaiting.slice(0, 5).join('; ')}). ` +
+        'Run the gatekeeper with its transition handler and the old partition count until `gatekeeper effects list` is empty ' +
+        'and gatekeeper_effects_pending is 0 (retry or skip failed effects), stop every member, then re-shard.',
     );
 
   let entities = 0;

@@ -19,11 +19,16 @@ describe('re-sharding a Kafka namespace', () => {
   let admin: Redis;
   let prefix = '';
   const closing: Array<{ close(): Promise<void> }> = [];
-  const open = (partitions: number, outbox = false): { store: RedisStore; gatekeeper: Gatekeeper } => {
+  const open = (
+    partitions: number,
+    outbox = false,
+    effects = false,
+  ): { store: RedisStore; gatekeeper: Gatekeeper } => {
     const store = redisStore({
       url: REDIS_URL,
       prefix,
       outbox,
+      effects,
       shards: partitions,
       sharding: kafkaPartitionSharding(partitions),
       claims: { owner: `member-${partitions}` },
@@ -123,5 +128,30 @@ describe('re-sharding a Kafka namespace', () => {
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/cannot re-shard .* while rows wait to be published .*1 outbox/);
     expect(await admin.hget(`{${prefix}}:meta`, 'shards')).toBe('3');
+  });
+
+  it('refuses while effects wait to run, naming the shard and the way out, and moves nothing', async () => {
+    // No transition handler runs here: the applied transition stays queued in its shard's effects stream.
+    const member = open(3, false, true);
+    await claimAll(member.store, 3);
+    await member.gatekeeper.handle(sequenced('order', 'o-1')(1, 'order.placed', { total: 4 }));
+    await member.gatekeeper.close();
+    const shard = partitionOfKey('o-1', 3);
+    const result = await runCli([
+      'reshard',
+      '--partitions',
+      '4',
+      '--redis',
+      REDIS_URL,
+      '--redis-prefix',
+      prefix,
+    ]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain(
+      `while effects wait to run (shard ${shard}: 1 queued, 0 failed, 0 entities holding effects)`,
+    );
+    expect(result.stderr).toContain('`gatekeeper effects list` is empty');
+    expect(await admin.hget(`{${prefix}}:meta`, 'shards')).toBe('3');
+    expect(await admin.exists(`{${prefix}:${shard}}:e:u5:ordero-1`)).toBe(1);
   });
 });
