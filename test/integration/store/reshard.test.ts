@@ -40,6 +40,8 @@ describe('re-sharding a Kafka namespace', () => {
   const claimAll = async (store: RedisStore, partitions: number) => {
     for (let p = 0; p < partitions; p += 1) await store.ownership?.claim(p);
   };
+  const reshardTo = (partitions: number) =>
+    runCli(['reshard', '--partitions', String(partitions), '--redis', REDIS_URL, '--redis-prefix', prefix]);
   const keys = Array.from({ length: 40 }, (_, i) => `order-${i}`);
 
   beforeEach(() => {
@@ -68,15 +70,7 @@ describe('re-sharding a Kafka namespace', () => {
     await expect(refused.store.ready()).rejects.toThrow(/gatekeeper reshard/);
     await refused.gatekeeper.close();
 
-    const result = await runCli([
-      'reshard',
-      '--partitions',
-      '4',
-      '--redis',
-      REDIS_URL,
-      '--redis-prefix',
-      prefix,
-    ]);
+    const result = await reshardTo(4);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const moved = keys.filter((key) => partitionOfKey(key, 3) !== partitionOfKey(key, 4)).length;
@@ -116,15 +110,7 @@ describe('re-sharding a Kafka namespace', () => {
     const member = open(3, true);
     await claimAll(member.store, 3);
     await member.gatekeeper.handle(sequenced('order', 'o-1')(1, 'order.placed', { total: 4 }));
-    const result = await runCli([
-      'reshard',
-      '--partitions',
-      '4',
-      '--redis',
-      REDIS_URL,
-      '--redis-prefix',
-      prefix,
-    ]);
+    const result = await reshardTo(4);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/cannot re-shard .* while rows wait to be published .*1 outbox/);
     expect(await admin.hget(`{${prefix}}:meta`, 'shards')).toBe('3');
@@ -137,15 +123,7 @@ describe('re-sharding a Kafka namespace', () => {
     await member.gatekeeper.handle(sequenced('order', 'o-1')(1, 'order.placed', { total: 4 }));
     await member.gatekeeper.close();
     const shard = partitionOfKey('o-1', 3);
-    const result = await runCli([
-      'reshard',
-      '--partitions',
-      '4',
-      '--redis',
-      REDIS_URL,
-      '--redis-prefix',
-      prefix,
-    ]);
+    const result = await reshardTo(4);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain(
       `while effects wait to run (shard ${shard}: 1 queued, 0 failed, 0 entities holding effects)`,
