@@ -4,13 +4,19 @@
  * from plain Node ESM, from CommonJS, from strict TypeScript (nodenext) and through `npx gatekeeper`.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { devVersion, installProject, packPackage, type PackedPackage } from '../support/packed-package.ts';
+import {
+  devVersion,
+  installProject,
+  packPackage,
+  ROOT,
+  type PackedPackage,
+} from '../support/packed-package.ts';
 
 const run = promisify(execFile);
 const FIXTURE = fileURLToPath(new URL('../fixtures/consumer/', import.meta.url));
@@ -77,8 +83,26 @@ describe('the packed package installed into a fresh project', () => {
     expect(files).toContain('dist/src/observe/ui/assets/index.html');
     expect(files).toContain('bin/gatekeeper.mjs');
     expect(files).toContain('LICENSE');
+    expect(files).toContain('patches/kafkajs+2.2.4.patch');
     expect(files.filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))).toEqual([]);
     expect(files.filter((file) => /^(test|bench|tools|scripts|src)\//.test(file))).toEqual([]);
+  });
+
+  it('ships the kafkajs patch so the consumer can apply it to its own kafkajs with patch-package', async () => {
+    const patchPackage = join(ROOT, 'node_modules', 'patch-package', 'index.js');
+    const applied = await inProject(process.execPath, [
+      patchPackage,
+      '--patch-dir',
+      'node_modules/gatekeeper/patches',
+    ]);
+    expect(applied.stderr).not.toMatch(/error/i);
+    expect(applied.code).toBe(0);
+    expect(applied.stdout).toContain('kafkajs@2.2.4 ✔');
+    const filter = readFileSync(
+      join(project, 'node_modules', 'kafkajs', 'src', 'consumer', 'filterAbortedMessages.js'),
+      'utf8',
+    );
+    expect(filter).toContain('sorted by first offset');
   });
 
   it('shares the consumer’s xstate: one copy in the project, none inside the package', () => {
