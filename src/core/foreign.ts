@@ -8,6 +8,7 @@ import type { HeldMark } from './attention.ts';
 import type { Decision } from './decision.ts';
 import type { BufferedEvent, EntityState } from './entity.ts';
 import type { EventEnvelope } from './envelope.ts';
+import { makeOutcome } from './make-outcome.ts';
 import type { InputSource, Outcome, ReasonOf } from './outcome.ts';
 
 export function decideForeign(
@@ -17,23 +18,12 @@ export function decideForeign(
   now: number,
   source: InputSource | undefined,
 ): Decision {
+  // No machine here, so no state to report: `state` is null on every outcome.
   const outcome = (
     kind: 'buffered' | 'discarded',
     reason: ReasonOf<'buffered'> | ReasonOf<'discarded'>,
     detail: string,
-  ): Outcome => ({
-    outcome: kind,
-    reason,
-    detail,
-    id: event.id,
-    aggregate: event.aggregate,
-    key: event.key,
-    seq: event.seq ?? null,
-    type: event.type,
-    state: null,
-    fromBuffer: false,
-    event,
-  });
+  ): Outcome => makeOutcome(event, kind, reason, null, false, detail);
   const discarded = (reason: ReasonOf<'discarded'>, detail: string): Decision => ({
     ...unchanged(entity),
     outcomes: [outcome('discarded', reason, detail)],

@@ -9,7 +9,7 @@ export function makeOutcome(
   event: EventEnvelope,
   outcome: OutcomeKind,
   reason: Outcome['reason'],
-  state: StateValue,
+  state: StateValue | null,
   fromBuffer: boolean,
   detail: string | undefined,
   from?: StateValue,
