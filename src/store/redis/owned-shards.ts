@@ -10,8 +10,7 @@ import type { KeySpace } from './keys.ts';
 import { runScript, type RedisClient } from './scripts.ts';
 import type { ShardClaims } from './shard-claims.ts';
 import { queuedItemId } from './shard-reads.ts';
-
-type Run = <TResult>(operation: string, work: () => Promise<TResult>) => Promise<TResult>;
+import type { RunOperation } from './store-operations.ts';
 
 /** The per-shard queues of a fenced Redis store. */
 export interface OwnedShards {
@@ -40,7 +39,12 @@ export interface OwnedShards {
   backlog(shard: number): Promise<{ outbox: number; deadLetters: number }>;
 }
 
-export function ownedShards(client: RedisClient, keys: KeySpace, claims: ShardClaims, run: Run): OwnedShards {
+export function ownedShards(
+  client: RedisClient,
+  keys: KeySpace,
+  claims: ShardClaims,
+  run: RunOperation,
+): OwnedShards {
   const read = <TValue>(shard: number, stream: string, limit: number, what: string, upTo = '+') =>
     run(`read ${what} of shard ${shard}`, async () => {
       const entries = await client.xrange(stream, '-', upTo, 'COUNT', limit);

@@ -20,15 +20,14 @@ import { parse } from './codec.ts';
 import { decodeEntityId, type KeySpace } from './keys.ts';
 import { runScript, type RedisClient, type ScriptName } from './scripts.ts';
 import type { ShardClaims } from './shard-claims.ts';
-
-type Run = <TResult>(operation: string, work: () => Promise<TResult>) => Promise<TResult>;
+import type { RunOperation } from './store-operations.ts';
 
 export interface RedisEffectsContext {
   client: RedisClient;
   /** The key space in use now (an operator tool may adopt the recorded layout after opening). */
   keys(): KeySpace;
   claims: ShardClaims | undefined;
-  run: Run;
+  run: RunOperation;
   enabled: boolean;
 }
 

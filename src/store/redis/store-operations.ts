@@ -13,6 +13,9 @@ interface InFlight {
   reject: (error: unknown) => void;
 }
 
+/** `StoreOperations.run`, as the parts of a store that send their own commands are handed it. */
+export type RunOperation = <TResult>(operation: string, work: () => Promise<TResult>) => Promise<TResult>;
+
 /** Runs a store's operations; one watchdog timer fails those past the deadline. */
 export class StoreOperations {
   private readonly inFlight = new Set<InFlight>();
