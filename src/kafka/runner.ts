@@ -28,16 +28,15 @@ import { publishRows } from './publish.ts';
 import { Relay } from './relay.ts';
 import {
   kafkaConfig,
-  prepareTopics,
   topicWatch,
   withSaslPassword,
   type RunLogger,
   type RunLogLevel,
 } from './kafka-client.ts';
-import { describeKafkaError, KafkaStartError } from './kafka-errors.ts';
+import { describeKafkaError } from './kafka-errors.ts';
+import { countInputPartitions, readTopics, startStep } from './start-checks.ts';
 import { stopSequence } from './stop-sequence.ts';
 import { coPartitionedAssigner } from './co-partitioned-assigner.ts';
-import { inputPartitionCount } from './input-partitions.ts';
 import { PartitionOwnership } from './partition-ownership.ts';
 import { misplacedKey, partitionRelays } from './partition-relays.ts';
 import { hostname } from 'node:os';
@@ -108,16 +107,8 @@ export async function runGatekeeper(
   let partitions: number | undefined;
   if (sharedStore) {
     // The shard count is the input partition count, so the topics are read before the store opens.
-    await startStep('reading the topics', () => prepareTopics(kafka, config, log));
-    await startStep('counting the input partitions', async () => {
-      const admin = kafka.admin();
-      await admin.connect();
-      try {
-        partitions = await inputPartitionCount(admin, config.topics.input);
-      } finally {
-        await admin.disconnect();
-      }
-    });
+    await readTopics(kafka, config, log);
+    partitions = await countInputPartitions(kafka, config);
   }
   const claims = sharedStore
     ? new ShardClaims(`${config.clientId}@${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`)
@@ -301,7 +292,7 @@ export async function runGatekeeper(
   shutdownOnFatal = (error) => void shutdown(error);
 
   try {
-    if (!sharedStore) await startStep('reading the topics', () => prepareTopics(kafka, config, log));
+    if (!sharedStore) await readTopics(kafka, config, log);
     // The default (Java-compatible murmur2) partitioner, named so kafkajs does not warn about it.
     producer = kafka.producer({
       allowAutoTopicCreation: true,
@@ -312,8 +303,9 @@ export async function runGatekeeper(
       retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 2_000 },
     });
     const connectedProducer = producer;
-    await startStep('connecting the producer', () => connectedProducer.connect());
-    if (checkpointAdmin) await startStep('connecting the checkpoint reader', () => checkpointAdmin.connect());
+    await startStep(config, 'connecting the producer', () => connectedProducer.connect());
+    if (checkpointAdmin)
+      await startStep(config, 'connecting the checkpoint reader', () => checkpointAdmin.connect());
     if (!ownership) {
       for (const relay of singleRelays) relay.start();
     }
@@ -359,8 +351,8 @@ export async function runGatekeeper(
       // A restart that slipped through (scheduled before the stop began) must not keep the group.
       if (stopRequested) void stoppable.stop().catch(() => undefined);
     });
-    await startStep('connecting the consumer', () => stoppable.connect());
-    await startStep('subscribing to the input', () =>
+    await startStep(config, 'connecting the consumer', () => stoppable.connect());
+    await startStep(config, 'subscribing to the input', () =>
       stoppable.subscribe({ topics: config.topics.input, fromBeginning: config.fromBeginning }),
     );
     await consumer.run({
@@ -391,18 +383,6 @@ export async function runGatekeeper(
     throw error;
   }
 
-  /** Runs one start-up step; a kafkajs failure becomes one line naming the brokers and the cause. */
-  async function startStep(what: string, step: () => Promise<unknown>): Promise<void> {
-    try {
-      await step();
-    } catch (error) {
-      if (error instanceof GatekeeperError) throw error;
-      throw new KafkaStartError(
-        `cannot start on Kafka ${config.brokers.join(',')}: ${what} failed: ${describeKafkaError(error)}`,
-        error,
-      );
-    }
-  }
   log('info', `consuming ${config.topics.input.join(', ')} as group ${config.groupId}`);
   // Members whose registries disagree (a rolling deploy, a forgotten aggregate) are reported once
   // at start; each entity they hold is logged when it happens (onHeld above).
