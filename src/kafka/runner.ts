@@ -14,10 +14,8 @@ import type { ActorInspector } from '../gatekeeper/actor-cursor.ts';
 import type { EffectsOptions, TransitionHandler } from '../gatekeeper/effects/options.ts';
 import { createGatekeeperWithStore, effectsEngineOf, type Gatekeeper } from '../gatekeeper/gatekeeper.ts';
 import type { EntityStore } from '../store/entity-store.ts';
-import { memoryStore } from '../store/memory-store.ts';
-import { redisStore, ShardClaims, type OwnedShards } from '../store/redis/index.ts';
+import type { OwnedShards } from '../store/redis/index.ts';
 import { partitionOfKey } from '../store/redis/partition-of-key.ts';
-import { kafkaPartitionSharding } from '../store/redis/partition-sharding.ts';
 import { loadMachines } from '../gatekeeper/load-machines.ts';
 import { createBatchHandler } from './batch-handler.ts';
 import { parseRunConfig, type RunConfig, type RunConfigInput } from './config.ts';
@@ -35,12 +33,11 @@ import {
 } from './kafka-client.ts';
 import { describeKafkaError } from './kafka-errors.ts';
 import { countInputPartitions, readTopics, startStep } from './start-checks.ts';
+import { openRunStores, storesReady } from './run-stores.ts';
 import { stopSequence } from './stop-sequence.ts';
 import { coPartitionedAssigner } from './co-partitioned-assigner.ts';
 import { PartitionOwnership } from './partition-ownership.ts';
 import { misplacedKey, partitionRelays } from './partition-relays.ts';
-import { hostname } from 'node:os';
-import { randomUUID } from 'node:crypto';
 
 export type { RunLogger, RunLogLevel } from './kafka-client.ts';
 
@@ -110,16 +107,13 @@ export async function runGatekeeper(
     await readTopics(kafka, config, log);
     partitions = await countInputPartitions(kafka, config);
   }
-  const claims = sharedStore
-    ? new ShardClaims(`${config.clientId}@${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`)
-    : undefined;
-  const keep = { effects: effects !== undefined };
-  const store = options.store ?? openStore(config, keep, partitions, claims);
-  // The relays get a connection of their own: on the deciding connection each relay read would
-  // queue behind thousands of pipelined commits, and publishing would fall far behind deciding.
-  // The effect runners share it for the same reason.
-  const relayStore =
-    options.store ?? (config.redis === undefined ? store : openStore(config, keep, partitions, claims));
+  const stores = openRunStores(config, {
+    given: options.store,
+    effects: effects !== undefined,
+    partitions,
+    shared: sharedStore,
+  });
+  const { store, relayStore } = stores;
   const gatekeeper = createGatekeeperWithStore({
     machines,
     store,
@@ -137,15 +131,7 @@ export async function runGatekeeper(
       ? {}
       : { maxResidentEntities: config.limits.maxResidentEntities }),
   });
-  if ('ready' in store && typeof store.ready === 'function') {
-    try {
-      await (store.ready as () => Promise<void>)();
-    } catch (error) {
-      await gatekeeper.close().catch(() => undefined);
-      if (relayStore !== store) await relayStore.close().catch(() => undefined);
-      throw error;
-    }
-  }
+  await storesReady(stores, gatekeeper);
 
   /** One warning per relay per 10 s while publishing keeps failing (it retries with back-off). */
   function relayErrorLog(kind: string, topic: string): (error: unknown) => void {
@@ -416,34 +402,6 @@ function effectErrorLog(log: RunLogger): (error: unknown, where: string) => void
     last = now;
     log('warn', `${where}: ${String(error)}; retrying`);
   };
-}
-
-/**
- * The store the config names. It keeps an outbox unless `topics.output` is false, dead letters for
- * the dead-letter relay either way, and the effects queue when there is a transition handler.
- */
-function openStore(
-  config: RunConfig,
-  keep: { effects: boolean },
-  partitions?: number,
-  claims?: ShardClaims,
-): EntityStore {
-  const queues = { outbox: config.topics.output !== false, relayDeadLetters: true, effects: keep.effects };
-  if (config.redis === undefined) return memoryStore(queues);
-  const options = typeof config.redis === 'string' ? { url: config.redis } : config.redis;
-  if (partitions === undefined) return redisStore({ ...options, ...queues });
-  if (options.shards !== undefined && options.shards !== partitions)
-    throw new InvalidConfigError(
-      `redis.shards is ${options.shards} but the input topics have ${partitions} partitions: with Kafka there is one ` +
-        'shard per input partition; leave redis.shards out',
-    );
-  return redisStore({
-    ...options,
-    ...queues,
-    shards: partitions,
-    sharding: kafkaPartitionSharding(partitions),
-    ...(claims ? { claims } : {}),
-  });
 }
 
 function relayLimits(config: RunConfig) {
