@@ -8,18 +8,17 @@
  */
 import { Kafka, Partitioners, type Consumer, type Producer } from 'kafkajs';
 import type { MachineRegistryInput } from '../core/aggregate.ts';
-import { findCause, GatekeeperError, InvalidConfigError } from '../core/errors.ts';
+import { findCause, GatekeeperError } from '../core/errors.ts';
 import type { AppliedTransition, DeadLetter } from '../core/outcome.ts';
 import type { ActorInspector } from '../gatekeeper/actor-cursor.ts';
 import type { EffectsOptions, TransitionHandler } from '../gatekeeper/effects/options.ts';
-import { createGatekeeperWithStore, effectsEngineOf, type Gatekeeper } from '../gatekeeper/gatekeeper.ts';
+import { effectsEngineOf, type Gatekeeper } from '../gatekeeper/gatekeeper.ts';
 import type { EntityStore } from '../store/entity-store.ts';
 import type { OwnedShards } from '../store/redis/index.ts';
 import { partitionOfKey } from '../store/redis/partition-of-key.ts';
 import { loadMachines } from '../gatekeeper/load-machines.ts';
 import { createBatchHandler } from './batch-handler.ts';
 import { parseRunConfig, type RunConfig, type RunConfigInput } from './config.ts';
-import { registryDisagreements } from '../gatekeeper/version-registry.ts';
 import { MetricsSink, type KafkaRuntimeMetrics } from './metrics.ts';
 import { deadLetterMessage, minimalDeadLetterMessage, outputMessage } from './output-records.ts';
 import { publishRows } from './publish.ts';
@@ -33,6 +32,7 @@ import {
 } from './kafka-client.ts';
 import { describeKafkaError } from './kafka-errors.ts';
 import { countInputPartitions, readTopics, startStep } from './start-checks.ts';
+import { memberGatekeeper, reportRegistryDisagreements, transitionEffects } from './member-gatekeeper.ts';
 import { openRunStores, storesReady } from './run-stores.ts';
 import { stopSequence } from './stop-sequence.ts';
 import { coPartitionedAssigner } from './co-partitioned-assigner.ts';
@@ -79,16 +79,7 @@ export async function runGatekeeper(
   options: RunOptions = {},
 ): Promise<RunningGatekeeper> {
   const config = await withSaslPassword(parseRunConfig(input));
-  if (config.topics.output === false && options.onTransition === undefined)
-    throw new InvalidConfigError(
-      'topics.output is false but no transition handler was given: applied transitions would go nowhere. ' +
-        'Name an output topic, or pass runGatekeeper(config, { onTransition })',
-    );
-  if (options.effects !== undefined && options.onTransition === undefined)
-    throw new InvalidConfigError(
-      'effects options were given without onTransition, the handler they configure',
-    );
-  const effects = options.onTransition && { ...options.effects, onTransition: options.onTransition };
+  const effects = transitionEffects(config, options);
   const log: RunLogger = options.logger ?? (() => undefined);
   const metrics = new MetricsSink(options.metrics);
   const machines: MachineRegistryInput =
@@ -114,22 +105,14 @@ export async function runGatekeeper(
     shared: sharedStore,
   });
   const { store, relayStore } = stores;
-  const gatekeeper = createGatekeeperWithStore({
+  const gatekeeper = memberGatekeeper({
+    config,
     machines,
-    store,
-    ...(effects
-      ? {
-          effects,
-          effectStore: relayStore.effects,
-          // With a shared store, each owned partition's runner starts when its shard is claimed.
-          effectShards: sharedStore ? ('manual' as const) : ('all' as const),
-          onEffectError: effectErrorLog(log),
-        }
-      : {}),
-    ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
-    ...(config.limits.maxResidentEntities === undefined
-      ? {}
-      : { maxResidentEntities: config.limits.maxResidentEntities }),
+    stores,
+    effects,
+    sharedStore,
+    inspect: options.inspect,
+    log,
   });
   await storesReady(stores, gatekeeper);
 
@@ -370,14 +353,7 @@ export async function runGatekeeper(
   }
 
   log('info', `consuming ${config.topics.input.join(', ')} as group ${config.groupId}`);
-  // Members whose registries disagree (a rolling deploy, a forgotten aggregate) are reported once
-  // at start; each entity they hold is logged when it happens (onHeld above).
-  void gatekeeper.store.versions().then(
-    (rows) => {
-      for (const note of registryDisagreements(gatekeeper.aggregates, rows)) log('warn', note);
-    },
-    (error: unknown) => log('warn', `could not read the store's machine versions: ${String(error)}`),
-  );
+  reportRegistryDisagreements(gatekeeper, log);
 
   return {
     config,
@@ -390,17 +366,6 @@ export async function runGatekeeper(
     published: () =>
       ownership?.published() ?? { output: outputRelay.total, deadLetters: deadLetterRelay.total },
     partitions: () => ownership?.partitions ?? [],
-  };
-}
-
-/** One warning per 10 s while the effect runners' store keeps failing (they retry with back-off). */
-function effectErrorLog(log: RunLogger): (error: unknown, where: string) => void {
-  let last = 0;
-  return (error, where) => {
-    const now = Date.now();
-    if (now - last < 10_000) return;
-    last = now;
-    log('warn', `${where}: ${String(error)}; retrying`);
   };
 }
 
