@@ -9,7 +9,6 @@
 import { Kafka, Partitioners, type Consumer, type Producer } from 'kafkajs';
 import type { MachineRegistryInput } from '../core/aggregate.ts';
 import { findCause, GatekeeperError } from '../core/errors.ts';
-import type { AppliedTransition, DeadLetter } from '../core/outcome.ts';
 import type { ActorInspector } from '../gatekeeper/actor-cursor.ts';
 import type { EffectsOptions, TransitionHandler } from '../gatekeeper/effects/options.ts';
 import { effectsEngineOf, type Gatekeeper } from '../gatekeeper/gatekeeper.ts';
@@ -20,9 +19,7 @@ import { loadMachines } from '../gatekeeper/load-machines.ts';
 import { createBatchHandler } from './batch-handler.ts';
 import { parseRunConfig, type RunConfig, type RunConfigInput } from './config.ts';
 import { MetricsSink, type KafkaRuntimeMetrics } from './metrics.ts';
-import { deadLetterMessage, minimalDeadLetterMessage, outputMessage } from './output-records.ts';
-import { publishRows } from './publish.ts';
-import { Relay } from './relay.ts';
+import { processRelays } from './process-relays.ts';
 import {
   kafkaConfig,
   topicWatch,
@@ -116,62 +113,17 @@ export async function runGatekeeper(
   });
   await storesReady(stores, gatekeeper);
 
-  /** One warning per relay per 10 s while publishing keeps failing (it retries with back-off). */
-  function relayErrorLog(kind: string, topic: string): (error: unknown) => void {
-    let last = 0;
-    return (error) => {
-      const now = Date.now();
-      if (now - last < 10_000) return;
-      last = now;
-      log(
-        'warn',
-        `publishing to the ${kind} topic "${topic}" failed, retrying: ${describeKafkaError(error)}`,
-      );
-    };
-  }
   let producer: Producer | undefined;
   let consumer: Consumer | undefined;
-  const outputTopic = config.topics.output;
-  const outputRelay = new Relay<AppliedTransition>({
-    kind: 'output',
-    read: (limit) => relayStore.readOutbox(limit),
-    ack: (ids) => relayStore.ackOutbox(ids),
-    publish: (rows) =>
-      publishRows({
-        producer: producer as Producer,
-        topic: outputTopic as string,
-        rows,
-        full: (row) => outputMessage(row.value),
-        reduced: (row, reason) => outputMessage(row.value, reason),
-        onRefused: (reason) =>
-          log('warn', `the broker refused an output record (${reason}); sent without its payload`),
-      }),
-    ...relayLimits(config),
+  const single = processRelays({
+    store: relayStore,
+    producer: () => producer as Producer,
+    config,
+    log,
     metrics,
-    onError: relayErrorLog('output', String(outputTopic)),
-  });
-  const deadLetterRelay = new Relay<DeadLetter>({
-    kind: 'dead-letter',
-    read: (limit) => relayStore.readDeadLetters(limit),
-    ack: (ids) => relayStore.ackDeadLetters(ids),
-    publish: (rows) =>
-      publishRows({
-        producer: producer as Producer,
-        topic: config.topics.deadLetter,
-        rows,
-        full: (row) => deadLetterMessage(row),
-        reduced: (row, reason) => deadLetterMessage(row, reason),
-        minimal: (row, reason) => minimalDeadLetterMessage(row, reason),
-        onRefused: (reason) =>
-          log('warn', `the broker refused a dead-letter record (${reason}); sent without the event`),
-      }),
-    ...relayLimits(config),
-    metrics,
-    onError: relayErrorLog('dead-letter', config.topics.deadLetter),
   });
   /** Without partition ownership: the process's relays (no output relay without an output topic). */
-  const singleRelays: Relay<AppliedTransition | DeadLetter>[] =
-    outputTopic === false ? [deadLetterRelay] : [outputRelay, deadLetterRelay];
+  const singleRelays = single.running;
   let shutdownOnFatal: (error: unknown) => void = () => undefined;
   const effectsEngine = effectsEngineOf(gatekeeper);
   /** For exactly-once delivery: reads the partitions' publishing checkpoints on each claim. */
@@ -208,11 +160,11 @@ export async function runGatekeeper(
   gatekeeper.subscribe({
     onOutcome: (outcome) => metrics.decision(outcome),
     onTransition: (transition) => {
-      if (!ownership) outputRelay.wake();
+      if (!ownership) single.output.wake();
       else ownership.wake(partitionOf(transition.key) ?? 0, 'output');
     },
     onRejected: (letter) => {
-      if (!ownership) return deadLetterRelay.wake();
+      if (!ownership) return single.deadLetters.wake();
       const partition = letter.source?.partition;
       if (typeof partition === 'number') ownership.wake(partition, 'dead-letter');
       else ownership.wakeAll();
@@ -364,16 +316,8 @@ export async function runGatekeeper(
       await done.catch(() => undefined);
     },
     published: () =>
-      ownership?.published() ?? { output: outputRelay.total, deadLetters: deadLetterRelay.total },
+      ownership?.published() ?? { output: single.output.total, deadLetters: single.deadLetters.total },
     partitions: () => ownership?.partitions ?? [],
-  };
-}
-
-function relayLimits(config: RunConfig) {
-  return {
-    batchSize: config.limits.relayBatchSize,
-    idleMs: config.limits.relayIdleMs,
-    maxBackoffMs: config.limits.relayMaxBackoffMs,
   };
 }
 
