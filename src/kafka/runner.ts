@@ -6,20 +6,18 @@
  * broker unreachable) restarts the consumer after a back-off; anything else stops the runner and
  * rejects `done`.
  */
-import { Kafka, Partitioners, type Consumer, type Producer } from 'kafkajs';
+import { Kafka, type Consumer, type Producer } from 'kafkajs';
 import type { MachineRegistryInput } from '../core/aggregate.ts';
 import { findCause, GatekeeperError } from '../core/errors.ts';
 import type { ActorInspector } from '../gatekeeper/actor-cursor.ts';
 import type { EffectsOptions, TransitionHandler } from '../gatekeeper/effects/options.ts';
 import { effectsEngineOf, type Gatekeeper } from '../gatekeeper/gatekeeper.ts';
 import type { EntityStore } from '../store/entity-store.ts';
-import type { OwnedShards } from '../store/redis/index.ts';
-import { partitionOfKey } from '../store/redis/partition-of-key.ts';
 import { loadMachines } from '../gatekeeper/load-machines.ts';
 import { createBatchHandler } from './batch-handler.ts';
 import { parseRunConfig, type RunConfig, type RunConfigInput } from './config.ts';
 import { MetricsSink, type KafkaRuntimeMetrics } from './metrics.ts';
-import { processRelays } from './process-relays.ts';
+import { memberPublishing, relayProducer } from './publishing.ts';
 import {
   kafkaConfig,
   topicWatch,
@@ -33,8 +31,7 @@ import { memberGatekeeper, reportRegistryDisagreements, transitionEffects } from
 import { openRunStores, storesReady } from './run-stores.ts';
 import { stopSequence } from './stop-sequence.ts';
 import { coPartitionedAssigner } from './co-partitioned-assigner.ts';
-import { PartitionOwnership } from './partition-ownership.ts';
-import { misplacedKey, partitionRelays } from './partition-relays.ts';
+import { misplacedKey } from './partition-relays.ts';
 
 export type { RunLogger, RunLogLevel } from './kafka-client.ts';
 
@@ -115,60 +112,25 @@ export async function runGatekeeper(
 
   let producer: Producer | undefined;
   let consumer: Consumer | undefined;
-  const single = processRelays({
-    store: relayStore,
-    producer: () => producer as Producer,
+  let shutdownOnFatal: (error: unknown) => void = () => undefined;
+  const effectsEngine = effectsEngineOf(gatekeeper);
+  const publishing = memberPublishing({
+    kafka,
     config,
     log,
     metrics,
+    relayStore,
+    sharedStore,
+    partitions,
+    effectsEngine,
+    producer: () => producer as Producer,
+    fatal: (error) => shutdownOnFatal(error),
   });
-  /** Without partition ownership: the process's relays (no output relay without an output topic). */
-  const singleRelays = single.running;
-  let shutdownOnFatal: (error: unknown) => void = () => undefined;
-  const effectsEngine = effectsEngineOf(gatekeeper);
-  /** For exactly-once delivery: reads the partitions' publishing checkpoints on each claim. */
-  const checkpointAdmin = sharedStore && config.delivery === 'exactly-once' ? kafka.admin() : undefined;
-  const ownership =
-    sharedStore && partitions !== undefined
-      ? new PartitionOwnership({
-          owned: (relayStore as { ownership?: OwnedShards }).ownership as OwnedShards,
-          shards: partitions,
-          relays: (partition) =>
-            partitionRelays(partition, {
-              owned: (relayStore as { ownership?: OwnedShards }).ownership as OwnedShards,
-              producer: () => producer as Producer,
-              config,
-              log,
-              metrics,
-              ...(checkpointAdmin ? { exactlyOnce: { kafka, admin: checkpointAdmin } } : {}),
-            }),
-          log,
-          metrics,
-          fatal: (error) => shutdownOnFatal(error),
-          ...(effectsEngine
-            ? {
-                effects: {
-                  start: (p) => effectsEngine.startShard(p),
-                  stop: (p) => effectsEngine.stopShard(p),
-                },
-              }
-            : {}),
-        })
-      : undefined;
-  const partitionOf = (key: string | null) =>
-    partitions === undefined || key === null ? undefined : partitionOfKey(key, partitions);
+  const { ownership, checkpointAdmin } = publishing;
   gatekeeper.subscribe({
     onOutcome: (outcome) => metrics.decision(outcome),
-    onTransition: (transition) => {
-      if (!ownership) single.output.wake();
-      else ownership.wake(partitionOf(transition.key) ?? 0, 'output');
-    },
-    onRejected: (letter) => {
-      if (!ownership) return single.deadLetters.wake();
-      const partition = letter.source?.partition;
-      if (typeof partition === 'number') ownership.wake(partition, 'dead-letter');
-      else ownership.wakeAll();
-    },
+    onTransition: (transition) => publishing.wakeOutput(transition),
+    onRejected: (letter) => publishing.wakeDeadLetter(letter),
     // A held entity keeps its events buffered and its partition moving; an operator must act.
     onHeld: (entry) => log('warn', `held ${entry.aggregate}/${entry.key} (${entry.reason}): ${entry.detail}`),
     onListenerError: (error) => log('warn', `metrics hook failed: ${String(error)}`),
@@ -194,7 +156,7 @@ export async function runGatekeeper(
           consumer,
           producer,
           gatekeeper,
-          relays: ownership ? [] : singleRelays,
+          relays: publishing.processRelays,
           ...(effectsEngine ? { effects: effectsEngine } : {}),
           ...(ownership ? { ownership } : {}),
           ...(checkpointAdmin ? { admin: checkpointAdmin } : {}),
@@ -214,22 +176,12 @@ export async function runGatekeeper(
 
   try {
     if (!sharedStore) await readTopics(kafka, config, log);
-    // The default (Java-compatible murmur2) partitioner, named so kafkajs does not warn about it.
-    producer = kafka.producer({
-      allowAutoTopicCreation: true,
-      maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      // Short retries: the relay retries forever anyway, and a failing send (a missing topic, a
-      // refused write) is then reported — naming its topic — within seconds, not after minutes.
-      retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 2_000 },
-    });
+    producer = relayProducer(kafka);
     const connectedProducer = producer;
     await startStep(config, 'connecting the producer', () => connectedProducer.connect());
     if (checkpointAdmin)
       await startStep(config, 'connecting the checkpoint reader', () => checkpointAdmin.connect());
-    if (!ownership) {
-      for (const relay of singleRelays) relay.start();
-    }
+    for (const relay of publishing.processRelays) relay.start();
 
     consumer = kafka.consumer({
       groupId: config.groupId,
@@ -315,8 +267,7 @@ export async function runGatekeeper(
       await shutdown(undefined);
       await done.catch(() => undefined);
     },
-    published: () =>
-      ownership?.published() ?? { output: single.output.total, deadLetters: single.deadLetters.total },
+    published: () => publishing.published(),
     partitions: () => ownership?.partitions ?? [],
   };
 }
