@@ -29,7 +29,7 @@ import { describeKafkaError } from './kafka-errors.ts';
 import { countInputPartitions, readTopics, startStep } from './start-checks.ts';
 import { memberGatekeeper, reportRegistryDisagreements, transitionEffects } from './member-gatekeeper.ts';
 import { openRunStores, storesReady } from './run-stores.ts';
-import { stopSequence } from './stop-sequence.ts';
+import { stopOnce } from './stop-sequence.ts';
 import { coPartitionedAssigner } from './co-partitioned-assigner.ts';
 import { misplacedKey } from './partition-relays.ts';
 
@@ -112,7 +112,6 @@ export async function runGatekeeper(
 
   let producer: Producer | undefined;
   let consumer: Consumer | undefined;
-  let shutdownOnFatal: (error: unknown) => void = () => undefined;
   const effectsEngine = effectsEngineOf(gatekeeper);
   const publishing = memberPublishing({
     kafka,
@@ -124,7 +123,7 @@ export async function runGatekeeper(
     partitions,
     effectsEngine,
     producer: () => producer as Producer,
-    fatal: (error) => shutdownOnFatal(error),
+    fatal: (error) => void stop.shutdown(error),
   });
   const { ownership, checkpointAdmin } = publishing;
   gatekeeper.subscribe({
@@ -136,43 +135,22 @@ export async function runGatekeeper(
     onListenerError: (error) => log('warn', `metrics hook failed: ${String(error)}`),
   });
 
-  let settle!: { resolve: () => void; reject: (error: unknown) => void };
-  const done = new Promise<void>((resolve, reject) => {
-    settle = { resolve, reject };
-  });
-  // `done` may never be awaited by a caller that only calls stop(); don't report it as unhandled.
-  done.catch(() => undefined);
-  let stopping: Promise<void> | undefined;
+  const stop = stopOnce(() => ({
+    consumer,
+    producer,
+    gatekeeper,
+    relays: publishing.processRelays,
+    ...(effectsEngine ? { effects: effectsEngine } : {}),
+    ...(ownership ? { ownership } : {}),
+    ...(checkpointAdmin ? { admin: checkpointAdmin } : {}),
+    relayStore,
+    store,
+    durable: config.redis !== undefined || options.store !== undefined,
+    shutdownTimeoutMs: config.limits.shutdownTimeoutMs,
+    relayBatchSize: config.limits.relayBatchSize,
+    log,
+  }));
   let lastPressureLog = 0;
-
-  /** Set once stop() or a fatal error began: from then on the consumer must never run again. */
-  let stopRequested = false;
-
-  const shutdown = (fatal: unknown): Promise<void> =>
-    (stopping ??= (async () => {
-      stopRequested = true;
-      await stopSequence(
-        {
-          consumer,
-          producer,
-          gatekeeper,
-          relays: publishing.processRelays,
-          ...(effectsEngine ? { effects: effectsEngine } : {}),
-          ...(ownership ? { ownership } : {}),
-          ...(checkpointAdmin ? { admin: checkpointAdmin } : {}),
-          relayStore,
-          store,
-          durable: config.redis !== undefined || options.store !== undefined,
-          shutdownTimeoutMs: config.limits.shutdownTimeoutMs,
-          relayBatchSize: config.limits.relayBatchSize,
-          log,
-        },
-        fatal,
-      );
-      if (fatal === undefined) settle.resolve();
-      else settle.reject(fatal);
-    })());
-  shutdownOnFatal = (error) => void shutdown(error);
 
   try {
     if (!sharedStore) await readTopics(kafka, config, log);
@@ -193,7 +171,7 @@ export async function runGatekeeper(
       // Never restart once stopping: a restart scheduled by an outage would rejoin the group.
       retry: {
         retries: 8,
-        restartOnFailure: (error) => Promise.resolve(!stopRequested && shouldRestart(error, log)),
+        restartOnFailure: (error) => Promise.resolve(!stop.requested && shouldRestart(error, log)),
       },
       ...(ownership ? { partitionAssigners: [coPartitionedAssigner] } : {}),
     });
@@ -209,7 +187,7 @@ export async function runGatekeeper(
     consumer.on(consumer.events.CRASH, (event) => {
       const { error, restart } = event.payload;
       metrics.retry('consumer', error);
-      if (stopRequested) {
+      if (stop.requested) {
         // kafkajs sets its restart timer right after this event; stop() clears it.
         if (restart) setImmediate(() => void stoppable.stop().catch(() => undefined));
         return;
@@ -217,12 +195,12 @@ export async function runGatekeeper(
       if (restart) log('warn', `consumer failed, restarting: ${describeKafkaError(error)}`);
       else {
         log('error', `consumer failed for good: ${describeKafkaError(error)}`);
-        void shutdown(rootCause(error));
+        void stop.shutdown(rootCause(error));
       }
     });
     consumer.on(consumer.events.GROUP_JOIN, () => {
       // A restart that slipped through (scheduled before the stop began) must not keep the group.
-      if (stopRequested) void stoppable.stop().catch(() => undefined);
+      if (stop.requested) void stoppable.stop().catch(() => undefined);
     });
     await startStep(config, 'connecting the consumer', () => stoppable.connect());
     await startStep(config, 'subscribing to the input', () =>
@@ -252,7 +230,7 @@ export async function runGatekeeper(
       }),
     });
   } catch (error) {
-    await shutdown(error).catch(() => undefined);
+    await stop.shutdown(error).catch(() => undefined);
     throw error;
   }
 
@@ -262,10 +240,10 @@ export async function runGatekeeper(
   return {
     config,
     gatekeeper,
-    done,
+    done: stop.done,
     stop: async () => {
-      await shutdown(undefined);
-      await done.catch(() => undefined);
+      await stop.shutdown(undefined);
+      await stop.done.catch(() => undefined);
     },
     published: () => publishing.published(),
     partitions: () => ownership?.partitions ?? [],
