@@ -1,23 +1,21 @@
 /**
- * The runner owns the lifecycle of a gatekeeper consumer process: it opens the store, the
- * gatekeeper, the producer and the relays, joins the consumer group, and on `stop()` finishes the
- * batch in flight, commits its offsets, leaves the group, publishes what the outbox still holds and
- * disconnects. Crashes are decided by the error's `retriable` flag: a retriable failure (store or
- * broker unreachable) restarts the consumer after a back-off; anything else stops the runner and
- * rejects `done`.
+ * The runner owns the lifecycle of a gatekeeper consumer process, in this order: it reads the
+ * config, opens the stores (run-stores.ts) and the gatekeeper (member-gatekeeper.ts), checks the
+ * topics (start-checks.ts), wires the relays or the partition ownership and the producer
+ * (publishing.ts), and joins the consumer group (input-consumer.ts, which also decides which
+ * crashes restart it). On `stop()`, a non-retriable crash or a failed start, it finishes the batch
+ * in flight, commits its offsets, leaves the group, publishes what the outbox still holds and
+ * disconnects (stop-sequence.ts); a fatal error rejects `done`.
  */
 import { Kafka, type Consumer, type Producer } from 'kafkajs';
 import type { MachineRegistryInput } from '../core/aggregate.ts';
-import { findCause, GatekeeperError } from '../core/errors.ts';
 import type { ActorInspector } from '../gatekeeper/actor-cursor.ts';
 import type { EffectsOptions, TransitionHandler } from '../gatekeeper/effects/options.ts';
 import { effectsEngineOf, type Gatekeeper } from '../gatekeeper/gatekeeper.ts';
-import type { EntityStore } from '../store/entity-store.ts';
 import { loadMachines } from '../gatekeeper/load-machines.ts';
-import { createBatchHandler } from './batch-handler.ts';
+import type { EntityStore } from '../store/entity-store.ts';
 import { parseRunConfig, type RunConfig, type RunConfigInput } from './config.ts';
-import { MetricsSink, type KafkaRuntimeMetrics } from './metrics.ts';
-import { memberPublishing, relayProducer } from './publishing.ts';
+import { inputConsumer, runInputConsumer } from './input-consumer.ts';
 import {
   kafkaConfig,
   topicWatch,
@@ -25,13 +23,12 @@ import {
   type RunLogger,
   type RunLogLevel,
 } from './kafka-client.ts';
-import { describeKafkaError } from './kafka-errors.ts';
-import { countInputPartitions, readTopics, startStep } from './start-checks.ts';
 import { memberGatekeeper, reportRegistryDisagreements, transitionEffects } from './member-gatekeeper.ts';
+import { MetricsSink, type KafkaRuntimeMetrics } from './metrics.ts';
+import { memberPublishing, relayProducer } from './publishing.ts';
 import { openRunStores, storesReady } from './run-stores.ts';
+import { countInputPartitions, readTopics, startStep } from './start-checks.ts';
 import { stopOnce } from './stop-sequence.ts';
-import { coPartitionedAssigner } from './co-partitioned-assigner.ts';
-import { misplacedKey } from './partition-relays.ts';
 
 export type { RunLogger, RunLogLevel } from './kafka-client.ts';
 
@@ -150,7 +147,6 @@ export async function runGatekeeper(
     relayBatchSize: config.limits.relayBatchSize,
     log,
   }));
-  let lastPressureLog = 0;
 
   try {
     if (!sharedStore) await readTopics(kafka, config, log);
@@ -161,74 +157,9 @@ export async function runGatekeeper(
       await startStep(config, 'connecting the checkpoint reader', () => checkpointAdmin.connect());
     for (const relay of publishing.processRelays) relay.start();
 
-    consumer = kafka.consumer({
-      groupId: config.groupId,
-      sessionTimeout: config.limits.sessionTimeoutMs,
-      heartbeatInterval: config.limits.heartbeatIntervalMs,
-      rebalanceTimeout: config.limits.rebalanceTimeoutMs,
-      maxBytesPerPartition: config.limits.maxBytesPerPartition,
-      allowAutoTopicCreation: false,
-      // Never restart once stopping: a restart scheduled by an outage would rejoin the group.
-      retry: {
-        retries: 8,
-        restartOnFailure: (error) => Promise.resolve(!stop.requested && shouldRestart(error, log)),
-      },
-      ...(ownership ? { partitionAssigners: [coPartitionedAssigner] } : {}),
-    });
-    if (ownership) {
-      // Partition p of every input topic is one shard, assigned to one member (the co-partitioned
-      // assigner): that member claims the shard, decides its records and publishes its rows.
-      consumer.on(consumer.events.GROUP_JOIN, (event) => {
-        const assigned = config.topics.input.flatMap((topic) => event.payload.memberAssignment[topic] ?? []);
-        ownership.assign(assigned);
-      });
-    }
-    const stoppable = consumer;
-    consumer.on(consumer.events.CRASH, (event) => {
-      const { error, restart } = event.payload;
-      metrics.retry('consumer', error);
-      if (stop.requested) {
-        // kafkajs sets its restart timer right after this event; stop() clears it.
-        if (restart) setImmediate(() => void stoppable.stop().catch(() => undefined));
-        return;
-      }
-      if (restart) log('warn', `consumer failed, restarting: ${describeKafkaError(error)}`);
-      else {
-        log('error', `consumer failed for good: ${describeKafkaError(error)}`);
-        void stop.shutdown(rootCause(error));
-      }
-    });
-    consumer.on(consumer.events.GROUP_JOIN, () => {
-      // A restart that slipped through (scheduled before the stop began) must not keep the group.
-      if (stop.requested) void stoppable.stop().catch(() => undefined);
-    });
-    await startStep(config, 'connecting the consumer', () => stoppable.connect());
-    await startStep(config, 'subscribing to the input', () =>
-      stoppable.subscribe({ topics: config.topics.input, fromBeginning: config.fromBeginning }),
-    );
-    await consumer.run({
-      eachBatchAutoResolve: false,
-      autoCommit: true,
-      autoCommitInterval: config.limits.commitIntervalMs,
-      partitionsConsumedConcurrently: config.limits.partitionsConsumedConcurrently,
-      eachBatch: createBatchHandler({
-        gatekeeper,
-        metrics,
-        maxInFlight: config.limits.maxInFlight,
-        ...(ownership && partitions !== undefined
-          ? {
-              beforeBatch: (_topic: string, partition: number) => ownership.ready(partition),
-              misplaced: misplacedKey(partitions),
-            }
-          : {}),
-        onBackPressure: (error) => {
-          const now = Date.now();
-          if (now - lastPressureLog < 10_000) return;
-          lastPressureLog = now;
-          log('warn', `holding the input until dead letters are published: ${error.message}`);
-        },
-      }),
-    });
+    const input = { kafka, config, log, metrics, gatekeeper, ownership, partitions, stop };
+    consumer = inputConsumer(input);
+    await runInputConsumer(consumer, input);
   } catch (error) {
     await stop.shutdown(error).catch(() => undefined);
     throw error;
@@ -248,21 +179,4 @@ export async function runGatekeeper(
     published: () => publishing.published(),
     partitions: () => ownership?.partitions ?? [],
   };
-}
-
-/** kafkajs wraps what eachBatch threw: the gatekeeper's own error in the chain, if any. */
-function gatekeeperErrorIn(error: Error): GatekeeperError | undefined {
-  return findCause(error, (cause): cause is GatekeeperError => cause instanceof GatekeeperError);
-}
-
-/** Restart unless the error (or its cause) is a GatekeeperError that says retrying cannot help. */
-function shouldRestart(error: Error, log: RunLogger): boolean {
-  const own = gatekeeperErrorIn(error);
-  if (own && !own.retriable) log('error', `not retriable: ${own.message}`);
-  return own?.retriable ?? true;
-}
-
-/** Reports the gatekeeper's own error when there is one. */
-function rootCause(error: Error): Error {
-  return gatekeeperErrorIn(error) ?? error;
 }
