@@ -1,47 +1,34 @@
 /**
- * The runner owns the lifecycle of a gatekeeper consumer process: it opens the store, the
- * gatekeeper, the producer and the relays, joins the consumer group, and on `stop()` finishes the
- * batch in flight, commits its offsets, leaves the group, publishes what the outbox still holds and
- * disconnects. Crashes are decided by the error's `retriable` flag: a retriable failure (store or
- * broker unreachable) restarts the consumer after a back-off; anything else stops the runner and
- * rejects `done`.
+ * The runner owns the lifecycle of a gatekeeper consumer process, in this order: it reads the
+ * config, opens the stores (run-stores.ts) and the gatekeeper (member-gatekeeper.ts), checks the
+ * topics (start-checks.ts), wires the relays or the partition ownership and the producer
+ * (publishing.ts), and joins the consumer group (input-consumer.ts, which also decides which
+ * crashes restart it). On `stop()`, a non-retriable crash or a failed start, it finishes the batch
+ * in flight, commits its offsets, leaves the group, publishes what the outbox still holds and
+ * disconnects (stop-sequence.ts); a fatal error rejects `done`.
  */
-import { Kafka, Partitioners, type Consumer, type Producer } from 'kafkajs';
+import { Kafka, type Consumer, type Producer } from 'kafkajs';
 import type { MachineRegistryInput } from '../core/aggregate.ts';
-import { findCause, GatekeeperError, InvalidConfigError } from '../core/errors.ts';
-import type { AppliedTransition, DeadLetter } from '../core/outcome.ts';
 import type { ActorInspector } from '../gatekeeper/actor-cursor.ts';
 import type { EffectsOptions, TransitionHandler } from '../gatekeeper/effects/options.ts';
-import { createGatekeeperWithStore, effectsEngineOf, type Gatekeeper } from '../gatekeeper/gatekeeper.ts';
-import type { EntityStore } from '../store/entity-store.ts';
-import { memoryStore } from '../store/memory-store.ts';
-import { redisStore, ShardClaims, type OwnedShards } from '../store/redis/index.ts';
-import { partitionOfKey } from '../store/redis/partition-of-key.ts';
-import { kafkaPartitionSharding } from '../store/redis/partition-sharding.ts';
+import { effectsEngineOf, type Gatekeeper } from '../gatekeeper/gatekeeper.ts';
 import { loadMachines } from '../gatekeeper/load-machines.ts';
-import { createBatchHandler } from './batch-handler.ts';
+import type { EntityStore } from '../store/entity-store.ts';
 import { parseRunConfig, type RunConfig, type RunConfigInput } from './config.ts';
-import { registryDisagreements } from '../gatekeeper/version-registry.ts';
-import { MetricsSink, type KafkaRuntimeMetrics } from './metrics.ts';
-import { deadLetterMessage, minimalDeadLetterMessage, outputMessage } from './output-records.ts';
-import { publishRows } from './publish.ts';
-import { Relay } from './relay.ts';
+import { inputConsumer, runInputConsumer } from './input-consumer.ts';
 import {
   kafkaConfig,
-  prepareTopics,
   topicWatch,
   withSaslPassword,
   type RunLogger,
   type RunLogLevel,
 } from './kafka-client.ts';
-import { describeKafkaError, KafkaStartError } from './kafka-errors.ts';
-import { stopSequence } from './stop-sequence.ts';
-import { coPartitionedAssigner } from './co-partitioned-assigner.ts';
-import { inputPartitionCount } from './input-partitions.ts';
-import { PartitionOwnership } from './partition-ownership.ts';
-import { misplacedKey, partitionRelays } from './partition-relays.ts';
-import { hostname } from 'node:os';
-import { randomUUID } from 'node:crypto';
+import { memberGatekeeper, reportRegistryDisagreements, transitionEffects } from './member-gatekeeper.ts';
+import { MetricsSink, type KafkaRuntimeMetrics } from './metrics.ts';
+import { memberPublishing, relayProducer } from './publishing.ts';
+import { openRunStores, storesReady } from './run-stores.ts';
+import { countInputPartitions, readTopics, startStep } from './start-checks.ts';
+import { stopOnce } from './stop-sequence.ts';
 
 export type { RunLogger, RunLogLevel } from './kafka-client.ts';
 
@@ -83,16 +70,7 @@ export async function runGatekeeper(
   options: RunOptions = {},
 ): Promise<RunningGatekeeper> {
   const config = await withSaslPassword(parseRunConfig(input));
-  if (config.topics.output === false && options.onTransition === undefined)
-    throw new InvalidConfigError(
-      'topics.output is false but no transition handler was given: applied transitions would go nowhere. ' +
-        'Name an output topic, or pass runGatekeeper(config, { onTransition })',
-    );
-  if (options.effects !== undefined && options.onTransition === undefined)
-    throw new InvalidConfigError(
-      'effects options were given without onTransition, the handler they configure',
-    );
-  const effects = options.onTransition && { ...options.effects, onTransition: options.onTransition };
+  const effects = transitionEffects(config, options);
   const log: RunLogger = options.logger ?? (() => undefined);
   const metrics = new MetricsSink(options.metrics);
   const machines: MachineRegistryInput =
@@ -108,385 +86,97 @@ export async function runGatekeeper(
   let partitions: number | undefined;
   if (sharedStore) {
     // The shard count is the input partition count, so the topics are read before the store opens.
-    await startStep('reading the topics', () => prepareTopics(kafka, config, log));
-    await startStep('counting the input partitions', async () => {
-      const admin = kafka.admin();
-      await admin.connect();
-      try {
-        partitions = await inputPartitionCount(admin, config.topics.input);
-      } finally {
-        await admin.disconnect();
-      }
-    });
+    await readTopics(kafka, config, log);
+    partitions = await countInputPartitions(kafka, config);
   }
-  const claims = sharedStore
-    ? new ShardClaims(`${config.clientId}@${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`)
-    : undefined;
-  const keep = { effects: effects !== undefined };
-  const store = options.store ?? openStore(config, keep, partitions, claims);
-  // The relays get a connection of their own: on the deciding connection each relay read would
-  // queue behind thousands of pipelined commits, and publishing would fall far behind deciding.
-  // The effect runners share it for the same reason.
-  const relayStore =
-    options.store ?? (config.redis === undefined ? store : openStore(config, keep, partitions, claims));
-  const gatekeeper = createGatekeeperWithStore({
-    machines,
-    store,
-    ...(effects
-      ? {
-          effects,
-          effectStore: relayStore.effects,
-          // With a shared store, each owned partition's runner starts when its shard is claimed.
-          effectShards: sharedStore ? ('manual' as const) : ('all' as const),
-          onEffectError: effectErrorLog(log),
-        }
-      : {}),
-    ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
-    ...(config.limits.maxResidentEntities === undefined
-      ? {}
-      : { maxResidentEntities: config.limits.maxResidentEntities }),
+  const stores = openRunStores(config, {
+    given: options.store,
+    effects: effects !== undefined,
+    partitions,
+    shared: sharedStore,
   });
-  if ('ready' in store && typeof store.ready === 'function') {
-    try {
-      await (store.ready as () => Promise<void>)();
-    } catch (error) {
-      await gatekeeper.close().catch(() => undefined);
-      if (relayStore !== store) await relayStore.close().catch(() => undefined);
-      throw error;
-    }
-  }
+  const { store, relayStore } = stores;
+  const gatekeeper = memberGatekeeper({
+    config,
+    machines,
+    stores,
+    effects,
+    sharedStore,
+    inspect: options.inspect,
+    log,
+  });
+  await storesReady(stores, gatekeeper);
 
-  /** One warning per relay per 10 s while publishing keeps failing (it retries with back-off). */
-  function relayErrorLog(kind: string, topic: string): (error: unknown) => void {
-    let last = 0;
-    return (error) => {
-      const now = Date.now();
-      if (now - last < 10_000) return;
-      last = now;
-      log(
-        'warn',
-        `publishing to the ${kind} topic "${topic}" failed, retrying: ${describeKafkaError(error)}`,
-      );
-    };
-  }
   let producer: Producer | undefined;
   let consumer: Consumer | undefined;
-  const outputTopic = config.topics.output;
-  const outputRelay = new Relay<AppliedTransition>({
-    kind: 'output',
-    read: (limit) => relayStore.readOutbox(limit),
-    ack: (ids) => relayStore.ackOutbox(ids),
-    publish: (rows) =>
-      publishRows({
-        producer: producer as Producer,
-        topic: outputTopic as string,
-        rows,
-        full: (row) => outputMessage(row.value),
-        reduced: (row, reason) => outputMessage(row.value, reason),
-        onRefused: (reason) =>
-          log('warn', `the broker refused an output record (${reason}); sent without its payload`),
-      }),
-    ...relayLimits(config),
-    metrics,
-    onError: relayErrorLog('output', String(outputTopic)),
-  });
-  const deadLetterRelay = new Relay<DeadLetter>({
-    kind: 'dead-letter',
-    read: (limit) => relayStore.readDeadLetters(limit),
-    ack: (ids) => relayStore.ackDeadLetters(ids),
-    publish: (rows) =>
-      publishRows({
-        producer: producer as Producer,
-        topic: config.topics.deadLetter,
-        rows,
-        full: (row) => deadLetterMessage(row),
-        reduced: (row, reason) => deadLetterMessage(row, reason),
-        minimal: (row, reason) => minimalDeadLetterMessage(row, reason),
-        onRefused: (reason) =>
-          log('warn', `the broker refused a dead-letter record (${reason}); sent without the event`),
-      }),
-    ...relayLimits(config),
-    metrics,
-    onError: relayErrorLog('dead-letter', config.topics.deadLetter),
-  });
-  /** Without partition ownership: the process's relays (no output relay without an output topic). */
-  const singleRelays: Relay<AppliedTransition | DeadLetter>[] =
-    outputTopic === false ? [deadLetterRelay] : [outputRelay, deadLetterRelay];
-  let shutdownOnFatal: (error: unknown) => void = () => undefined;
   const effectsEngine = effectsEngineOf(gatekeeper);
-  /** For exactly-once delivery: reads the partitions' publishing checkpoints on each claim. */
-  const checkpointAdmin = sharedStore && config.delivery === 'exactly-once' ? kafka.admin() : undefined;
-  const ownership =
-    sharedStore && partitions !== undefined
-      ? new PartitionOwnership({
-          owned: (relayStore as { ownership?: OwnedShards }).ownership as OwnedShards,
-          shards: partitions,
-          relays: (partition) =>
-            partitionRelays(partition, {
-              owned: (relayStore as { ownership?: OwnedShards }).ownership as OwnedShards,
-              producer: () => producer as Producer,
-              config,
-              log,
-              metrics,
-              ...(checkpointAdmin ? { exactlyOnce: { kafka, admin: checkpointAdmin } } : {}),
-            }),
-          log,
-          metrics,
-          fatal: (error) => shutdownOnFatal(error),
-          ...(effectsEngine
-            ? {
-                effects: {
-                  start: (p) => effectsEngine.startShard(p),
-                  stop: (p) => effectsEngine.stopShard(p),
-                },
-              }
-            : {}),
-        })
-      : undefined;
-  const partitionOf = (key: string | null) =>
-    partitions === undefined || key === null ? undefined : partitionOfKey(key, partitions);
+  const publishing = memberPublishing({
+    kafka,
+    config,
+    log,
+    metrics,
+    relayStore,
+    sharedStore,
+    partitions,
+    effectsEngine,
+    producer: () => producer as Producer,
+    fatal: (error) => void stop.shutdown(error),
+  });
+  const { ownership, checkpointAdmin } = publishing;
   gatekeeper.subscribe({
     onOutcome: (outcome) => metrics.decision(outcome),
-    onTransition: (transition) => {
-      if (!ownership) outputRelay.wake();
-      else ownership.wake(partitionOf(transition.key) ?? 0, 'output');
-    },
-    onRejected: (letter) => {
-      if (!ownership) return deadLetterRelay.wake();
-      const partition = letter.source?.partition;
-      if (typeof partition === 'number') ownership.wake(partition, 'dead-letter');
-      else ownership.wakeAll();
-    },
+    onTransition: (transition) => publishing.wakeOutput(transition),
+    onRejected: (letter) => publishing.wakeDeadLetter(letter),
     // A held entity keeps its events buffered and its partition moving; an operator must act.
     onHeld: (entry) => log('warn', `held ${entry.aggregate}/${entry.key} (${entry.reason}): ${entry.detail}`),
     onListenerError: (error) => log('warn', `metrics hook failed: ${String(error)}`),
   });
 
-  let settle!: { resolve: () => void; reject: (error: unknown) => void };
-  const done = new Promise<void>((resolve, reject) => {
-    settle = { resolve, reject };
-  });
-  // `done` may never be awaited by a caller that only calls stop(); don't report it as unhandled.
-  done.catch(() => undefined);
-  let stopping: Promise<void> | undefined;
-  let lastPressureLog = 0;
-
-  /** Set once stop() or a fatal error began: from then on the consumer must never run again. */
-  let stopRequested = false;
-
-  const shutdown = (fatal: unknown): Promise<void> =>
-    (stopping ??= (async () => {
-      stopRequested = true;
-      await stopSequence(
-        {
-          consumer,
-          producer,
-          gatekeeper,
-          relays: ownership ? [] : singleRelays,
-          ...(effectsEngine ? { effects: effectsEngine } : {}),
-          ...(ownership ? { ownership } : {}),
-          ...(checkpointAdmin ? { admin: checkpointAdmin } : {}),
-          relayStore,
-          store,
-          durable: config.redis !== undefined || options.store !== undefined,
-          shutdownTimeoutMs: config.limits.shutdownTimeoutMs,
-          relayBatchSize: config.limits.relayBatchSize,
-          log,
-        },
-        fatal,
-      );
-      if (fatal === undefined) settle.resolve();
-      else settle.reject(fatal);
-    })());
-  shutdownOnFatal = (error) => void shutdown(error);
+  const stop = stopOnce(() => ({
+    consumer,
+    producer,
+    gatekeeper,
+    relays: publishing.processRelays,
+    ...(effectsEngine ? { effects: effectsEngine } : {}),
+    ...(ownership ? { ownership } : {}),
+    ...(checkpointAdmin ? { admin: checkpointAdmin } : {}),
+    relayStore,
+    store,
+    durable: config.redis !== undefined || options.store !== undefined,
+    shutdownTimeoutMs: config.limits.shutdownTimeoutMs,
+    relayBatchSize: config.limits.relayBatchSize,
+    log,
+  }));
 
   try {
-    if (!sharedStore) await startStep('reading the topics', () => prepareTopics(kafka, config, log));
-    // The default (Java-compatible murmur2) partitioner, named so kafkajs does not warn about it.
-    producer = kafka.producer({
-      allowAutoTopicCreation: true,
-      maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      // Short retries: the relay retries forever anyway, and a failing send (a missing topic, a
-      // refused write) is then reported — naming its topic — within seconds, not after minutes.
-      retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 2_000 },
-    });
+    if (!sharedStore) await readTopics(kafka, config, log);
+    producer = relayProducer(kafka);
     const connectedProducer = producer;
-    await startStep('connecting the producer', () => connectedProducer.connect());
-    if (checkpointAdmin) await startStep('connecting the checkpoint reader', () => checkpointAdmin.connect());
-    if (!ownership) {
-      for (const relay of singleRelays) relay.start();
-    }
+    await startStep(config, 'connecting the producer', () => connectedProducer.connect());
+    if (checkpointAdmin)
+      await startStep(config, 'connecting the checkpoint reader', () => checkpointAdmin.connect());
+    for (const relay of publishing.processRelays) relay.start();
 
-    consumer = kafka.consumer({
-      groupId: config.groupId,
-      sessionTimeout: config.limits.sessionTimeoutMs,
-      heartbeatInterval: config.limits.heartbeatIntervalMs,
-      rebalanceTimeout: config.limits.rebalanceTimeoutMs,
-      maxBytesPerPartition: config.limits.maxBytesPerPartition,
-      allowAutoTopicCreation: false,
-      // Never restart once stopping: a restart scheduled by an outage would rejoin the group.
-      retry: {
-        retries: 8,
-        restartOnFailure: (error) => Promise.resolve(!stopRequested && shouldRestart(error, log)),
-      },
-      ...(ownership ? { partitionAssigners: [coPartitionedAssigner] } : {}),
-    });
-    if (ownership) {
-      // Partition p of every input topic is one shard, assigned to one member (the co-partitioned
-      // assigner): that member claims the shard, decides its records and publishes its rows.
-      consumer.on(consumer.events.GROUP_JOIN, (event) => {
-        const assigned = config.topics.input.flatMap((topic) => event.payload.memberAssignment[topic] ?? []);
-        ownership.assign(assigned);
-      });
-    }
-    const stoppable = consumer;
-    consumer.on(consumer.events.CRASH, (event) => {
-      const { error, restart } = event.payload;
-      metrics.retry('consumer', error);
-      if (stopRequested) {
-        // kafkajs sets its restart timer right after this event; stop() clears it.
-        if (restart) setImmediate(() => void stoppable.stop().catch(() => undefined));
-        return;
-      }
-      if (restart) log('warn', `consumer failed, restarting: ${describeKafkaError(error)}`);
-      else {
-        log('error', `consumer failed for good: ${describeKafkaError(error)}`);
-        void shutdown(rootCause(error));
-      }
-    });
-    consumer.on(consumer.events.GROUP_JOIN, () => {
-      // A restart that slipped through (scheduled before the stop began) must not keep the group.
-      if (stopRequested) void stoppable.stop().catch(() => undefined);
-    });
-    await startStep('connecting the consumer', () => stoppable.connect());
-    await startStep('subscribing to the input', () =>
-      stoppable.subscribe({ topics: config.topics.input, fromBeginning: config.fromBeginning }),
-    );
-    await consumer.run({
-      eachBatchAutoResolve: false,
-      autoCommit: true,
-      autoCommitInterval: config.limits.commitIntervalMs,
-      partitionsConsumedConcurrently: config.limits.partitionsConsumedConcurrently,
-      eachBatch: createBatchHandler({
-        gatekeeper,
-        metrics,
-        maxInFlight: config.limits.maxInFlight,
-        ...(ownership && partitions !== undefined
-          ? {
-              beforeBatch: (_topic: string, partition: number) => ownership.ready(partition),
-              misplaced: misplacedKey(partitions),
-            }
-          : {}),
-        onBackPressure: (error) => {
-          const now = Date.now();
-          if (now - lastPressureLog < 10_000) return;
-          lastPressureLog = now;
-          log('warn', `holding the input until dead letters are published: ${error.message}`);
-        },
-      }),
-    });
+    const input = { kafka, config, log, metrics, gatekeeper, ownership, partitions, stop };
+    consumer = inputConsumer(input);
+    await runInputConsumer(consumer, input);
   } catch (error) {
-    await shutdown(error).catch(() => undefined);
+    await stop.shutdown(error).catch(() => undefined);
     throw error;
   }
 
-  /** Runs one start-up step; a kafkajs failure becomes one line naming the brokers and the cause. */
-  async function startStep(what: string, step: () => Promise<unknown>): Promise<void> {
-    try {
-      await step();
-    } catch (error) {
-      if (error instanceof GatekeeperError) throw error;
-      throw new KafkaStartError(
-        `cannot start on Kafka ${config.brokers.join(',')}: ${what} failed: ${describeKafkaError(error)}`,
-        error,
-      );
-    }
-  }
   log('info', `consuming ${config.topics.input.join(', ')} as group ${config.groupId}`);
-  // Members whose registries disagree (a rolling deploy, a forgotten aggregate) are reported once
-  // at start; each entity they hold is logged when it happens (onHeld above).
-  void gatekeeper.store.versions().then(
-    (rows) => {
-      for (const note of registryDisagreements(gatekeeper.aggregates, rows)) log('warn', note);
-    },
-    (error: unknown) => log('warn', `could not read the store's machine versions: ${String(error)}`),
-  );
+  reportRegistryDisagreements(gatekeeper, log);
 
   return {
     config,
     gatekeeper,
-    done,
+    done: stop.done,
     stop: async () => {
-      await shutdown(undefined);
-      await done.catch(() => undefined);
+      await stop.shutdown(undefined);
+      await stop.done.catch(() => undefined);
     },
-    published: () =>
-      ownership?.published() ?? { output: outputRelay.total, deadLetters: deadLetterRelay.total },
+    published: () => publishing.published(),
     partitions: () => ownership?.partitions ?? [],
   };
-}
-
-/** One warning per 10 s while the effect runners' store keeps failing (they retry with back-off). */
-function effectErrorLog(log: RunLogger): (error: unknown, where: string) => void {
-  let last = 0;
-  return (error, where) => {
-    const now = Date.now();
-    if (now - last < 10_000) return;
-    last = now;
-    log('warn', `${where}: ${String(error)}; retrying`);
-  };
-}
-
-/**
- * The store the config names. It keeps an outbox unless `topics.output` is false, dead letters for
- * the dead-letter relay either way, and the effects queue when there is a transition handler.
- */
-function openStore(
-  config: RunConfig,
-  keep: { effects: boolean },
-  partitions?: number,
-  claims?: ShardClaims,
-): EntityStore {
-  const queues = { outbox: config.topics.output !== false, relayDeadLetters: true, effects: keep.effects };
-  if (config.redis === undefined) return memoryStore(queues);
-  const options = typeof config.redis === 'string' ? { url: config.redis } : config.redis;
-  if (partitions === undefined) return redisStore({ ...options, ...queues });
-  if (options.shards !== undefined && options.shards !== partitions)
-    throw new InvalidConfigError(
-      `redis.shards is ${options.shards} but the input topics have ${partitions} partitions: with Kafka there is one ` +
-        'shard per input partition; leave redis.shards out',
-    );
-  return redisStore({
-    ...options,
-    ...queues,
-    shards: partitions,
-    sharding: kafkaPartitionSharding(partitions),
-    ...(claims ? { claims } : {}),
-  });
-}
-
-function relayLimits(config: RunConfig) {
-  return {
-    batchSize: config.limits.relayBatchSize,
-    idleMs: config.limits.relayIdleMs,
-    maxBackoffMs: config.limits.relayMaxBackoffMs,
-  };
-}
-
-/** kafkajs wraps what eachBatch threw: the gatekeeper's own error in the chain, if any. */
-function gatekeeperErrorIn(error: Error): GatekeeperError | undefined {
-  return findCause(error, (cause): cause is GatekeeperError => cause instanceof GatekeeperError);
-}
-
-/** Restart unless the error (or its cause) is a GatekeeperError that says retrying cannot help. */
-function shouldRestart(error: Error, log: RunLogger): boolean {
-  const own = gatekeeperErrorIn(error);
-  if (own && !own.retriable) log('error', `not retriable: ${own.message}`);
-  return own?.retriable ?? true;
-}
-
-/** Reports the gatekeeper's own error when there is one. */
-function rootCause(error: Error): Error {
-  return gatekeeperErrorIn(error) ?? error;
 }

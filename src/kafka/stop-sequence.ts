@@ -3,7 +3,8 @@
  * decisions settle, publish what the relays still hold, disconnect, close the stores. Every step is
  * bounded, so a stop ends within shutdownTimeoutMs plus a few seconds even with the broker or the
  * store unreachable (kafkajs alone would retry for minutes), and a line says what was left
- * unpublished and where it is.
+ * unpublished and where it is. The stop runs once, for whichever of stop(), a fatal error or a
+ * failed start asks first, and settles the runner's `done`.
  */
 import type { Consumer, Producer } from 'kafkajs';
 import type { Gatekeeper } from '../gatekeeper/gatekeeper.ts';
@@ -108,4 +109,39 @@ async function unpublishedLine(parts: StopParts): Promise<string> {
     ? 'they stay in the store and are published after the next start'
     : 'they are lost with this process (in-memory store)';
   return `stopped with ${what} not published within shutdownTimeoutMs (${parts.shutdownTimeoutMs} ms; is the broker reachable?): ${where}`;
+}
+
+/** A runner's stop: begun once, by whichever comes first of stop(), a fatal error or a failed start. */
+export interface RunnerStop {
+  /** Resolves after a clean stop; rejects with the fatal error that began it. */
+  readonly done: Promise<void>;
+  /** Set once a stop began: from then on the consumer must never run again. */
+  readonly requested: boolean;
+  /** Runs the stop sequence the first time; later calls get the same promise. */
+  shutdown(fatal: unknown): Promise<void>;
+}
+
+/** `parts` is read when the stop begins: the consumer and the producer are made after this. */
+export function stopOnce(parts: () => StopParts): RunnerStop {
+  let settle!: { resolve: () => void; reject: (error: unknown) => void };
+  const done = new Promise<void>((resolve, reject) => {
+    settle = { resolve, reject };
+  });
+  // `done` may never be awaited by a caller that only calls stop(); don't report it as unhandled.
+  done.catch(() => undefined);
+  let stopping: Promise<void> | undefined;
+  let requested = false;
+  return {
+    done,
+    get requested() {
+      return requested;
+    },
+    shutdown: (fatal) =>
+      (stopping ??= (async () => {
+        requested = true;
+        await stopSequence(parts(), fatal);
+        if (fatal === undefined) settle.resolve();
+        else settle.reject(fatal);
+      })()),
+  };
 }
