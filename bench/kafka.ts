@@ -132,22 +132,28 @@ export async function benchKafka(options: KafkaBenchOptions = {}): Promise<Kafka
       twoMembers: [] as KafkaSideFigures[],
       twoProcesses: [] as KafkaSideFigures[],
     };
+    const run: RoundRun = {
+      brokers: broker.brokers,
+      input,
+      total: messages.length,
+      relayBatchSize: options.relayBatchSize,
+    };
     for (let round = 1; round <= rounds; round += 1) {
       // Interleaved so machine noise hits both sides alike; each round is a new group and output.
-      const names = {
-        out: `${tag}-r${round}-gated`,
-        dead: `${tag}-r${round}-dead`,
-        base: `${tag}-r${round}-forwarded`,
-        memOut: `${tag}-r${round}-mem-gated`,
-        memDead: `${tag}-r${round}-mem-dead`,
-        eosOut: `${tag}-r${round}-eos-gated`,
-        eosDead: `${tag}-r${round}-eos-dead`,
-        twoOut: `${tag}-r${round}-two-gated`,
-        twoDead: `${tag}-r${round}-two-dead`,
-        procOut: `${tag}-r${round}-proc-gated`,
-        procDead: `${tag}-r${round}-proc-dead`,
+      const named = (side: string): SideNames => ({
+        out: `${tag}-r${round}-${side}-gated`,
+        dead: `${tag}-r${round}-${side}-dead`,
+        group: `${tag}-r${round}-${side}`,
+      });
+      const sides = {
+        gatekeeper: named('gatekeeper'),
+        memory: named('memory'),
+        eos: named('eos'),
+        two: named('two'),
+        proc: named('proc'),
       };
-      const roundTopics = Object.values(names);
+      const forwarded = `${tag}-r${round}-forwarded`;
+      const roundTopics = [forwarded, ...Object.values(sides).flatMap((side) => [side.out, side.dead])];
       topics.push(...roundTopics);
       await admin.createTopics({
         waitForLeaders: true,
@@ -158,71 +164,17 @@ export async function benchKafka(options: KafkaBenchOptions = {}): Promise<Kafka
         })),
       });
       samples.baseline.push(
-        await baselineSide(kafka, input, names.base, `${tag}-r${round}-baseline`, messages.length),
+        await baselineSide(kafka, input, forwarded, `${tag}-r${round}-baseline`, messages.length),
       );
-      samples.gatekeeper.push(
-        await gatekeeperSide(
-          broker.brokers,
-          redisUrl,
-          input,
-          names,
-          `${tag}-r${round}-gatekeeper`,
-          `${tag}-r${round}`,
-          messages.length,
-          options.relayBatchSize,
-        ),
-      );
-      samples.memory.push(
-        await gatekeeperSide(
-          broker.brokers,
-          undefined,
-          input,
-          { out: names.memOut, dead: names.memDead },
-          `${tag}-r${round}-memory`,
-          `${tag}-r${round}-memory`,
-          messages.length,
-          options.relayBatchSize,
-        ),
-      );
+      samples.gatekeeper.push(await gatekeeperSide(run, sides.gatekeeper, redisUrl));
+      samples.memory.push(await gatekeeperSide(run, sides.memory, undefined));
       samples.exactlyOnce.push(
-        await gatekeeperSide(
-          broker.brokers,
-          redisUrl,
-          input,
-          { out: names.eosOut, dead: names.eosDead },
-          `${tag}-r${round}-eos`,
-          `${tag}-r${round}-eos`,
-          messages.length,
-          options.relayBatchSize,
-          { delivery: 'exactly-once', members: 1 },
-        ),
+        await gatekeeperSide(run, sides.eos, redisUrl, { delivery: 'exactly-once', members: 1 }),
       );
       samples.twoMembers.push(
-        await gatekeeperSide(
-          broker.brokers,
-          redisUrl,
-          input,
-          { out: names.twoOut, dead: names.twoDead },
-          `${tag}-r${round}-two`,
-          `${tag}-r${round}-two`,
-          messages.length,
-          options.relayBatchSize,
-          { delivery: 'exactly-once', members: 2 },
-        ),
+        await gatekeeperSide(run, sides.two, redisUrl, { delivery: 'exactly-once', members: 2 }),
       );
-      samples.twoProcesses.push(
-        await processesSide(
-          broker.brokers,
-          redisUrl,
-          input,
-          { out: names.procOut, dead: names.procDead },
-          `${tag}-r${round}-proc`,
-          `${tag}-r${round}-proc`,
-          messages.length,
-          options.relayBatchSize,
-          2,
-        ),
-      );
+      samples.twoProcesses.push(await processesSide(run, sides.proc, redisUrl, 2));
     }
     /** The round with the median rate (the upper one of two middles). */
     const pick = (list: KafkaSideFigures[]): KafkaSideFigures => {
@@ -311,20 +263,32 @@ export function printKafkaFigures(figures: KafkaBenchFigures, log: (line: string
   log(`  gatekeeper lag every 250 ms: ${figures.gatekeeper.lagSamples.map(fmt).join(' ')}`);
 }
 
+/** What every gatekeeper side of a run shares: the broker, the input topic and its size, the relay batch. */
+interface RoundRun {
+  brokers: string;
+  input: string;
+  total: number;
+  relayBatchSize: number | undefined;
+}
+
+/** One side's own output and dead-letter topics, and the group id it joins (also its Redis prefix). */
+interface SideNames {
+  out: string;
+  dead: string;
+  group: string;
+}
+
 async function gatekeeperSide(
-  brokers: string,
+  run: RoundRun,
+  names: SideNames,
   redisUrl: string | undefined,
-  input: string,
-  names: { out: string; dead: string },
-  groupId: string,
-  prefix: string,
-  total: number,
-  relayBatchSize: number | undefined,
   side: { delivery: 'at-least-once' | 'exactly-once'; members: number } = {
     delivery: 'at-least-once',
     members: 1,
   },
 ): Promise<KafkaSideFigures> {
+  const { brokers, input, total, relayBatchSize } = run;
+  const { group: groupId, group: prefix } = names;
   const lags = new Map<number, number>();
   let committedRecords = 0;
   let publishRounds = 0;
@@ -368,9 +332,19 @@ async function gatekeeperSide(
       },
     );
   };
-  const members = await Promise.all(Array.from({ length: side.members }, start));
+  // The clock starts when the first member can consume: a later one's join and the rebalance it
+  // causes are part of what two members starting together cost (the first does not wait for them).
+  let firstStarted: number | undefined;
+  const members = await Promise.all(
+    Array.from({ length: side.members }, () =>
+      start().then((member) => {
+        firstStarted ??= performance.now();
+        return member;
+      }),
+    ),
+  );
   const running = members[0] as Awaited<ReturnType<typeof start>>;
-  const started = performance.now();
+  const started = firstStarted ?? performance.now();
   const lagSamples: number[] = [];
   const sampler = setInterval(() => lagSamples.push(sum(lags)), 250);
   try {
@@ -407,20 +381,17 @@ async function gatekeeperSide(
 
 /**
  * Like gatekeeperSide with exactly-once and `members` members, each in a child process of its own
- * (bench/kafka-member.ts). The clock starts once every member joined, as in gatekeeperSide; the
+ * (bench/kafka-member.ts). The clock starts when the first member joined, as in gatekeeperSide; the
  * children load their modules before any of them starts, so none gets a head start.
  */
 async function processesSide(
-  brokers: string,
+  run: RoundRun,
+  names: SideNames,
   redisUrl: string,
-  input: string,
-  names: { out: string; dead: string },
-  groupId: string,
-  prefix: string,
-  total: number,
-  relayBatchSize: number | undefined,
   count: number,
 ): Promise<KafkaSideFigures> {
+  const { brokers, input, total, relayBatchSize } = run;
+  const { group: groupId, group: prefix } = names;
   const lags = new Map<number, number>();
   let committedRecords = 0;
   let publishRounds = 0;
@@ -499,8 +470,16 @@ async function processesSide(
   let sampler: NodeJS.Timeout | undefined;
   try {
     await Promise.all(members.map((member) => member.next('loaded')));
-    await Promise.all(members.map((member) => member.ask({ type: 'start', config }, 'started')));
-    const started = performance.now();
+    // As in gatekeeperSide, the clock starts when the first member can consume.
+    let firstStarted: number | undefined;
+    await Promise.all(
+      members.map((member) =>
+        member.ask({ type: 'start', config }, 'started').then(() => {
+          firstStarted ??= performance.now();
+        }),
+      ),
+    );
+    const started = firstStarted ?? performance.now();
     sampler = setInterval(() => lagSamples.push(sum(lags)), 250);
     let decidedAt: number | undefined;
     await until(async () => {
