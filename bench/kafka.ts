@@ -332,19 +332,8 @@ async function gatekeeperSide(
       },
     );
   };
-  // The clock starts when the first member can consume: a later one's join and the rebalance it
-  // causes are part of what two members starting together cost (the first does not wait for them).
-  let firstStarted: number | undefined;
-  const members = await Promise.all(
-    Array.from({ length: side.members }, () =>
-      start().then((member) => {
-        firstStarted ??= performance.now();
-        return member;
-      }),
-    ),
-  );
+  const { members, started } = await startTogether(Array.from({ length: side.members }, () => start));
   const running = members[0] as Awaited<ReturnType<typeof start>>;
-  const started = firstStarted ?? performance.now();
   const lagSamples: number[] = [];
   const sampler = setInterval(() => lagSamples.push(sum(lags)), 250);
   try {
@@ -356,18 +345,18 @@ async function gatekeeperSide(
       return queuesDrained(running);
     });
     const seconds = (performance.now() - started) / 1000;
+    const publishTailSeconds = (performance.now() - (decidedAt ?? performance.now())) / 1000;
     let produced = 0;
     for (const member of members) produced += member.published().output + member.published().deadLetters;
-    return {
-      eventsPerSec: Math.round(total / seconds),
+    return gatekeeperFigures({
+      total,
       seconds,
       produced,
-      maxLag: Math.max(0, ...lagSamples),
       lagSamples,
       publishRounds,
-      rowsPerRound: publishRounds === 0 ? 0 : Math.round(publishedRows / publishRounds),
-      publishTailSeconds: (performance.now() - (decidedAt ?? performance.now())) / 1000,
-    };
+      publishedRows,
+      publishTailSeconds,
+    });
   } finally {
     clearInterval(sampler);
     await Promise.all(members.map((member) => member.stop()));
@@ -470,16 +459,9 @@ async function processesSide(
   let sampler: NodeJS.Timeout | undefined;
   try {
     await Promise.all(members.map((member) => member.next('loaded')));
-    // As in gatekeeperSide, the clock starts when the first member can consume.
-    let firstStarted: number | undefined;
-    await Promise.all(
-      members.map((member) =>
-        member.ask({ type: 'start', config }, 'started').then(() => {
-          firstStarted ??= performance.now();
-        }),
-      ),
+    const { started } = await startTogether(
+      members.map((member) => () => member.ask({ type: 'start', config }, 'started')),
     );
-    const started = firstStarted ?? performance.now();
     sampler = setInterval(() => lagSamples.push(sum(lags)), 250);
     let decidedAt: number | undefined;
     await until(async () => {
@@ -495,16 +477,15 @@ async function processesSide(
     const publishTailSeconds = (performance.now() - (decidedAt ?? performance.now())) / 1000;
     clearInterval(sampler);
     const produced = await stopAll();
-    return {
-      eventsPerSec: Math.round(total / seconds),
+    return gatekeeperFigures({
+      total,
       seconds,
       produced,
-      maxLag: Math.max(0, ...lagSamples),
       lagSamples,
       publishRounds,
-      rowsPerRound: publishRounds === 0 ? 0 : Math.round(publishedRows / publishRounds),
+      publishedRows,
       publishTailSeconds,
-    };
+    });
   } finally {
     clearInterval(sampler);
     await stopAll();
@@ -580,6 +561,49 @@ export async function produceAll(kafka: Kafka, topic: string, messages: readonly
   } finally {
     await producer.disconnect();
   }
+}
+
+/**
+ * Starts every member at once. The clock starts when the first can consume: a later one's join and
+ * the rebalance it causes are part of what members starting together cost (the first does not
+ * wait for them, and would otherwise consume before the clock started).
+ */
+async function startTogether<TMember>(
+  starts: (() => Promise<TMember>)[],
+): Promise<{ members: TMember[]; started: number }> {
+  let started: number | undefined;
+  const members = await Promise.all(
+    starts.map((start) =>
+      start().then((member) => {
+        started ??= performance.now();
+        return member;
+      }),
+    ),
+  );
+  return { members, started: started ?? performance.now() };
+}
+
+/** A gatekeeper side's figures from what it counted while it ran. */
+function gatekeeperFigures(counted: {
+  total: number;
+  seconds: number;
+  produced: number;
+  lagSamples: number[];
+  publishRounds: number;
+  publishedRows: number;
+  publishTailSeconds: number;
+}): KafkaSideFigures {
+  const { total, seconds, lagSamples, publishRounds, publishedRows } = counted;
+  return {
+    eventsPerSec: Math.round(total / seconds),
+    seconds,
+    produced: counted.produced,
+    maxLag: Math.max(0, ...lagSamples),
+    lagSamples,
+    publishRounds,
+    rowsPerRound: publishRounds === 0 ? 0 : Math.round(publishedRows / publishRounds),
+    publishTailSeconds: counted.publishTailSeconds,
+  };
 }
 
 /** True once the member is idle and its store holds no outbox row and no dead letter left to publish. */
